@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot import cli_sop
+from bot import cli_admin, cli_sop
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alur", description="Alur: SOP pemerintahan sebagai alur kerja di Telegram")
     sub = parser.add_subparsers(dest="command", required=True)
     cli_sop.register(sub)
+    cli_admin.register(sub)
     return parser
 
 

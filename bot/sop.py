@@ -43,8 +43,14 @@ class Role(_Model):
     kind: Literal["staff", "requester", "external"]
     scope: Literal["unit", "org"] = "unit"
     supervisor: str | None = None
-    proxy: str | None = None
+    proxy: list[str] = Field(default_factory=list)
+    """Roles that record this (external) role's steps, tried in order (institutions differ)."""
     aliases: list[str] = Field(default_factory=list)
+
+    @field_validator("proxy", mode="before")
+    @classmethod
+    def _proxy_list(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
 
 
 class Unit(_Model):
@@ -211,6 +217,7 @@ class Sop(_Model):
     number: str = ""
     name: str
     short_name: str = ""
+    code: str = Field(default="", pattern=r"^[A-Z0-9]{0,8}$")
     institution: str
     unit: str
     dates: SopDates = Field(default_factory=SopDates)
@@ -248,6 +255,11 @@ class Sop(_Model):
     @property
     def title(self) -> str:
         return self.short_name or self.name
+
+    @property
+    def register_code(self) -> str:
+        """The SOP's part of a register number ('INFO' in KTP-INFO-2026-0007)."""
+        return self.code or re.sub(r"[^A-Z0-9]", "", self.id.split("-")[-1].upper())[:4]
 
     @property
     def requester_started(self) -> bool:
@@ -480,7 +492,7 @@ def _validate_refs(sop: Sop, f: str, catalog: Catalog, roles: RoleBook) -> list[
             problems.append(Problem(f, f"{where}.actor", f"peran tidak dikenal: '{step.actor}'"))
         if step.duration_text:
             try:
-                parse_duration(step.duration_text, default_unit=sop.default_unit, where=f"{f}: langkah {step.number}")
+                parse_duration(step.duration_text, default_unit=sop.default_unit, where=f"langkah {step.number}")
             except DurationError as exc:
                 problems.append(Problem(f, f"{where}.duration_text", str(exc)))
     return problems

@@ -1,0 +1,45 @@
+"""The services one running Alur needs, built once from the settings and closed together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.calendar import WorkCalendar
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import Database
+from bot.engine import Engine
+from bot.people import Agency, People, load_agencies
+from bot.sop import Catalog, load_catalog
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    catalog: Catalog
+    calendar: WorkCalendar
+    clock: Clock
+    engine: Engine
+    people: People
+    agencies: dict[str, Agency]
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_services(
+    settings: Settings, *, clock: Clock | None = None, catalog: Catalog | None = None, sync_people: bool = True
+) -> Services:
+    """Load the catalog (refusing a broken one), open and migrate the database, apply the people file."""
+    catalog = catalog or load_catalog(settings.sop_dir)
+    calendar = settings.calendar()
+    clock = clock or SystemClock()
+    agencies = load_agencies(settings.sop_dir)
+    db = await Database.open(settings.db_path)
+    engine = Engine(db, catalog, calendar, clock, settings.policy(), agencies)
+    people = People(db, catalog, clock, agencies)
+    if sync_people and settings.people_file:
+        await people.sync_file(settings.people_file)
+        await engine.assign_waiting()
+    return Services(settings, db, catalog, calendar, clock, engine, people, agencies)

@@ -1,0 +1,40 @@
+"""A Bappeda Ketapang roster used by engine and bot tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.models import Person
+from bot.people import People
+
+KETAPANG_STAFF = [
+    ("tu", "Tari (TU)", ["petugas_tu"], None, 2001),
+    ("kaban", "Pak Harto (Kepala Badan)", ["kepala_badan"], None, 2002),
+    ("sekban", "Bu Sekar (Sekretaris)", ["sekretaris"], None, 2003),
+    ("kabid", "Pak Kadir (Kabid)", ["kabid"], "perstradal", 2004),
+    ("subkoor", "Bu Sari (Sub Koordinator)", ["sub_koordinator"], "perstradal", 2005),
+    ("staf", "Dodi (Pengolah Data)", ["staf_pengolah_data"], "perstradal", 2006),
+    ("admin_app", "Rina (Admin Aplikasi)", ["admin_aplikasi"], "perstradal", 2007),
+    ("staf2", "Eko (Pengolah Data)", ["staf_pengolah_data"], "perstradal", 2008),
+    ("admin", "Admin Sistem", ["admin"], None, 2009),
+]
+
+
+@dataclass
+class Roster:
+    by_key: dict[str, Person]
+
+    def __getitem__(self, key: str) -> Person:
+        return self.by_key[key]
+
+
+async def ketapang_roster(people: People, *, skip: tuple[str, ...] = ()) -> Roster:
+    out: dict[str, Person] = {}
+    for key, name, roles, unit, tg in KETAPANG_STAFF:
+        if key in skip:
+            continue
+        out[key] = await people.add_staff(name=name, roles=roles, institution="ketapang", unit=unit, telegram_id=tg)
+    out["officer"] = await people.register_officer(
+        telegram_id=3001, username="opd_dinkes", name="Ibu Wati (Dinkes)", agency_id="ktp-dinkes"
+    )
+    return Roster(out)
