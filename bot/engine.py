@@ -129,8 +129,13 @@ class Engine:
         requester_id: int,
         intake: dict[str, str],
         uploads: dict[str, FileUpload] | None = None,
+        *,
+        consume_draft: bool = False,
     ) -> Outcome:
-        """Open a case: check the intake, give it a register number and assign its first open step."""
+        """Open a case: check the intake, give it a register number and assign its first open step.
+
+        With ``consume_draft`` the requester's saved draft is deleted in the same transaction.
+        """
         sop = self.catalog.get(sop_id)
         if sop is None:
             raise EngineError("unknown_sop", sop=sop_id)
@@ -183,6 +188,8 @@ class Engine:
             else:
                 opened.append(await self._open_step(tx, case, sop, first, now))
             await self._notify_filed(tx, case, sop, requester, opened, now)
+            if consume_draft:
+                await store.delete_draft(tx, requester_id)
             case = await store.case(tx, case_id)
             assert case is not None
         return Outcome(True, case, None, tuple(opened))
@@ -653,6 +660,26 @@ class Engine:
             sop = await self.sop_of(case)
             out.append((instance, case, sop.step(instance.step_no)))
         return out
+
+    async def step_notice(self, step_id: int) -> dict[str, Any]:
+        """The assignment payload of an open step as it stands now (for /tugas and re-sent cards)."""
+        instance, case, sop = await self._load_step(self.db, step_id)
+        requester = await store.person(self.db, case.requester_id)
+        assert requester is not None
+        files = await store.attachments(self.db, case.id)
+        acting = await store.person(self.db, instance.acting_for_id) if instance.acting_for_id else None
+        return notices.assignment(
+            case, sop, sop.step(instance.step_no), instance, self.catalog.roles, requester,
+            self._agency_name(requester), acting_for=acting, reassigned_by=None, reason=None,
+            files=[a for a in files if a.purpose == "output"][-3:] + [a for a in files if a.purpose == "intake"],
+            for_requester=instance.holder_id == case.requester_id,
+        )
+
+    async def may_view(self, person: Person, case: Case) -> bool:
+        """The requester, an admin, or staff of the case's institution may see a case."""
+        return person.id == case.requester_id or person.is_admin or (
+            person.is_staff and person.institution == case.institution
+        )
 
     async def step_context(self, step_id: int) -> tuple[StepInstance, Case, Sop, Step]:
         instance, case, sop = await self._load_step(self.db, step_id)

@@ -458,6 +458,10 @@ def validate(catalog: Catalog) -> list[Problem]:
     """Every cross-reference and flow problem of the catalog, in one pass."""
     problems: list[Problem] = []
     roles = catalog.roles
+    for role in roles.roles.values():
+        for ref in [role.supervisor, *role.proxy]:
+            if ref and ref not in roles:
+                problems.append(Problem("roles.yaml", f"roles[{role.id}]", f"peran tidak dikenal: '{ref}'"))
     for sop in catalog:
         f = catalog.files.get(sop.id, sop.id)
         problems.extend(_validate_refs(sop, f, catalog, roles))

@@ -483,3 +483,33 @@ async def outbox(r: Reader, *, state: str | None = None, person_id: int | None =
         params.append(person_id)
     rows = await r.fetchall(sql + " ORDER BY id", params)
     return [OutboxMessage.from_row(row) for row in rows]
+
+
+# ---------------------------------------------------------------- intake drafts
+
+
+async def save_draft(
+    tx: Tx, *, person_id: int, sop_id: str, answers: dict[str, Any], uploads: dict[str, Any], position: int,
+    now: datetime,
+) -> None:
+    await tx.execute(
+        "INSERT INTO drafts (person_id, sop_id, answers, uploads, position, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (person_id) DO UPDATE SET sop_id = excluded.sop_id, answers = excluded.answers, "
+        "uploads = excluded.uploads, position = excluded.position, updated_at = excluded.updated_at",
+        (person_id, sop_id, _json(answers), _json(uploads), position, iso(now)),
+    )
+
+
+async def draft(r: Reader, person_id: int) -> sqlite3.Row | None:
+    return await r.fetchone("SELECT * FROM drafts WHERE person_id = ?", (person_id,))
+
+
+async def delete_draft(tx: Tx, person_id: int) -> None:
+    await tx.execute("DELETE FROM drafts WHERE person_id = ?", (person_id,))
+
+
+async def telegram_ids_with_drafts(r: Reader) -> list[int]:
+    rows = await r.fetchall(
+        "SELECT p.telegram_id FROM drafts d JOIN people p ON p.id = d.person_id WHERE p.telegram_id IS NOT NULL"
+    )
+    return [int(row["telegram_id"]) for row in rows]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MONDAY_8, WIB
+from roster import Roster, ketapang_roster
 
 from bot import store
 from bot.calendar import WorkCalendar
@@ -18,7 +19,6 @@ from bot.engine import Engine, EngineError, FileUpload
 from bot.models import Person
 from bot.people import People
 from bot.sop import Catalog, Sop
-from roster import Roster, ketapang_roster
 
 INFO = "ketapang-permintaan-informasi"
 KONSUL = "ketapang-permintaan-konsultasi"
@@ -66,16 +66,20 @@ async def test_permintaan_informasi_end_to_end(engine: Engine, db: Database, ros
     assert await event_types(db, case.id) == ["case_filed", "step_completed", "step_opened"]
     assert await kinds(db) == [(roster["tu"].id, "assignment"), (officer.id, "case_filed")]
     files = await store.attachments(db, case.id)
-    assert [(a.purpose, a.field, a.file_name) for a in files] == [("intake", "surat_permintaan", "surat_permintaan.pdf")]
+    assert [(a.purpose, a.field, a.file_name) for a in files] == [
+        ("intake", "surat_permintaan", "surat_permintaan.pdf")
+    ]
 
-    expected_holders = ["tu", "kaban", "kabid", "subkoor", "staf", "subkoor", "kabid", "sekban", "kaban", "tu", "officer"]
+    expected_holders = [
+        "tu", "kaban", "kabid", "subkoor", "staf", "subkoor", "kabid", "sekban", "kaban", "tu", "officer",
+    ]
     seen_steps = []
     for key in expected_holders:
         mark = await last_outbox_id(db)
         events_before = len(await event_types(db, case.id))
         sid, holder = await holder_of_current(engine, case.id)
         assert holder.id == roster[key].id, (key, holder.name)
-        instance, _, _, step = await engine.step_context(sid)
+        _, _, _, step = await engine.step_context(sid)
         seen_steps.append(step.number)
         clock.advance(minutes=15)
         if step.decision:
@@ -415,11 +419,11 @@ async def test_case_keeps_the_sop_version_it_started_with(engine: Engine, db: Da
     edited = Sop.model_validate(data)  # as if the YAML had been edited and reloaded
     changed_catalog = Catalog({**catalog.sops, INFO: edited}, catalog.roles, catalog.institutions)
     engine2 = Engine(db, changed_catalog, calendar, clock)
-    _, case, sop, step = await engine2.step_context(out.opened[0].id)
+    _, _, sop, step = await engine2.step_context(out.opened[0].id)
     assert sop.content_hash == original.content_hash != edited.content_hash
     assert "(revisi)" not in step.text
     out2 = await engine2.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
-    _, _, sop2, step2 = await engine2.step_context(out2.opened[0].id)
+    _, _, _, step2 = await engine2.step_context(out2.opened[0].id)
     assert "(revisi)" in step2.text
 
 
