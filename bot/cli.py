@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot import cli_admin, cli_sop
+from bot import cli_admin, cli_qa, cli_sop
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,6 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     cli_sop.register(sub)
     cli_admin.register(sub)
+    cli_qa.register(sub)
     return parser
 
 

@@ -17,6 +17,7 @@ TEMPLATES = {
     "case_cancelled": "notice_case_closed",
     "unassigned": "notice_unassigned",
     "step_taken_over": "notice_step_taken_over",
+    "unreachable": "notice_unreachable",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,17 +38,19 @@ class Renderer:
         self.env.filters["when"] = self.when
         self.env.filters["day"] = self.day
         self.env.filters["hm"] = self.hm
+        self.env.filters["day_iso"] = lambda text: format_date(date.fromisoformat(str(text)), "EEEE, d MMMM y",
+                                                               locale="id")
         self.env.filters["minutes"] = format_minutes
         self.env.filters["joinlist"] = lambda items, sep=", ": sep.join(str(i) for i in items if i)
         self.env.globals["state_names"] = STATE_NAMES
 
-    def render(self, name: str, **context: Any) -> str:
+    def render(self, name: str, /, **context: Any) -> str:
         """Telegram HTML from ``templates/<name>.j2``, cut to Telegram's message limit."""
         text = self.env.get_template(f"{name}.j2").render(**context).strip()
         text = re.sub(r"\n{3,}", "\n\n", text)
         return fit(text)
 
-    def plain(self, name: str, **context: Any) -> str:
+    def plain(self, name: str, /, **context: Any) -> str:
         return to_plain(self.render(name, **context))
 
     def when(self, moment: datetime | str | None) -> str:

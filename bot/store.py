@@ -513,3 +513,94 @@ async def telegram_ids_with_drafts(r: Reader) -> list[int]:
         "SELECT p.telegram_id FROM drafts d JOIN people p ON p.id = d.person_id WHERE p.telegram_id IS NOT NULL"
     )
     return [int(row["telegram_id"]) for row in rows]
+
+
+async def due_outbox(r: Reader, now: datetime, limit: int = 500) -> list[OutboxMessage]:
+    """Pending messages whose time has come, most urgent first, in queue order within a priority."""
+    rows = await r.fetchall(
+        "SELECT * FROM outbox WHERE state = 'pending' AND not_before <= ? ORDER BY priority, id LIMIT ?",
+        (iso(now), limit),
+    )
+    return [OutboxMessage.from_row(row) for row in rows]
+
+
+async def next_outbox_time(r: Reader) -> str | None:
+    row = await r.fetchone("SELECT MIN(not_before) AS t FROM outbox WHERE state = 'pending'")
+    return row["t"] if row else None
+
+
+async def mark_sending(tx: Tx, message_id: int) -> bool:
+    cur = await tx.execute("UPDATE outbox SET state = 'sending' WHERE id = ? AND state = 'pending'", (message_id,))
+    return cur.rowcount == 1
+
+
+async def mark_sent(tx: Tx, message_id: int, now: datetime, telegram_message_id: int | None) -> None:
+    await tx.execute(
+        "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, telegram_message_id = ? WHERE id = ?",
+        (iso(now), telegram_message_id, message_id),
+    )
+
+
+async def mark_retry(tx: Tx, message_id: int, not_before: datetime, error: str, *, count_attempt: bool) -> None:
+    await tx.execute(
+        "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
+        (iso(not_before), error[:500], 1 if count_attempt else 0, message_id),
+    )
+
+
+async def mark_dead(tx: Tx, message_id: int, error: str) -> None:
+    await tx.execute(
+        "UPDATE outbox SET state = 'dead', last_error = ?, attempts = attempts + 1 WHERE id = ?",
+        (error[:500], message_id),
+    )
+
+
+async def reset_sending(tx: Tx) -> int:
+    """After a crash: messages caught between sending and marking sent go out again, at most once more."""
+    await tx.execute(
+        "UPDATE outbox SET state = 'sent', last_error = 'uncertain: interrupted twice while sending' "
+        "WHERE state = 'sending' AND uncertain >= 1"
+    )
+    cur = await tx.execute("UPDATE outbox SET state = 'pending', uncertain = 1 WHERE state = 'sending'")
+    return cur.rowcount
+
+
+async def outbox_counts(r: Reader) -> dict[str, int]:
+    rows = await r.fetchall("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+    return {row["state"]: int(row["n"]) for row in rows}
+
+
+# ---------------------------------------------------------------- digest look-ups
+
+
+async def open_steps_overview(r: Reader) -> list[sqlite3.Row]:
+    """Every open step with its case's number, institution and unit (one scan for all digests)."""
+    return await r.fetchall(
+        "SELECT s.id, s.step_no, s.role, s.holder_id, s.due_at, s.opened_at, c.register_no, c.institution, c.unit "
+        "FROM step_instances s JOIN cases c ON c.id = s.case_id WHERE s.state = 'open' ORDER BY s.due_at"
+    )
+
+
+async def open_case_units(r: Reader) -> list[tuple[str, str]]:
+    rows = await r.fetchall("SELECT institution, unit FROM cases WHERE state = 'open'")
+    return [(row["institution"], row["unit"]) for row in rows]
+
+
+async def cases_created_between(r: Reader, start: datetime, end: datetime) -> list[sqlite3.Row]:
+    return await r.fetchall(
+        "SELECT register_no, title, institution, unit FROM cases WHERE created_at >= ? AND created_at < ? ORDER BY id",
+        (iso(start), iso(end)),
+    )
+
+
+async def steps_completed_between(r: Reader, start: datetime, end: datetime) -> list[sqlite3.Row]:
+    return await r.fetchall(
+        "SELECT s.completed_at, s.due_at, c.institution, c.unit FROM step_instances s JOIN cases c "
+        "ON c.id = s.case_id WHERE s.state = 'done' AND s.completed_at >= ? AND s.completed_at < ?",
+        (iso(start), iso(end)),
+    )
+
+
+async def sop_units(r: Reader) -> dict[str, tuple[str, str]]:
+    rows = await r.fetchall("SELECT DISTINCT sop_id, institution, unit FROM cases")
+    return {row["sop_id"]: (row["institution"], row["unit"]) for row in rows}

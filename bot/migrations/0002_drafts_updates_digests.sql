@@ -27,3 +27,7 @@ CREATE TABLE digests (
     created_at  TEXT NOT NULL,
     PRIMARY KEY (person_id, day)
 );
+
+-- A message caught between sending and being marked sent by a crash is re-sent once; a
+-- second such crash marks it sent rather than risk a third copy.
+ALTER TABLE outbox ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;

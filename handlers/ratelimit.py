@@ -1,0 +1,96 @@
+"""One rate limiter for every message the bot sends (replies and the outbox alike).
+
+Telegram asks bots to stay under about 30 messages per second overall, one per second in
+a private chat and 20 per minute in a group. PTB's own AIORateLimiter does not pace private
+chats, so this limiter does: each chat has its own queue (messages to one chat keep their
+order) and a shared window caps the total. Edits and callback answers are not messages and
+pass straight through. A 429 from Telegram is not retried here: it reaches the caller
+(the outbox sender reschedules; a handler's reply fails like any network error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.ext import BaseRateLimiter
+
+SENDING_ENDPOINTS = frozenset({
+    "sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "sendAudio", "sendVideo", "sendVoice",
+    "sendAnimation", "sendSticker", "sendLocation", "sendContact", "sendPoll", "copyMessage", "forwardMessage",
+})
+PRIVATE_INTERVAL = 1.02
+GROUP_INTERVAL = 3.05
+GLOBAL_RATE = 28
+
+
+class ChatRateLimiter(BaseRateLimiter[None]):
+    def __init__(
+        self,
+        private_interval: float = PRIVATE_INTERVAL,
+        group_interval: float = GROUP_INTERVAL,
+        global_rate: int = GLOBAL_RATE,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.private_interval = private_interval
+        self.group_interval = group_interval
+        self.global_rate = global_rate
+        self.monotonic = monotonic
+        self._next: dict[int | str, float] = {}
+        self._locks: dict[int | str, asyncio.Lock] = {}
+        self._window: deque[float] = deque()
+        self._window_lock = asyncio.Lock()
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def ready_at(self, chat_id: int | str) -> float:
+        """Monotonic time at which this chat may receive its next message."""
+        return self._next.get(chat_id, 0.0)
+
+    def _interval(self, chat_id: int | str) -> float:
+        if isinstance(chat_id, str) or chat_id < 0:
+            return self.group_interval
+        return self.private_interval
+
+    async def _global(self) -> None:
+        async with self._window_lock:
+            while True:
+                now = self.monotonic()
+                while self._window and now - self._window[0] >= 1.0:
+                    self._window.popleft()
+                if len(self._window) < self.global_rate:
+                    self._window.append(now)
+                    return
+                await asyncio.sleep(1.0 - (now - self._window[0]) + 0.001)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]] | None]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]] | None:
+        chat_id = data.get("chat_id")
+        if endpoint not in SENDING_ENDPOINTS or chat_id is None:
+            return await callback(*args, **kwargs)
+        key: int | str = int(chat_id) if str(chat_id).lstrip("-").isdigit() else str(chat_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            wait = self._next.get(key, 0.0) - self.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._global()
+            try:
+                return await callback(*args, **kwargs)
+            finally:
+                # counted from when Telegram has the message, so two sends never land closer than the interval
+                self._next[key] = self.monotonic() + self._interval(key)

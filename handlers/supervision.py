@@ -1,0 +1,39 @@
+"""/ringkasan: a supervisor's digest on demand (the daily one is sent by the scheduler)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.digest import DigestBuilder, overdue_chart, scope_of
+from handlers import tasks
+from handlers.common import reply_error, require_person, services, text_of
+from handlers.keyboards import Tap
+
+
+async def ringkasan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ringkasan: the same digest the supervisor gets each working morning, now."""
+    person = await require_person(update, context)
+    if person is None:
+        return
+    if scope_of(person) is None:
+        await reply_error(update, context, "supervisor_only")
+        return
+    s = services(context)
+    builder = DigestBuilder(s.db, s.catalog, s.calendar)
+    await builder.load(s.clock.now())
+    digest = builder.build(person)
+    assert digest is not None
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text_of(context, "digest", d=digest.as_payload()), parse_mode="HTML")
+    chart = overdue_chart(digest)
+    if chart:
+        await context.bot.send_photo(chat.id, chart, caption="Langkah terlambat per unit")
+
+
+async def on_tasks(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await tasks.tugas(update, context)

@@ -1,0 +1,238 @@
+"""The outbox sender: delivers queued notifications within Telegram's limits, retrying safely.
+
+* order: per chat in queue order; across chats, answers to what someone just did (priority 0)
+  before normal notifications (1) before bulk ones (reminders, digests: 2);
+* pace: the bot's ChatRateLimiter (one message per second to a private chat, 20/min to a
+  group, under 30/s overall) — the sender only picks chats that are free to receive;
+* failures: 429 waits ``retry_after``; network errors and 5xx back off exponentially; 403
+  (blocked) marks the person unreachable and tells their supervisor; a message that keeps
+  failing, or that Telegram refuses (400), goes to the dead letters admins see in /ringkasan.
+A message is marked ``sending`` before the HTTP call and ``sent`` after it, so a crash in
+between repeats that one message once (see store.reset_sending), never more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot import store
+from bot.models import OutboxMessage
+from bot.notice_text import render_notice
+from bot.people import ADMIN, SUPERVISOR_ROLES
+from bot.render import Renderer
+from bot.runtime import Services
+from handlers.keyboards import markup
+from handlers.ratelimit import ChatRateLimiter
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        services: Services,
+        bot: Bot,
+        renderer: Renderer,
+        *,
+        max_attempts: int | None = None,
+    ) -> None:
+        self.s = services
+        self.bot = bot
+        self.renderer = renderer
+        self.max_attempts = max_attempts or services.settings.max_attempts
+        limiter = getattr(bot, "rate_limiter", None)
+        self.limiter: ChatRateLimiter | None = limiter if isinstance(limiter, ChatRateLimiter) else None
+        self.retry_at: dict[int, float] = {}
+        self.wake = asyncio.Event()
+        self.stats = {"sent": 0, "retried": 0, "dead": 0, "rate_limited": 0, "blocked": 0}
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def kick(self) -> None:
+        self.wake.set()
+
+    async def recover(self) -> int:
+        """At start: messages a crash left half-sent go back in the queue (once)."""
+        async with self.s.db.transaction() as tx:
+            return await store.reset_sending(tx)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def run(self) -> None:
+        await self.recover()
+        while not self._stopping:
+            try:
+                sent = await self.flush()
+            except Exception:  # the loop must survive anything a single round throws
+                log.exception("outbox round failed")
+                sent = 0
+            if sent:
+                continue
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=await self._idle_timeout())
+            except TimeoutError:
+                pass
+
+    async def _idle_timeout(self) -> float:
+        now = time.monotonic()
+        waits = [t - now for t in self.retry_at.values() if t > now]
+        if self.limiter is not None:
+            waits.extend(t - now for t in self.limiter._next.values() if t > now)
+        return max(0.02, min([1.0, *waits]))
+
+    def _chat_free(self, chat_id: int, mono: float) -> bool:
+        if self.retry_at.get(chat_id, 0.0) > mono:
+            return False
+        return self.limiter is None or self.limiter.ready_at(chat_id) <= mono
+
+    async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a bound for tests and the demo
+        """Send until nothing is due (tests, demo, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            await self.flush()
+            due = await store.due_outbox(self.s.db, self.s.clock.now(), limit=1)
+            if not due:
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError("outbox not drained")
+
+    async def flush(self) -> int:
+        """One round: the head message of every chat that may receive one now, sent concurrently."""
+        now = self.s.clock.now()
+        due = await store.due_outbox(self.s.db, now)
+        seen: set[int] = set()
+        batch: list[OutboxMessage] = []
+        mono = time.monotonic()
+        for message in due:
+            chat = message.chat_id
+            if chat is None or chat in seen:
+                continue
+            seen.add(chat)  # only a chat's first queued message may go: order per chat is kept
+            if self._chat_free(chat, mono):
+                batch.append(message)
+        if not batch:
+            return 0
+        results = await asyncio.gather(*(self._deliver(m) for m in batch), return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                log.error("delivery failed unexpectedly: %r", r)
+        return sum(1 for r in results if r is True)
+
+    async def _deliver(self, message: OutboxMessage) -> bool:
+        assert message.chat_id is not None
+        async with self.s.db.transaction() as tx:
+            if not await store.mark_sending(tx, message.id):
+                return False
+        try:
+            notice = render_notice(self.renderer, message.kind, message.payload)
+        except Exception as exc:  # a payload the templates cannot render will never succeed
+            await self._dead(message, f"render: {exc!r}")
+            return False
+        chat = message.chat_id
+        try:
+            sent = await self.bot.send_message(chat, notice.html, parse_mode=ParseMode.HTML,
+                                               reply_markup=markup(notice.keyboard), disable_web_page_preview=True)
+            for doc in notice.documents:
+                await self.bot.send_document(chat, doc["file_id"], caption=doc.get("file_name") or None)
+        except RetryAfter as exc:
+            self.stats["rate_limited"] += 1
+            delay = _seconds(exc.retry_after)
+            self.retry_at[chat] = time.monotonic() + delay
+            await self._retry(message, timedelta(seconds=delay), f"429 retry_after={delay}", count=False)
+            return False
+        except Forbidden as exc:
+            await self._blocked(message, str(exc))
+            return False
+        except BadRequest as exc:
+            await self._dead(message, f"400 {exc}")
+            return False
+        except (TimedOut, NetworkError) as exc:
+            await self._backoff(message, f"network: {exc}")
+            return False
+        except TelegramError as exc:
+            await self._backoff(message, f"telegram: {exc}")
+            return False
+        async with self.s.db.transaction() as tx:
+            await store.mark_sent(tx, message.id, self.s.clock.now(), sent.message_id)
+        self.stats["sent"] += 1
+        return True
+
+    async def _retry(self, message: OutboxMessage, delay: timedelta, error: str, *, count: bool) -> None:
+        self.stats["retried"] += 1
+        async with self.s.db.transaction() as tx:
+            await store.mark_retry(tx, message.id, self.s.clock.now() + delay, error, count_attempt=count)
+
+    async def _backoff(self, message: OutboxMessage, error: str) -> None:
+        if message.attempts + 1 >= self.max_attempts:
+            await self._dead(message, error)
+            return
+        delay = min(MAX_BACKOFF, timedelta(seconds=2 ** (message.attempts + 1)))
+        await self._retry(message, delay, error, count=True)
+
+    async def _dead(self, message: OutboxMessage, error: str) -> None:
+        self.stats["dead"] += 1
+        log.warning("outbox message %s is undeliverable: %s", message.id, error)
+        async with self.s.db.transaction() as tx:
+            await store.mark_dead(tx, message.id, error)
+
+    async def _blocked(self, message: OutboxMessage, error: str) -> None:
+        """403: the person blocked the bot. Mark them unreachable and tell who can act on it."""
+        self.stats["blocked"] += 1
+        now = self.s.clock.now()
+        async with self.s.db.transaction() as tx:
+            await store.mark_dead(tx, message.id, f"403 {error}")
+            person = await store.person(tx, message.person_id) if message.person_id else None
+            if person is None or not person.reachable:
+                return
+            await store.update_person(tx, person.id, reachable=0)
+            await store.insert_event(tx, type="person_unreachable", now=now, actor_id=person.id)
+            for boss in await _supervisors_of(tx, person, self.s):
+                await store.enqueue(
+                    tx, person_id=boss.id, chat_id=boss.telegram_id, kind="unreachable", priority=1, now=now,
+                    payload={"name": person.name, "kind": person.kind, "reason": "blocked"},
+                    dedupe_key=f"unreachable:{person.id}:{boss.id}:{now.date().isoformat()}",
+                )
+
+
+async def _supervisors_of(r: store.Reader, person: Any, services: Services) -> list[Any]:
+    """The Kabid of a staff member's unit (else Sekretaris/Kepala Badan), and admins."""
+    candidates = await store.people_with_roles(r, [*SUPERVISOR_ROLES, ADMIN], person.institution)
+    book = services.catalog.roles
+    chain = []
+    for role in person.roles:
+        chain.extend(book.supervisors(role))
+    out = []
+    for p in candidates:
+        if p.id == person.id or not p.reachable:
+            continue
+        if p.is_admin:
+            out.append(p)
+            continue
+        for role in p.roles:
+            r_def = book.roles.get(role)
+            if role in chain and r_def is not None and (r_def.scope == "org" or p.unit == person.unit):
+                out.append(p)
+                break
+    return out
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
