@@ -73,10 +73,14 @@ STEP_WEIGHTS_BY_KIND: dict[str, dict[str, float]] = {
     "requirements": {"requirements": 0.5, "outputs": 0.4},
     "who_handles": {"outputs": 0.6, "requirements": 0.3, "role": 0.2},
 }
-STEP_SHARE = 0.6
+STEP_SHARE = 0.8
 """How much the best matching step of an SOP adds to the SOP's own score."""
-TITLE_BONUS = 4.0
+TITLE_BONUS = 8.0
 """Added (times coverage squared) when the question repeats the SOP's title."""
+TITLE_PHRASE = 8.0
+"""Added (times the share of title word pairs) when the question repeats the title's wording in order."""
+STEP_COVER_SOP = 4.0
+"""Added (times coverage squared) when the question repeats the text of one of the SOP's steps."""
 OTHER_PLACE = 0.4
 """Factor for SOPs of institutions other than the one(s) the question names."""
 TITLE_TERMS_IN_STEPS = 0.3
@@ -85,6 +89,10 @@ MIN_SCORE = 1.2
 AMBIGUOUS_MARGIN = 0.08
 STEP_EVIDENCE = 0.8
 """Least step score (without title terms) for a step to be 'the step asked about'."""
+STEP_COVER = 3.0
+"""Added (times coverage squared) when the question repeats a step's text."""
+FOCUS = 2.0
+"""Weight of the words in the clause a 'who' question asks about ('yang menyerahkan ... siapa')."""
 SECOND_STEP = 0.93
 """A second step is shown when it scores this close to the best (identical texts, merged rows)."""
 
@@ -151,17 +159,26 @@ class Answerer:
         sop_weights = {**SOP_WEIGHTS, **SOP_WEIGHTS_BY_KIND.get(q.kind, {})}
         step_weights = {**STEP_WEIGHTS, **STEP_WEIGHTS_BY_KIND.get(q.kind, {})}
         sop_scores = idx.score_sops(terms, sop_weights)
-        step_scores = idx.score_steps(terms, step_weights)
+        # a step's words that are also its SOP's title words are already counted by the title field
+        step_scores: dict[int, float] = {}
+        for term, weight in terms.items():
+            for i, s in idx.score_steps({term: weight}, step_weights).items():
+                if term in idx.title_words[idx.steps[i].sop_id]:
+                    s *= TITLE_TERMS_IN_STEPS
+                step_scores[i] = step_scores.get(i, 0.0) + s
         best_step: dict[str, float] = {}
         for i, s in step_scores.items():
             sop_id = idx.steps[i].sop_id
             best_step[sop_id] = max(best_step.get(sop_id, 0.0), s)
+        step_cover = idx.best_step_coverage(step_scores, term_set)
+        pairs = self.analyzer.bigrams(q.retrieval_words)
         named = idx.institutions_named(q.words)
         out: list[Candidate] = []
         for sop in idx.sops:
             coverage = idx.title_coverage(sop.id, term_set)
             score = sop_scores.get(sop.id, 0.0) + STEP_SHARE * best_step.get(sop.id, 0.0)
-            score += TITLE_BONUS * coverage * coverage
+            score += TITLE_BONUS * coverage * coverage + STEP_COVER_SOP * step_cover.get(sop.id, 0.0) ** 2
+            score += TITLE_PHRASE * idx.title_phrase(sop.id, pairs)
             if named and sop.institution not in named:
                 score *= OTHER_PLACE
             if score > 0:
@@ -169,24 +186,36 @@ class Answerer:
         out.sort(key=lambda c: -c.score)
         return out
 
-    def _score_steps(self, cand: Candidate, words: Sequence[str], kind: str) -> tuple[dict[int, float], float]:
+    def _score_steps(
+        self, cand: Candidate, words: Sequence[str], kind: str, focus_words: Sequence[str] = ()
+    ) -> tuple[dict[int, float], float]:
         """Scores of the SOP's steps for some question words, and the best score without title terms."""
         idx = self.index
-        terms = [t for t in self.analyzer.question_terms(words) if t not in idx.place_terms]
-        titles = set().union(*idx.title_terms.get(cand.sop.id, [set()]))
+        sop_id = cand.sop.id
+        terms = {t: w for t, w in self.analyzer.question_terms(words).items() if t not in idx.place_terms}
+        focus = set(self.analyzer.question_terms(focus_words)) if focus_words else set()
+        titles = set().union(*idx.title_terms.get(sop_id, [set()]))
         weights = {**STEP_WEIGHTS, **STEP_WEIGHTS_BY_KIND.get(kind, {})}
-        own = [t for t in terms if t not in titles]
-        shared = [t for t in terms if t in titles]
-        main = idx.score_steps_of(cand.sop.id, own, weights)
-        extra = idx.score_steps_of(cand.sop.id, shared, weights)
-        scores = {i: main.get(i, 0.0) + TITLE_TERMS_IN_STEPS * extra.get(i, 0.0) for i in set(main) | set(extra)}
-        return scores, max(main.values(), default=0.0)
+        own = {t: w * (FOCUS if t in focus else 1.0) for t, w in terms.items() if t not in titles}
+        shared = {t: w * TITLE_TERMS_IN_STEPS for t, w in terms.items() if t in titles}
+        main = idx.score_steps_of(sop_id, own, weights)
+        extra = idx.score_steps_of(sop_id, shared, weights)
+        cover = idx.step_coverage(sop_id, set(terms))
+        scores = {
+            i: main.get(i, 0.0) + extra.get(i, 0.0) + STEP_COVER * cover.get(i, 0.0) ** 2
+            for i in set(main) | set(extra)
+        }
+        evidence = max(main.values(), default=0.0)
+        if any(c >= 0.99 and main.get(i, 0.0) > 0 for i, c in cover.items()):
+            # the question spells out a whole step ('Melaksanakan Rakor POK'), title words and all
+            evidence = max(evidence, STEP_EVIDENCE)
+        return scores, evidence
 
     # ------------------------------------------------------------ one SOP
 
     def _answer_sop(self, q: Question, cand: Candidate, margin: float) -> Answer:
         sop = cand.sop
-        cand.steps, cand.evidence = self._score_steps(cand, q.retrieval_words, q.kind)
+        cand.steps, cand.evidence = self._score_steps(cand, q.retrieval_words, q.kind, q.focus_words)
         kind = q.kind
         if kind == "legal_basis":
             return self._list(q, sop, "legal_basis", sop.legal_basis, margin)
@@ -207,7 +236,8 @@ class Answerer:
             if kind == "duration":
                 return self._total(q, cand, margin)
             if kind == "requirements":
-                return self._list(q, sop, "equipment", sop.equipment, margin)
+                # no step named: what is needed to start, plus the SOP's equipment
+                return self._list(q, sop, "equipment", sop.equipment, margin, first=self._step_view(sop, sop.steps[0]))
             if kind == "output":
                 return self._step_answer(q, sop, [sop.steps[-1]], margin)
         return self._overview(q, cand, margin)
@@ -335,8 +365,12 @@ class Answerer:
             return sop.steps[lo].number, sop.steps[hi].number
         return whole
 
-    def _list(self, q: Question, sop: Sop, what: str, items: list[str], margin: float) -> Answer:
-        return self._render("answer_list", q.kind, sop, None, margin, what=what, items=items, **self._head(sop))
+    def _list(
+        self, q: Question, sop: Sop, what: str, items: list[str], margin: float, first: dict[str, Any] | None = None
+    ) -> Answer:
+        return self._render(
+            "answer_list", q.kind, sop, None, margin, what=what, items=items, first=first, **self._head(sop)
+        )
 
     def _overview(self, q: Question, cand: Candidate, margin: float) -> Answer:
         sop = cand.sop

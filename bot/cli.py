@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from bot import cli_admin, cli_qa, cli_sop
+from handlers import cli_run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_sop.register(sub)
     cli_admin.register(sub)
     cli_qa.register(sub)
+    cli_run.register(sub)
     return parser
 
 

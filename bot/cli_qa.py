@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_bench)
 
 
-def _answerer(directory: Path | None):  # noqa: ANN202 - imported lazily to keep `alur --help` fast
+def _answerer(directory: Path | None):
     from bot.answers import Answerer
     from bot.sop import load_catalog
 

@@ -102,7 +102,8 @@ class DigestBuilder:
             "sla_units": await store.sop_units(self.db),
         }
 
-    def build(self, person: Person) -> Digest | None:
+    def build(self, person: Person, since: datetime | None = None) -> Digest | None:
+        """The digest of one supervisor; ``since`` is their previous digest (new requests after it)."""
         scope = scope_of(person)
         if scope is None:
             return None
@@ -113,7 +114,10 @@ class DigestBuilder:
         label = self._scope_label(scope)
         d = Digest(day=snap["today"], scope_label=label, is_admin=person.is_admin)
         d.open_cases = sum(1 for inst, unit in snap["open_cases"] if scope.covers(inst, unit))
+        after = iso(since) if since else None
         for row in snap["new_cases"]:
+            if after is not None and row["created_at"] < after:
+                continue
             if scope.covers(row["institution"], row["unit"]):
                 d.new_cases.append({"register_no": row["register_no"], "title": row["title"]})
         for row in snap["open_steps"]:
@@ -177,9 +181,9 @@ class DigestBuilder:
         return found.name if found else unit
 
 
-def overdue_chart(d: Digest) -> bytes | None:
+def overdue_chart(overdue_by_unit: dict[str, int], day: str) -> bytes | None:
     """A small bar chart of overdue steps per unit (PNG), when there is anything overdue."""
-    if not d.overdue_by_unit:
+    if not overdue_by_unit:
         return None
     import io
 
@@ -188,13 +192,13 @@ def overdue_chart(d: Digest) -> bytes | None:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    units = sorted(d.overdue_by_unit, key=lambda u: -d.overdue_by_unit[u])[:8]
-    counts = [d.overdue_by_unit[u] for u in units]
+    units = sorted(overdue_by_unit, key=lambda u: -overdue_by_unit[u])[:8]
+    counts = [overdue_by_unit[u] for u in units]
     labels = [u if len(u) <= 38 else u[:36] + "…" for u in units]
     fig, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * len(units)), dpi=100)
     ax.barh(labels[::-1], counts[::-1], color="#c0392b")
     ax.set_xlabel("Langkah terlambat")
-    ax.set_title(f"Langkah terlambat per unit — {d.day.isoformat()}", fontsize=10)
+    ax.set_title(f"Langkah terlambat per unit — {day}", fontsize=10)
     for i, c in enumerate(counts[::-1]):
         ax.text(c, i, f" {c}", va="center", fontsize=9)
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -203,3 +207,46 @@ def overdue_chart(d: Digest) -> bytes | None:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+class DigestRound:
+    """Queue each supervisor's daily digest once, on working days from the configured time on."""
+
+    def __init__(self, db: Database, catalog: Catalog, calendar: WorkCalendar, clock: Any, at: time) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.calendar = calendar
+        self.clock = clock
+        self.at = at
+
+    async def run(self) -> int:
+        now = self.clock.now()
+        local = now.astimezone(self.calendar.tz)
+        if not self.calendar.is_working_day(local.date()) or local.time() < self.at:
+            return 0
+        day = local.date().isoformat()
+        done = await store.digests_on(self.db, day)
+        waiting = [p for p in await store.people(self.db) if p.id not in done and scope_of(p) is not None]
+        if not waiting:
+            return 0
+        since: dict[int, datetime] = {}
+        for p in waiting:
+            last = await store.last_digest_at(self.db, p.id)
+            since[p.id] = datetime.fromisoformat(last) if last else now - timedelta(days=1)
+        builder = DigestBuilder(self.db, self.catalog, self.calendar)
+        await builder.load(now, since=min(since.values()))
+        queued = 0
+        for person in waiting:
+            digest = builder.build(person, since=since[person.id])
+            if digest is None:
+                continue
+            async with self.db.transaction() as tx:
+                if not await store.claim_digest(tx, person.id, day, now):
+                    continue
+                outbox_id = await store.enqueue(
+                    tx, person_id=person.id, chat_id=person.telegram_id, kind="digest", payload=digest.as_payload(),
+                    priority=2, now=now, dedupe_key=f"digest:{person.id}:{day}",
+                )
+                await store.set_digest_outbox(tx, person.id, day, outbox_id)
+            queued += 1
+        return queued

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.buttons import Button, Keyboard
+from bot.digest import overdue_chart
 from bot.render import Renderer
 
 TEMPLATES = {
@@ -18,6 +19,9 @@ TEMPLATES = {
     "unassigned": "notice_unassigned",
     "step_taken_over": "notice_step_taken_over",
     "unreachable": "notice_unreachable",
+    "reminder": "notice_reminder",
+    "escalation": "notice_escalation",
+    "digest": "notice_digest",
 }
 
 
@@ -26,6 +30,8 @@ class Notice:
     html: str
     keyboard: Keyboard = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
+    photo: bytes | None = None
+    photo_caption: str = ""
 
 
 def step_keyboard(p: dict[str, Any]) -> Keyboard:
@@ -54,4 +60,13 @@ def render_notice(renderer: Renderer, kind: str, payload: dict[str, Any]) -> Not
     keyboard = step_keyboard(payload) if kind == "assignment" else []
     if kind == "case_filed":
         keyboard = [[Button("📍 Posisi permohonan", "case", (int(payload["case_id"]),))]]
-    return Notice(html, keyboard, list(payload.get("files") or []))
+    elif kind == "reminder":
+        keyboard = [[Button("🗂 Lihat tugas saya", "tasks")]]
+    elif kind == "escalation":
+        sid = int(payload["step_instance_id"])
+        keyboard = [[Button("ℹ️ Detail", "detail", (sid,)), Button("↪ Alihkan", "reassign", (sid,))]]
+    photo = None
+    if kind == "digest":
+        photo = overdue_chart(payload.get("overdue_by_unit") or {}, str(payload.get("day", "")))
+    return Notice(html, keyboard, list(payload.get("files") or []), photo,
+                  "Langkah terlambat per unit" if photo else "")

@@ -58,13 +58,18 @@ class Bm25:
             t: math.log(1 + (self.size - n + 0.5) / (n + 0.5)) for t, n in df.items()
         }
 
-    def score(self, terms: Iterable[str], weights: Mapping[str, float]) -> dict[int, float]:
-        """Weighted sum of per-field BM25 scores for every document matching a term."""
+    def score(self, terms: Iterable[str] | Mapping[str, float], weights: Mapping[str, float]) -> dict[int, float]:
+        """Weighted sum of per-field BM25 scores for every document matching a term.
+
+        ``terms`` counts each distinct term once, or maps terms to their weight in the question.
+        """
         scores: dict[int, float] = {}
-        for term in set(terms):
+        boosts = terms if isinstance(terms, Mapping) else dict.fromkeys(terms, 1.0)
+        for term, boost in boosts.items():
             idf = self.idf.get(term)
-            if idf is None:
+            if idf is None or not boost:
                 continue
+            idf *= boost
             for name, weight in weights.items():
                 fld = self.fields.get(name)
                 if fld is None or not weight:
@@ -99,9 +104,11 @@ class CatalogIndex:
         a = self.analyzer
         self.sops: list[Sop] = list(catalog)
         self.steps: list[StepRef] = []
+        self.step_text_terms: list[set[str]] = []
         sop_docs: list[dict[str, list[str]]] = []
         step_docs: list[dict[str, list[str]]] = []
         self.title_terms: dict[str, list[set[str]]] = {}
+        self.title_pairs: dict[str, list[set[tuple[str, str]]]] = {}
         self.place_words: dict[str, set[str]] = self._place_words(catalog)
         for sop in self.sops:
             inst = catalog.institutions.get(sop.institution)
@@ -118,10 +125,13 @@ class CatalogIndex:
                 "equipment": a.document_terms(" ".join(sop.equipment)),
                 "warning": a.document_terms(sop.warning),
             })
-            self.title_terms[sop.id] = [a.title_terms(t) for t in dict.fromkeys([sop.name, sop.short_name]) if t]
+            titles = [t for t in dict.fromkeys([sop.name, sop.short_name]) if t]
+            self.title_terms[sop.id] = [a.title_terms(t) for t in titles]
+            self.title_pairs[sop.id] = [a.title_bigrams(t) for t in titles]
             for pos, step in enumerate(sop.steps):
                 self.steps.append(StepRef(sop.id, step.number, pos))
                 after = sop.next_step(step) if not step.decision else None
+                self.step_text_terms.append(set(a.document_terms(step.text)))
                 step_docs.append({
                     "text": a.document_terms(step.text),
                     "outputs": a.document_terms(" ; ".join(step.outputs)),
@@ -134,6 +144,7 @@ class CatalogIndex:
         self.sop_bm25 = Bm25(sop_docs)
         self.step_bm25 = Bm25(step_docs)
         self.sop_position = {s.id: i for i, s in enumerate(self.sops)}
+        self.title_words: dict[str, set[str]] = {k: set().union(*v) for k, v in self.title_terms.items()}
         self.steps_of: dict[str, list[int]] = {}
         for i, ref in enumerate(self.steps):
             self.steps_of.setdefault(ref.sop_id, []).append(i)
@@ -174,13 +185,51 @@ class CatalogIndex:
                 best = max(best, sum(idf.get(t, 0.0) for t in title & terms) / total)
         return best
 
+    def title_phrase(self, sop_id: str, pairs: set[tuple[str, str]]) -> float:
+        """Share of the title's consecutive word pairs found in the question (best of name/short name):
+        tells 'Koordinasi Penyusunan Dokumen ... Bidang Pemerintahan' from '... Sinergisitas ... Bidang
+        Pemerintahan, Pembangunan Manusia, ...' where single words barely differ."""
+        return max((len(t & pairs) / len(t) for t in self.title_pairs.get(sop_id, []) if t), default=0.0)
+
     def score_sops(self, terms: list[str], weights: Mapping[str, float]) -> dict[str, float]:
         return {self.sops[i].id: s for i, s in self.sop_bm25.score(terms, weights).items()}
 
     def score_steps(self, terms: list[str], weights: Mapping[str, float]) -> dict[int, float]:
         return self.step_bm25.score(terms, weights)
 
-    def score_steps_of(self, sop_id: str, terms: list[str], weights: Mapping[str, float]) -> dict[int, float]:
+    def score_steps_of(
+        self, sop_id: str, terms: Iterable[str] | Mapping[str, float], weights: Mapping[str, float]
+    ) -> dict[int, float]:
         """Scores of one SOP's steps by position in ``sop.steps`` (IDF over that SOP's steps)."""
         local = self.local.get(sop_id)
         return local.score(terms, weights) if local else {}
+
+    def best_step_coverage(self, step_scores: Mapping[int, float], terms: set[str]) -> dict[str, float]:
+        """Per SOP, the largest IDF-weighted share of one step's text that the question repeats."""
+        idf = self.step_bm25.idf
+        out: dict[str, float] = {}
+        for i in step_scores:
+            text = self.step_text_terms[i]
+            if len(text) < 2:
+                continue
+            total = sum(idf.get(t, 0.0) for t in text)
+            if total:
+                share = sum(idf.get(t, 0.0) for t in text & terms) / total
+                sop_id = self.steps[i].sop_id
+                out[sop_id] = max(out.get(sop_id, 0.0), share)
+        return out
+
+    def step_coverage(self, sop_id: str, terms: set[str]) -> dict[int, float]:
+        """Per step of an SOP, the IDF-weighted share of its text that the question repeats."""
+        local = self.local.get(sop_id)
+        if local is None:
+            return {}
+        out: dict[int, float] = {}
+        for pos, i in enumerate(self.steps_of[sop_id]):
+            text = self.step_text_terms[i]
+            if len(text) < 2:
+                continue
+            total = sum(local.idf.get(t, 0.0) for t in text)
+            if total:
+                out[pos] = sum(local.idf.get(t, 0.0) for t in text & terms) / total
+        return out

@@ -45,6 +45,7 @@ CUES: list[tuple[Kind, str, float]] = [
     # what comes next
     ("next_step", r"\b(selanjutnya|berikutnya|setelah(nya)?|sesudah(nya)?|kemudian|lalu apa|next)\b", 2.6),
     ("next_step", r"\b(tahap|langkah) (lanjut\w*|setelah\w*)\b", 1.0),
+    ("next_step", r"\b(diikuti|disusul|dilanjutkan|lanjut(nya|annya)?|menyusul|urutan berikut\w*)\b", 2.4),
     # what is needed
     ("requirements", r"\b(kelengkapan\w*|persyaratan\w*|syarat\w*|prasyarat|disiapkan|siapkan|menyiapkan"
                      r"|dibutuhkan|butuh\w*|diperlukan|perlu (apa|disiapkan|dibawa)|dibawa|bawa apa"
@@ -94,11 +95,22 @@ _STEP_RANGE = re.compile(
     rf"\b{_STEP_WORD} (?:ke |nomor |no )?(\d{{1,2}}) (?:sampai(?: dengan)?|hingga|ke|dan|to|until) "
     rf"(?:{_STEP_WORD} )?(?:ke |nomor |no )?(\d{{1,2}})\b"
 )
-_ORDINAL = re.compile(rf"\b{_STEP_WORD}\w* (?:yang )?(?:paling )?({'|'.join(ORDINALS)}|terakhir\w*|akhir\w*)\b")
+_ORDINAL = re.compile(
+    rf"\b{_STEP_WORD}\w* (?:yang )?(?:paling )?({'|'.join(ORDINALS)}|terakhir|akhir)(?:nya)?\b"
+)
 _LAST = re.compile(r"\b(terakhir\w*|paling akhir)\b")
 _UNITS = re.compile(r"\b\d+(?: \d+)? (?:menit|jam|hari|minggu|bulan|tahun)\b")
 _FROM_TO = re.compile(r"\b(?:dari|mulai) (.{3,120}?) (?:sampai(?: dengan)?|hingga) (.{3,160})$")
 _AFTER = re.compile(r"\b(?:setelah|sesudah|selesai) (.{3,200})$")
+
+_WHO_CLAUSES = [
+    re.compile(r"\bsiapa (?:sih |ya |saja )?yang ((?:\S+ ){0,9}\S+)"),
+    re.compile(r"\byang ((?:(?!yang\b)\S+ ){1,10}?)(?:itu |nanti |ini )*siapa\b"),
+    re.compile(r"((?:\S+ ){0,4}di\w+) (?:oleh |sama |sm )?siapa\b"),
+    re.compile(r"\bsiapa (?!(?:sebelum|setelah|sesudah|di|ke|dari|untuk|pada|dalam|kalau|jika|nanti|ya|sih|saja)\b)"
+               r"((?:\S+ ){0,9}\S+)"),
+]
+"""The clause a 'who' question asks about: 'siapa yang X', 'yang X siapa', 'diX oleh siapa', 'siapa X' (English)."""
 
 REGISTER_NO = re.compile(r"\b([A-Za-z]{2,5}-[A-Za-z0-9]{2,8}-\d{4}-\d{1,6})\b")
 _CASE_NO = re.compile(
@@ -127,6 +139,8 @@ class Question:
     """'dari X sampai Y': retrieval words naming the first and the last step of a range."""
     after_words: list[str] = field(default_factory=list)
     """Retrieval words after 'setelah ...', describing the step the question starts from."""
+    focus_words: list[str] = field(default_factory=list)
+    """Retrieval words of the clause a 'who' question is about ('... yang menyerahkan ke pemohon siapa')."""
 
     @property
     def joined(self) -> str:
@@ -193,7 +207,15 @@ def parse(text: str, words: list[str]) -> Question:
     m = _AFTER.search(joined)
     if m:
         after_words = kept[m.start(1) :].split()
+    focus_words: list[str] = []
+    if kind == "who_handles":
+        for pattern in _WHO_CLAUSES:
+            m = pattern.search(joined)
+            if m:
+                focus_words = kept[m.start(1) : m.end(1)].split()
+                break
     return Question(
+        focus_words=focus_words,
         text=text,
         words=words,
         kind=kind,

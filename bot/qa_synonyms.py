@@ -200,6 +200,14 @@ ENGLISH: dict[str, str] = {
     "correct": "mengoreksi", "corrects": "mengoreksi", "check": "memeriksa", "checks": "memeriksa",
     "review": "memeriksa", "reviews": "memeriksa", "initial": "paraf", "initials": "paraf",
     "written request": "permintaan tertulis", "via": "melalui", "phone": "telepon", "whatsapp": "whatsapp",
+    "give": "memberikan", "gives": "memberikan", "given": "diberikan", "provide": "memberikan",
+    "provides": "memberikan", "note": "mencatat", "notes": "mencatat", "noted": "dicatat", "write": "menulis",
+    "sheet": "lembar", "coordination sheet": "lembar koordinasi", "group": "kelompok", "groups": "kelompok",
+    "session": "sidang", "sessions": "sidang", "group session": "sidang kelompok",
+    "group sessions": "sidang kelompok", "panel": "sidang kelompok", "chair": "memimpin",
+    "actually": "", "exactly": "", "really": "", "done": "dilaksanakan", "finished": "selesai",
+    "completed": "selesai", "complete": "selesai", "issued": "keluar", "ready": "selesai",
+    "guest": "tamu", "fill": "mengisi", "fills": "mengisi", "filled": "diisi", "input data": "input data",
 }
 """English question words -> Indonesian (questions only)."""
 

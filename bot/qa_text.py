@@ -51,8 +51,19 @@ _ENGLISH = _phrase_table(ENGLISH)
 _INFORMAL = {k: normalise(v).split() for k, v in INFORMAL.items()}
 
 
-def rewrite(words: Sequence[str], table: dict[tuple[str, ...], list[str]], *, keep: bool) -> list[str]:
-    """Replace (or, with ``keep``, extend) the longest phrases of ``words`` found in ``table``."""
+EXPANDED = "~"
+"""Prefix of words a question gained from an abbreviation ('kaban' -> '~kepala ~badan')."""
+EXPANSION_WEIGHT = 0.6
+"""Weight of such words: the abbreviation itself, where a text uses it, is the sharper match."""
+
+
+def rewrite(
+    words: Sequence[str], table: dict[tuple[str, ...], list[str]], *, keep: bool, mark: str = ""
+) -> list[str]:
+    """Replace (or, with ``keep``, extend) the longest phrases of ``words`` found in ``table``.
+
+    Words added by ``keep`` carry the prefix ``mark``.
+    """
     out: list[str] = []
     i = 0
     while i < len(words):
@@ -61,7 +72,7 @@ def rewrite(words: Sequence[str], table: dict[tuple[str, ...], list[str]], *, ke
             if key in table:
                 if keep:
                     out.extend(key)
-                    out.extend(w for w in table[key] if w not in key)
+                    out.extend(mark + w for w in table[key] if w not in key)
                 else:
                     out.extend(table[key])
                 i += size
@@ -145,6 +156,14 @@ class Analyzer:
         """Stemmed terms of a title as written (abbreviations not expanded)."""
         return set(self.terms(rewrite(normalise(text).split(), _CANONICAL, keep=False)))
 
+    def bigrams(self, words: Iterable[str]) -> set[tuple[str, str]]:
+        """Pairs of consecutive content terms (stop words skipped, added long forms ignored)."""
+        terms = self.terms(w for w in words if not w.startswith(EXPANDED))
+        return set(zip(terms, terms[1:], strict=False))
+
+    def title_bigrams(self, text: str) -> set[tuple[str, str]]:
+        return self.bigrams(rewrite(normalise(text).split(), _CANONICAL, keep=False))
+
     def contractions(self, terms: set[str]) -> set[str]:
         """Abbreviations whose every long-form term is among ``terms`` ('rencana kerja ...' -> 'rkpd')."""
         if not hasattr(self, "_long_forms"):
@@ -168,7 +187,7 @@ class Analyzer:
             words.extend(self.resolve(raw))
         words = rewrite(words, _ENGLISH, keep=False)
         words = rewrite(words, _CANONICAL, keep=False)
-        return rewrite(words, _ABBREVIATIONS, keep=True)
+        return rewrite(words, _ABBREVIATIONS, keep=True, mark=EXPANDED)
 
     def resolve(self, word: str) -> list[str]:
         """One typed word as standard word(s): chat word, known word, colloquial form or typo fix."""
@@ -196,11 +215,24 @@ class Analyzer:
                 return [match[0]]
         return [word]
 
-    def question_terms(self, words: Iterable[str]) -> list[str]:
-        """Stemmed terms of question words plus the abbreviations of long forms they spell out."""
-        terms = self.terms(words)
-        return terms + sorted(self.contractions(set(terms)) - set(terms))
+    def question_terms(self, words: Iterable[str]) -> dict[str, float]:
+        """Stemmed terms of question words with their weight, plus abbreviations of spelled-out long forms.
+
+        Words typed by the user weigh 1; words only added as the long form of an abbreviation
+        weigh ``EXPANSION_WEIGHT``.
+        """
+        out: dict[str, float] = {}
+        for word in words:
+            weight = EXPANSION_WEIGHT if word.startswith(EXPANDED) else 1.0
+            for term in self.terms([word.lstrip(EXPANDED)]):
+                out[term] = max(out.get(term, 0.0), weight)
+        for term in self.contractions({t for t, w in out.items() if w == 1.0}):
+            out.setdefault(term, 1.0)
+        return out
 
     def terms(self, words: Iterable[str]) -> list[str]:
         """Stemmed terms of already normalised words, stop words and single letters left out."""
-        return [self.stem(w) for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+        return [
+            self.stem(w) for w in (w.lstrip(EXPANDED) for w in words)
+            if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+        ]

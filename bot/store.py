@@ -588,7 +588,8 @@ async def open_case_units(r: Reader) -> list[tuple[str, str]]:
 
 async def cases_created_between(r: Reader, start: datetime, end: datetime) -> list[sqlite3.Row]:
     return await r.fetchall(
-        "SELECT register_no, title, institution, unit FROM cases WHERE created_at >= ? AND created_at < ? ORDER BY id",
+        "SELECT register_no, title, institution, unit, created_at FROM cases WHERE created_at >= ? AND created_at < ? "
+        "ORDER BY id",
         (iso(start), iso(end)),
     )
 
@@ -604,3 +605,65 @@ async def steps_completed_between(r: Reader, start: datetime, end: datetime) -> 
 async def sop_units(r: Reader) -> dict[str, tuple[str, str]]:
     rows = await r.fetchall("SELECT DISTINCT sop_id, institution, unit FROM cases")
     return {row["sop_id"]: (row["institution"], row["unit"]) for row in rows}
+
+
+# ---------------------------------------------------------------- reminders, escalations, digests
+
+
+async def alarms_due(r: Reader, now: datetime, limit: int = 1000) -> list[StepInstance]:
+    """Open steps with an alarm (reminder, due notice, escalation) at or before ``now`` (uses the partial index)."""
+    rows = await r.fetchall(
+        "SELECT * FROM step_instances WHERE state = 'open' AND next_alarm_at IS NOT NULL AND next_alarm_at <= ? "
+        "ORDER BY next_alarm_at LIMIT ?",
+        (iso(now), limit),
+    )
+    return [StepInstance.from_row(row) for row in rows]
+
+
+async def alarm_stamps(r: Reader, step_id: int) -> sqlite3.Row | None:
+    return await r.fetchone(
+        "SELECT state, next_alarm_at, remind_at, reminded_at, prewarn_at, prewarned_at, due_at, due_notified_at, "
+        "escalate_at, escalation_level FROM step_instances WHERE id = ?",
+        (step_id,),
+    )
+
+
+async def update_alarms(tx: Tx, step_id: int, expected_next: str | None, **fields: Any) -> bool:
+    """Record fired alarms; conditional on the step being open with the alarm we read (one sweeper wins)."""
+    allowed = {"reminded_at", "prewarned_at", "due_notified_at", "escalate_at", "escalation_level", "next_alarm_at"}
+    if set(fields) - allowed:
+        raise ValueError(f"unknown alarm fields: {set(fields) - allowed}")
+    cols = ", ".join(f"{k} = ?" for k in fields)
+    values = [iso(v) if isinstance(v, datetime) else v for v in fields.values()]
+    cur = await tx.execute(
+        f"UPDATE step_instances SET {cols} WHERE id = ? AND state = 'open' AND next_alarm_at IS ?",
+        (*values, step_id, expected_next),
+    )
+    return cur.rowcount == 1
+
+
+async def claim_digest(tx: Tx, person_id: int, day: str, now: datetime) -> bool:
+    """True the first time a person's digest for ``day`` is claimed (once per day, across restarts)."""
+    cur = await tx.execute(
+        "INSERT OR IGNORE INTO digests (person_id, day, created_at) VALUES (?, ?, ?)", (person_id, day, iso(now))
+    )
+    return cur.rowcount == 1
+
+
+async def set_digest_outbox(tx: Tx, person_id: int, day: str, outbox_id: int | None) -> None:
+    await tx.execute("UPDATE digests SET outbox_id = ? WHERE person_id = ? AND day = ?", (outbox_id, person_id, day))
+
+
+async def digests_on(r: Reader, day: str) -> set[int]:
+    rows = await r.fetchall("SELECT person_id FROM digests WHERE day = ?", (day,))
+    return {int(row["person_id"]) for row in rows}
+
+
+async def digest_days(r: Reader, person_id: int) -> list[str]:
+    rows = await r.fetchall("SELECT day FROM digests WHERE person_id = ? ORDER BY day", (person_id,))
+    return [row["day"] for row in rows]
+
+
+async def last_digest_at(r: Reader, person_id: int) -> str | None:
+    row = await r.fetchone("SELECT MAX(created_at) AS t FROM digests WHERE person_id = ?", (person_id,))
+    return row["t"] if row else None

@@ -157,7 +157,7 @@ def build_application(
     base_url: str | None = None,
     base_file_url: str | None = None,
     start_sender: bool = True,
-    rate_limiter: bool = True,
+    limiter: ChatRateLimiter | None = None,
 ) -> Application:
     """The Application, wired to the services; the outbox sender runs beside it."""
     builder = ApplicationBuilder().token(token)
@@ -165,8 +165,7 @@ def build_application(
         builder = builder.base_url(base_url)
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
-    if rate_limiter:
-        builder = builder.rate_limiter(ChatRateLimiter())
+    builder = builder.rate_limiter(limiter or ChatRateLimiter())
 
     app = builder.post_init(startup).post_shutdown(shutdown).build()
     renderer = Renderer(services_.settings.timezone)

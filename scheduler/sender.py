@@ -150,6 +150,8 @@ class OutboxSender:
         try:
             sent = await self.bot.send_message(chat, notice.html, parse_mode=ParseMode.HTML,
                                                reply_markup=markup(notice.keyboard), disable_web_page_preview=True)
+            if notice.photo:
+                await self.bot.send_photo(chat, notice.photo, caption=notice.photo_caption or None)
             for doc in notice.documents:
                 await self.bot.send_document(chat, doc["file_id"], caption=doc.get("file_name") or None)
         except RetryAfter as exc:
