@@ -666,13 +666,12 @@ class Engine:
         instance, case, sop = await self._load_step(self.db, step_id)
         requester = await store.person(self.db, case.requester_id)
         assert requester is not None
-        files = await store.attachments(self.db, case.id)
         acting = await store.person(self.db, instance.acting_for_id) if instance.acting_for_id else None
+        for_requester = instance.holder_id == case.requester_id
         return notices.assignment(
             case, sop, sop.step(instance.step_no), instance, self.catalog.roles, requester,
             self._agency_name(requester), acting_for=acting, reassigned_by=None, reason=None,
-            files=[a for a in files if a.purpose == "output"][-3:] + [a for a in files if a.purpose == "intake"],
-            for_requester=instance.holder_id == case.requester_id,
+            files=handed_files(await store.attachments(self.db, case.id), for_requester), for_requester=for_requester,
         )
 
     async def may_view(self, person: Person, case: Case) -> bool:
@@ -724,12 +723,11 @@ class Engine:
         acting_for: Person | None, now: datetime, *, reassigned_by: Person | None = None, reason: str | None = None,
     ) -> None:
         requester = await self._requester(tx, case)
-        handed = [a for a in await store.attachments(tx, case.id) if a.purpose == "output"]
-        intake_files = [a for a in await store.attachments(tx, case.id) if a.purpose == "intake"]
+        for_requester = holder.id == case.requester_id
         payload = notices.assignment(
             case, sop, step, instance, self.catalog.roles, requester, self._agency_name(requester),
             acting_for=acting_for, reassigned_by=reassigned_by, reason=reason,
-            files=handed[-3:] + intake_files, for_requester=holder.id == case.requester_id,
+            files=handed_files(await store.attachments(tx, case.id), for_requester), for_requester=for_requester,
         )
         await self._enqueue(tx, holder, "assignment", payload, PRIORITY_NORMAL, now)
 
@@ -771,8 +769,11 @@ class Engine:
         extra: list[int] | None = None,
     ) -> None:
         finals = [a for a in await store.attachments(tx, case.id) if a.purpose == "output"]
+        steps = await store.steps_of_case(tx, case.id)
+        if steps and steps[-1].role == "requester":
+            finals = []  # the requester's own last step already handed them the result
         concerned = {case.requester_id, *(extra or [])}
-        for inst in await store.steps_of_case(tx, case.id):
+        for inst in steps:
             if inst.holder_id:
                 concerned.add(inst.holder_id)
             if inst.completed_by:
@@ -784,6 +785,12 @@ class Engine:
             payload = notices.closed(case, sop, state, by, reason, finals[-1:] if pid == case.requester_id else [],
                                      for_requester=pid == case.requester_id)
             await self._enqueue(tx, person, f"case_{state}", payload, PRIORITY_NORMAL, now)
+
+
+def handed_files(files: list[Attachment], for_requester: bool) -> list[Attachment]:
+    """What goes with a new step: the latest output handed on, and (for staff) the request's own documents."""
+    outputs = [a for a in files if a.purpose == "output"][-1:]
+    return outputs if for_requester else outputs + [a for a in files if a.purpose == "intake"]
 
 
 def intake_problem(kind: str, value: str, max_length: int, choices: list[str]) -> str | None:

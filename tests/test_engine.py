@@ -103,8 +103,12 @@ async def test_permintaan_informasi_end_to_end(engine: Engine, db: Database, ros
     assert seen_steps == ["2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]
     final = await store.case(db, case.id)
     assert final is not None and final.state == "completed"
+    # The answer letter reaches the requester with their own last step ('Pemohon menerima Surat Jawaban') …
+    receipt = [m for m in await store.outbox(db) if m.kind == "assignment" and m.person_id == officer.id][-1]
+    assert [f["file_id"] for f in receipt.payload["files"]] == ["out-11"]
+    # … so the closing message does not send it again.
     completed_msg = next(m for m in await store.outbox(db) if m.kind == "case_completed" and m.person_id == officer.id)
-    assert completed_msg.payload["files"][0]["file_id"] == "out-11"
+    assert completed_msg.payload["files"] == []
 
 
 async def test_requester_step_goes_back_to_requester(engine: Engine, db: Database, roster: Roster):
