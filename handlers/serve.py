@@ -8,13 +8,13 @@ import signal
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlparse
 
-from scheduler.jobs import schedule_jobs
 from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
 from bot.runtime import Services, open_services
 from handlers.app import build_application, shutdown, startup
+from scheduler.jobs import schedule_jobs
 
 log = logging.getLogger(__name__)
 

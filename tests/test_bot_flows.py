@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot import store
+
 from world import alur_world
 
 pytestmark = pytest.mark.timeout(120)

@@ -6,11 +6,12 @@ from functools import cache
 
 import pytest
 import yaml
-from paths import DEV_SET, SEEDS
 
 from bot.durations import dominant_unit, parse_duration
 from bot.importer import import_file
 from bot.sop import Catalog, Sop, load_catalog
+
+from paths import DEV_SET, SEEDS
 
 SEED_000 = SEEDS / "000_86f500e7345e055f.txt"
 TAB_SEEDS = [

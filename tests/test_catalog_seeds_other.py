@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from paths import DEV_SET, SEEDS
 
 from bot.cli import main
 from bot.sop import DEFAULT_SOP_DIR, END, Catalog, CatalogError, Problem, Sop, load_catalog, read_catalog
+
+from paths import DEV_SET, SEEDS
 
 SEED_001 = "001_bf82694fd069d106.txt"
 SEED_002 = "002_cae8b829e33c78ad.txt"

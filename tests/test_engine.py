@@ -8,8 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import MONDAY_8, WIB
-from roster import Roster, ketapang_roster
 
 from bot import store
 from bot.calendar import WorkCalendar
@@ -19,6 +17,9 @@ from bot.engine import Engine, EngineError, FileUpload
 from bot.models import Person
 from bot.people import People
 from bot.sop import Catalog, Sop
+
+from conftest import MONDAY_8, WIB
+from roster import Roster, ketapang_roster
 
 INFO = "ketapang-permintaan-informasi"
 KONSUL = "ketapang-permintaan-konsultasi"

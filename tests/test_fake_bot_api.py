@@ -11,7 +11,6 @@ import zlib
 
 import aiohttp
 import pytest
-from fake_api_fixtures import build_application, fake_api_fixture, running_bot  # noqa: F401
 from hypothesis import given
 from hypothesis import strategies as st
 from telegram import (
@@ -37,6 +36,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.clock import ManualClock
 from handlers.fake_bot_api import FakeBotApi, HtmlParseError, parse_html
+
+from fake_api_fixtures import build_application, fake_api_fixture, running_bot  # noqa: F401
 
 pytestmark = [
     pytest.mark.timeout(30),

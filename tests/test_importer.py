@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from paths import SEEDS
 
 from bot.durations import dominant_unit, parse_duration
 from bot.importer import ImportResult, import_file, import_text, split_items, split_numbered
 from bot.sop import DEFAULT_SOP_DIR, Sop, read_catalog
+
+from paths import SEEDS
 
 SEED = {
     "000": "000_86f500e7345e055f.txt",

@@ -7,25 +7,29 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from conftest import MONDAY_8
-from roster import KETAPANG_STAFF, Roster, ketapang_roster
+from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.runtime import Services, open_services
 from handlers.app import SENDER, build_application, shutdown, startup
 from handlers.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
+from handlers.ratelimit import ChatRateLimiter
 from scheduler.sender import OutboxSender
+
+from conftest import MONDAY_8
+from roster import KETAPANG_STAFF, Roster, ketapang_roster
 
 
 @dataclass
 class World:
     api: FakeBotApi
     services: Services
-    app: object
+    app: Any
     clock: ManualClock
     roster: Roster
+    settings: Settings
+    options: dict[str, Any]
     users: dict[str, FakeUser] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> FakeUser:
@@ -33,11 +37,36 @@ class World:
 
     @property
     def sender(self) -> OutboxSender:
-        return self.app.bot_data[SENDER]  # type: ignore[attr-defined]
+        return self.app.bot_data[SENDER]
 
     async def deliver(self) -> None:
         """Let the outbox sender finish what is queued (it also runs on its own)."""
         await self.sender.drain()
+
+    async def start(self) -> None:
+        self.services = await open_services(self.settings, clock=self.clock, sync_people=False)
+        paced = self.options.get("paced", True)
+        limiter = None if paced else ChatRateLimiter(private_interval=0.0, group_interval=0.0, global_rate=1000)
+        self.app = build_application(
+            self.services, token=self.api.token, base_url=self.api.base_url, base_file_url=self.api.base_file_url,
+            start_sender=self.options.get("start_sender", True), limiter=limiter,
+        )
+        await self.app.initialize()
+        await startup(self.app)
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0, timeout=1)
+
+    async def stop(self) -> None:
+        await self.app.updater.stop()
+        await self.app.stop()
+        await shutdown(self.app)
+        await self.app.shutdown()
+        await self.services.close()
+
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same database (a deploy, a crash-free restart)."""
+        await self.stop()
+        await self.start()
 
 
 def card_for(user: FakeUser, register_no: str, step: str) -> InboxMessage:
@@ -50,26 +79,24 @@ def card_for(user: FakeUser, register_no: str, step: str) -> InboxMessage:
 
 
 @contextlib.asynccontextmanager
-async def alur_world(tmp_path: Path, *, start_sender: bool = True, **api_kwargs: object) -> AsyncIterator[World]:
-    clock = ManualClock(MONDAY_8)
-    async with FakeBotApi(**api_kwargs) as api:  # type: ignore[arg-type]
+async def alur_world(
+    tmp_path: Path, *, start_sender: bool = True, paced: bool = True, clock: ManualClock | None = None,
+    **api_kwargs: Any,
+) -> AsyncIterator[World]:
+    """``paced=False`` lets messages to one chat follow each other quickly (for stories that do not
+    measure Telegram's limits; the ones that do keep the real one-per-second pacing)."""
+    clock = clock or ManualClock(MONDAY_8)
+    async with FakeBotApi(**api_kwargs) as api:
         settings = Settings(db_path=tmp_path / "alur.sqlite3")
         services = await open_services(settings, clock=clock, sync_people=False)
         roster = await ketapang_roster(services.people)
-        app = build_application(services, token=api.token, base_url=api.base_url, base_file_url=api.base_file_url,
-                                start_sender=start_sender)
-        users: dict[str, FakeUser] = {}
-        for key, name, _roles, _unit, tg in KETAPANG_STAFF:
-            users[key] = api.user(tg, first_name=name.split(" (")[0])
-        users["officer"] = api.user(3001, first_name="Wati", username="opd_dinkes")
-        async with app:
-            await startup(app)
-            await app.start()
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            try:
-                yield World(api, services, app, clock, roster, users)
-            finally:
-                await app.updater.stop()
-                await app.stop()
-                await shutdown(app)
         await services.close()
+        world = World(api, services, None, clock, roster, settings, {"paced": paced, "start_sender": start_sender})
+        for key, name, _roles, _unit, tg in KETAPANG_STAFF:
+            world.users[key] = api.user(tg, first_name=name.split(" (")[0])
+        world.users["officer"] = api.user(3001, first_name="Wati", username="opd_dinkes")
+        await world.start()
+        try:
+            yield world
+        finally:
+            await world.stop()
