@@ -16,16 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.durations import Duration, DurationError
-from bot.engine import WhatNext
-from bot.models import Case
 from bot.qa_index import CatalogIndex
 from bot.qa_intent import CUE_WORDS, STEP_KINDS, Question, case_reference, parse
 from bot.qa_text import Analyzer
 from bot.render import Renderer, to_plain
 from bot.sop import END, Catalog, Sop, Step
+
+if TYPE_CHECKING:
+    from bot.engine import WhatNext
+    from bot.models import Case
 
 ButtonSpec = tuple[str, str, str]
 """(label, action, argument): 'sop' takes an SOP id, 'step' takes 'sop_id:number', 'case' a case id."""
@@ -71,26 +73,35 @@ STEP_WEIGHTS_BY_KIND: dict[str, dict[str, float]] = {
     "next_step": {"outputs": 0.9, "requirements": 0.2, "role": 0.3, "handover": 0.4},
     "output": {"outputs": 0.45, "requirements": 0.45},
     "requirements": {"requirements": 0.5, "outputs": 0.4},
-    "who_handles": {"outputs": 0.6, "requirements": 0.3, "role": 0.2},
+    "who_handles": {"outputs": 0.6, "requirements": 0.3, "role": 0.0},
 }
 STEP_SHARE = 0.8
 """How much the best matching step of an SOP adds to the SOP's own score."""
-TITLE_BONUS = 8.0
+TITLE_BONUS = 12.0
 """Added (times coverage squared) when the question repeats the SOP's title."""
 TITLE_PHRASE = 8.0
 """Added (times the share of title word pairs) when the question repeats the title's wording in order."""
-STEP_COVER_SOP = 4.0
+STEP_COVER_SOP = 8.0
 """Added (times coverage squared) when the question repeats the text of one of the SOP's steps."""
 OTHER_PLACE = 0.4
 """Factor for SOPs of institutions other than the one(s) the question names."""
 TITLE_TERMS_IN_STEPS = 0.3
 """Weight of title terms when choosing the step (they say which SOP, not which step)."""
-MIN_SCORE = 1.2
+MIN_SCORE = 3.0
+MIN_SHARE = 0.4
+"""Least IDF-weighted share of the question's terms that the best SOP must contain."""
+SURE_SHARE = 0.6
+SURE_SCORE = 10.0
+"""Below SURE_SHARE the best SOP must also score at least SURE_SCORE."""
 AMBIGUOUS_MARGIN = 0.08
+NAMED_LEAD = 0.15
+"""Close scores are still no tie when the question names the first SOP's title clearly better."""
 STEP_EVIDENCE = 0.8
 """Least step score (without title terms) for a step to be 'the step asked about'."""
 STEP_COVER = 3.0
 """Added (times coverage squared) when the question repeats a step's text."""
+STEP_PHRASE = 6.0
+"""Added to an SOP (times the best share of one step's word pairs) when the question repeats a step's wording."""
 FOCUS = 2.0
 """Weight of the words in the clause a 'who' question asks about ('yang menyerahkan ... siapa')."""
 SECOND_STEP = 0.93
@@ -104,12 +115,14 @@ class Candidate:
     coverage: float
     steps: dict[int, float] = field(default_factory=dict)
     """Position in ``sop.steps`` -> score (title terms down-weighted)."""
+    named: float = 0.0
+    """How much the question names this SOP (title coverage squared plus title word pairs)."""
     evidence: float = 0.0
     """Best step score without the SOP's title terms."""
 
 
 class Answerer:
-    """Answers questions over one catalog. Build once (the index takes ~0.1 s), ask many times."""
+    """Answers questions over one catalog. Build once at start (~0.5 s with the templates), ask many times."""
 
     def __init__(self, catalog: Catalog, renderer: Renderer | None = None) -> None:
         self.catalog = catalog
@@ -136,13 +149,20 @@ class Answerer:
             return self._render("answer_case_missing", "case_missing", ref=ref, reason="no_lookup")
         q = self.parse(question)
         ranked = self.rank(q)
-        if not ranked or ranked[0].score < MIN_SCORE:
+        if not ranked or not self._on_topic(q, ranked[0]):
             return self._render("answer_not_found", "not_found", question=question.strip()[:200])
         best = ranked[0]
         margin = 1.0 if len(ranked) == 1 else (best.score - ranked[1].score) / best.score
-        if margin < AMBIGUOUS_MARGIN and best.coverage < 0.99:
+        if margin < AMBIGUOUS_MARGIN and best.named < ranked[1].named + NAMED_LEAD:
             return self._choices(q, ranked[:3], margin)
         return self._answer_sop(q, best, margin)
+
+    def _on_topic(self, q: Question, best: Candidate) -> bool:
+        """Whether the best SOP answers the question at all (not one shared word of 'harga cabai di pasar')."""
+        if best.score < MIN_SCORE:
+            return False
+        share = self.index.matched_share(best.sop.id, self.analyzer.question_terms(q.retrieval_words))
+        return share >= MIN_SHARE and (share >= SURE_SHARE or best.score >= SURE_SCORE)
 
     def parse(self, question: str) -> Question:
         return parse(question, self.analyzer.question_words(question))
@@ -158,10 +178,14 @@ class Answerer:
         term_set = set(terms)
         sop_weights = {**SOP_WEIGHTS, **SOP_WEIGHTS_BY_KIND.get(q.kind, {})}
         step_weights = {**STEP_WEIGHTS, **STEP_WEIGHTS_BY_KIND.get(q.kind, {})}
-        sop_scores = idx.score_sops(terms, sop_weights)
+        # institution words say where, not what: only the 'place' field and the institution filter use them
+        content = {t: w for t, w in terms.items() if t not in idx.place_terms}
+        sop_scores = idx.score_sops(content, {k: v for k, v in sop_weights.items() if k != "place"})
+        for sop_id, s in idx.score_sops(terms, {"place": sop_weights["place"]}).items():
+            sop_scores[sop_id] = sop_scores.get(sop_id, 0.0) + s
         # a step's words that are also its SOP's title words are already counted by the title field
         step_scores: dict[int, float] = {}
-        for term, weight in terms.items():
+        for term, weight in content.items():
             for i, s in idx.score_steps({term: weight}, step_weights).items():
                 if term in idx.title_words[idx.steps[i].sop_id]:
                     s *= TITLE_TERMS_IN_STEPS
@@ -170,19 +194,21 @@ class Answerer:
         for i, s in step_scores.items():
             sop_id = idx.steps[i].sop_id
             best_step[sop_id] = max(best_step.get(sop_id, 0.0), s)
-        step_cover = idx.best_step_coverage(step_scores, term_set)
         pairs = self.analyzer.bigrams(q.retrieval_words)
+        step_cover = idx.best_step_coverage(step_scores, term_set, pairs)
         named = idx.institutions_named(q.words)
         out: list[Candidate] = []
         for sop in idx.sops:
             coverage = idx.title_coverage(sop.id, term_set)
             score = sop_scores.get(sop.id, 0.0) + STEP_SHARE * best_step.get(sop.id, 0.0)
-            score += TITLE_BONUS * coverage * coverage + STEP_COVER_SOP * step_cover.get(sop.id, 0.0) ** 2
-            score += TITLE_PHRASE * idx.title_phrase(sop.id, pairs)
+            words_share, pairs_share = step_cover.get(sop.id, (0.0, 0.0))
+            score += TITLE_BONUS * coverage * coverage + STEP_COVER_SOP * words_share**2 + STEP_PHRASE * pairs_share
+            phrase = idx.title_phrase(sop.id, pairs)
+            score += TITLE_PHRASE * phrase
             if named and sop.institution not in named:
                 score *= OTHER_PLACE
             if score > 0:
-                out.append(Candidate(sop, score, coverage))
+                out.append(Candidate(sop, score, coverage, named=coverage * coverage + phrase))
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -231,6 +257,11 @@ class Answerer:
             if kind == "next_step":
                 return self._next(q, cand, margin)
             picked = self._pick_steps(q, cand)
+            if picked and kind == "requirements" and q.first_person and sop.requester_started:
+                # 'what must I prepare' from a requester: their own first step comes first
+                own = next((s for s in sop.steps if s.actor == "requester"), None)
+                if own is not None and all(s.actor != "requester" for s in picked):
+                    picked = [own, *picked[:1]]
             if picked:
                 return self._step_answer(q, sop, picked, margin)
             if kind == "duration":
@@ -442,12 +473,22 @@ class Answerer:
             "role": self.catalog.roles.name(step.actor),
             "inferred": step.actor_source == "inferred",
             "duration": step.duration_text,
+            "duration_read": self._read_duration(sop, step),
             "requirements": step.requirements,
             "outputs": step.outputs,
             "note": step.note,
             "decision": step.decision.question if step.decision else None,
             "end": END in sop.successors(step),
         }
+
+    @staticmethod
+    def _read_duration(sop: Sop, step: Step) -> str | None:
+        """How a damaged printed time was read ('S hari' -> '5 hari', bare '3' -> '3 hari'), else None."""
+        try:
+            d = sop.duration(step)
+        except DurationError:
+            return None
+        return d.format() if d is not None and d.warnings else None
 
     @staticmethod
     def _step_button(sop: Sop, step: Step) -> ButtonSpec:

@@ -248,5 +248,11 @@ class DigestRound:
                     priority=2, now=now, dedupe_key=f"digest:{person.id}:{day}",
                 )
                 await store.set_digest_outbox(tx, person.id, day, outbox_id)
+                if digest.overdue_by_unit:
+                    await store.enqueue(
+                        tx, person_id=person.id, chat_id=person.telegram_id, kind="digest_chart", priority=2,
+                        now=now, payload={"overdue_by_unit": digest.overdue_by_unit, "day": day},
+                        dedupe_key=f"digest_chart:{person.id}:{day}",
+                    )
             queued += 1
         return queued

@@ -698,8 +698,14 @@ class Engine:
         self, tx: Tx, person: Person, kind: str, payload: dict[str, Any], priority: int, now: datetime,
         dedupe_key: str | None = None,
     ) -> None:
+        """Queue a notification, then each document it carries as its own message (delivered right after)."""
         await store.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind=kind, payload=payload,
                             priority=priority, now=now, dedupe_key=dedupe_key)
+        for f in payload.get("files") or []:
+            await store.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind="document",
+                                payload={"file_id": f["file_id"], "file_name": f.get("file_name"),
+                                         "register_no": payload.get("register_no")},
+                                priority=priority, now=now)
 
     async def _requester(self, tx: Tx, case: Case) -> Person:
         person = await store.person(tx, case.requester_id)

@@ -53,6 +53,11 @@ def step_keyboard(p: dict[str, Any]) -> Keyboard:
 
 
 def render_notice(renderer: Renderer, kind: str, payload: dict[str, Any]) -> Notice:
+    if kind == "document":
+        return Notice("", [], [payload])
+    if kind == "digest_chart":
+        chart = overdue_chart(payload.get("overdue_by_unit") or {}, str(payload.get("day", "")))
+        return Notice("", [], [], chart, "Langkah terlambat per unit")
     template = TEMPLATES.get(kind)
     if template is None:
         raise KeyError(f"no template for notice kind {kind!r}")
@@ -65,8 +70,4 @@ def render_notice(renderer: Renderer, kind: str, payload: dict[str, Any]) -> Not
     elif kind == "escalation":
         sid = int(payload["step_instance_id"])
         keyboard = [[Button("ℹ️ Detail", "detail", (sid,)), Button("↪ Alihkan", "reassign", (sid,))]]
-    photo = None
-    if kind == "digest":
-        photo = overdue_chart(payload.get("overdue_by_unit") or {}, str(payload.get("day", "")))
-    return Notice(html, keyboard, list(payload.get("files") or []), photo,
-                  "Langkah terlambat per unit" if photo else "")
+    return Notice(html, keyboard)

@@ -107,5 +107,5 @@ def bench(ask: Callable[[str], Any], questions: list[str], rounds: int = 5) -> T
             times.append((time.perf_counter() - t0) * 1000)
     elapsed = time.perf_counter() - started
     times.sort()
-    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
     return Timing(statistics.median(times), p95, times[-1], len(times) / elapsed if elapsed else 0.0, len(times))

@@ -105,6 +105,7 @@ class CatalogIndex:
         self.sops: list[Sop] = list(catalog)
         self.steps: list[StepRef] = []
         self.step_text_terms: list[set[str]] = []
+        self.step_text_pairs: list[set[tuple[str, str]]] = []
         sop_docs: list[dict[str, list[str]]] = []
         step_docs: list[dict[str, list[str]]] = []
         self.title_terms: dict[str, list[set[str]]] = {}
@@ -132,6 +133,7 @@ class CatalogIndex:
                 self.steps.append(StepRef(sop.id, step.number, pos))
                 after = sop.next_step(step) if not step.decision else None
                 self.step_text_terms.append(set(a.document_terms(step.text)))
+                self.step_text_pairs.append(a.bigrams(a.document_words(step.text)))
                 step_docs.append({
                     "text": a.document_terms(step.text),
                     "outputs": a.document_terms(" ; ".join(step.outputs)),
@@ -185,6 +187,24 @@ class CatalogIndex:
                 best = max(best, sum(idf.get(t, 0.0) for t in title & terms) / total)
         return best
 
+    def matched_share(self, sop_id: str, terms: Mapping[str, float]) -> float:
+        """IDF-weighted share of the question's terms found anywhere in the SOP (fields or steps).
+
+        Terms the catalog never uses count with a high IDF: a question about 'harga cabai' that
+        happens to share one word with an SOP is not about that SOP.
+        """
+        pos = self.sop_position[sop_id]
+        steps = set(self.steps_of.get(sop_id, []))
+        unknown = math.log(1 + (self.step_bm25.size - 0.5) / 1.5)
+        found = total = 0.0
+        for term, weight in terms.items():
+            idf = self.step_bm25.idf.get(term, self.sop_bm25.idf.get(term, unknown)) * weight
+            total += idf
+            in_sop = any(pos in f.postings.get(term, {}) for f in self.sop_bm25.fields.values())
+            if in_sop or any(steps & f.postings.get(term, {}).keys() for f in self.step_bm25.fields.values()):
+                found += idf
+        return found / total if total else 0.0
+
     def title_phrase(self, sop_id: str, pairs: set[tuple[str, str]]) -> float:
         """Share of the title's consecutive word pairs found in the question (best of name/short name):
         tells 'Koordinasi Penyusunan Dokumen ... Bidang Pemerintahan' from '... Sinergisitas ... Bidang
@@ -204,10 +224,12 @@ class CatalogIndex:
         local = self.local.get(sop_id)
         return local.score(terms, weights) if local else {}
 
-    def best_step_coverage(self, step_scores: Mapping[int, float], terms: set[str]) -> dict[str, float]:
-        """Per SOP, the largest IDF-weighted share of one step's text that the question repeats."""
+    def best_step_coverage(
+        self, step_scores: Mapping[int, float], terms: set[str], pairs: set[tuple[str, str]]
+    ) -> dict[str, tuple[float, float]]:
+        """Per SOP, the largest share of one step's text the question repeats: (IDF-weighted words, word pairs)."""
         idf = self.step_bm25.idf
-        out: dict[str, float] = {}
+        out: dict[str, tuple[float, float]] = {}
         for i in step_scores:
             text = self.step_text_terms[i]
             if len(text) < 2:
@@ -215,8 +237,11 @@ class CatalogIndex:
             total = sum(idf.get(t, 0.0) for t in text)
             if total:
                 share = sum(idf.get(t, 0.0) for t in text & terms) / total
+                text_pairs = self.step_text_pairs[i]
+                pair_share = len(text_pairs & pairs) / len(text_pairs) if text_pairs else 0.0
                 sop_id = self.steps[i].sop_id
-                out[sop_id] = max(out.get(sop_id, 0.0), share)
+                best = out.get(sop_id, (0.0, 0.0))
+                out[sop_id] = (max(best[0], share), max(best[1], pair_share))
         return out
 
     def step_coverage(self, sop_id: str, terms: set[str]) -> dict[int, float]:

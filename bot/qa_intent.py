@@ -24,8 +24,6 @@ KINDS: tuple[Kind, ...] = (
 )
 STEP_KINDS: frozenset[str] = frozenset({"who_handles", "next_step", "duration", "requirements", "output"})
 
-_W = r"(?:\s+\w+){0,%d}"
-
 CUES: list[tuple[Kind, str, float]] = [
     # total time of the whole SOP or of a range of steps
     ("total_duration", r"\b(total\w*|ditotal|dijumlah\w*|jumlah(kan)? waktu|keseluruhan|akumulasi|kumulatif)\b", 3.0),
@@ -43,7 +41,8 @@ CUES: list[tuple[Kind, str, float]] = [
     ("who_handles", r"\b(yang )?(bertanggung jawab|penanggung jawab|memegang|pegang|menangani|mengerjakan"
                     r"|pelaksana(nya)?)\b", 1.5),
     # what comes next
-    ("next_step", r"\b(selanjutnya|berikutnya|setelah(nya)?|sesudah(nya)?|kemudian|lalu apa|next)\b", 2.6),
+    ("next_step", r"\b(selanjutnya|berikutnya|lalu apa|next|langkah lanjut\w*)\b", 4.5),
+    ("next_step", r"\b(setelah(nya)?|sesudah(nya)?|kemudian)\b", 2.6),
     ("next_step", r"\b(tahap|langkah) (lanjut\w*|setelah\w*)\b", 1.0),
     ("next_step", r"\b(diikuti|disusul|dilanjutkan|lanjut(nya|annya)?|menyusul|urutan berikut\w*)\b", 2.4),
     # what is needed
@@ -75,6 +74,8 @@ CUES: list[tuple[Kind, str, float]] = [
     ("which_sop", r"\b(sop|prosedur)\b", 0.3),
 ]
 _CUES = [(kind, re.compile(pattern), weight) for kind, pattern, weight in CUES]
+MAX_BLANK = 32
+FIRST_PERSON = frozenset({"saya", "kami", "kita", "i", "we", "our", "my", "us"})
 BLANK_WEIGHT = 2.5
 """Cue phrases at least this strong are question words, left out of retrieval whatever the kind."""
 
@@ -98,7 +99,7 @@ _STEP_RANGE = re.compile(
 _ORDINAL = re.compile(
     rf"\b{_STEP_WORD}\w* (?:yang )?(?:paling )?({'|'.join(ORDINALS)}|terakhir|akhir)(?:nya)?\b"
 )
-_LAST = re.compile(r"\b(terakhir\w*|paling akhir)\b")
+_LAST = re.compile(r"\b(terakhir\w*|paling akhir|(?:output|hasil|keluaran|produk) akhir\w*)\b")
 _UNITS = re.compile(r"\b\d+(?: \d+)? (?:menit|jam|hari|minggu|bulan|tahun)\b")
 _FROM_TO = re.compile(r"\b(?:dari|mulai) (.{3,120}?) (?:sampai(?: dengan)?|hingga) (.{3,160})$")
 _AFTER = re.compile(r"\b(?:setelah|sesudah|selesai) (.{3,200})$")
@@ -141,6 +142,11 @@ class Question:
     """Retrieval words after 'setelah ...', describing the step the question starts from."""
     focus_words: list[str] = field(default_factory=list)
     """Retrieval words of the clause a 'who' question is about ('... yang menyerahkan ke pemohon siapa')."""
+
+    @property
+    def first_person(self) -> bool:
+        """Asked by the requester about themselves ('apa yang perlu saya siapkan', 'we')."""
+        return bool(FIRST_PERSON & set(self.words))
 
     @property
     def joined(self) -> str:
@@ -193,7 +199,11 @@ def parse(text: str, words: list[str]) -> Question:
     elif _LAST.search(joined):
         ordinal = -1
     kind = _decide(scores)
+    if kind == "duration" and (_STEP_RANGE.search(joined) or _FROM_TO.search(joined)):
+        kind = "total_duration"  # 'berapa lama dari X sampai Y' asks for a sum
     for cue_kind, weight, start, end in spans:
+        if end - start > MAX_BLANK:
+            continue  # a pattern spanning a clause ('dari X sampai Y berapa') keeps its content words
         if cue_kind == kind or weight >= BLANK_WEIGHT:
             for i in range(start, end):
                 blank[i] = " "

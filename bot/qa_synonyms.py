@@ -20,7 +20,8 @@ INFORMAL: dict[str, str] = {
     "engga": "tidak", "tdk": "tidak", "ndak": "tidak", "kagak": "tidak", "nda": "tidak",
     "brp": "berapa", "brapa": "berapa", "berapakah": "berapa", "brpa": "berapa",
     "sdh": "sudah", "udah": "sudah", "udh": "sudah", "dah": "sudah", "blm": "belum", "blom": "belum",
-    "abis": "setelah", "habis": "setelah", "sd": "sampai", "sampe": "sampai", "smp": "sampai", "kelar": "selesai", "beres": "selesai",
+    "abis": "setelah", "habis": "setelah", "sd": "sampai", "sampe": "sampai", "smp": "sampai",
+    "kelar": "selesai", "beres": "selesai", "hrs": "harus",
     "gimana": "bagaimana", "gmn": "bagaimana", "bgmn": "bagaimana", "bagaimanakah": "bagaimana",
     "kalo": "kalau", "klo": "kalau", "kl": "kalau", "klau": "kalau",
     "aja": "saja", "aj": "saja", "doang": "saja",
@@ -114,6 +115,9 @@ ENGLISH: dict[str, str] = {
     "next": "selanjutnya", "after": "setelah", "afterwards": "setelah", "then": "lalu",
     "following": "berikutnya", "subsequent": "berikutnya", "before": "sebelum",
     "step": "langkah", "steps": "langkah", "stage": "tahap", "stages": "tahapan", "phase": "tahap",
+    "first step": "langkah pertama", "last step": "langkah terakhir", "final step": "langkah terakhir",
+    "second step": "langkah kedua", "third step": "langkah ketiga", "next step": "langkah selanjutnya",
+    "first stage": "tahap pertama", "last stage": "tahap terakhir", "final stage": "tahap terakhir",
     "last": "terakhir", "final": "terakhir", "first": "pertama", "second": "kedua", "third": "ketiga",
     "fourth": "keempat", "fifth": "kelima",
     "time": "waktu", "duration": "waktu", "take": "makan", "takes": "makan", "long": "lama",
@@ -169,7 +173,7 @@ ENGLISH: dict[str, str] = {
     "guidance": "pembinaan", "coaching": "pembinaan", "training": "pembinaan",
     "monitoring": "monitoring", "evaluation": "evaluasi", "control": "pengendalian",
     "sign": "menandatangani", "signs": "menandatangani", "signed": "ditandatangani", "signing": "penandatanganan",
-    "signature": "tandatangan", "draft": "draf", "drafts": "draf", "verify": "verifikasi",
+    "signature": "tandatangan", "draft": "draf", "drafts": "draf", "verify": "verifikasi", "validate": "validasi",
     "verifies": "memverifikasi", "verification": "verifikasi", "validation": "validasi", "proposal": "usulan",
     "proposals": "usulan", "recap": "rekap", "recapitulation": "rekapitulasi", "book": "buku",
     "physical": "fisik", "budget": "anggaran", "realization": "realisasi", "spending": "belanja",
@@ -199,6 +203,12 @@ ENGLISH: dict[str, str] = {
     "activities": "kegiatan", "village proposals": "usulan desa", "performance": "kinerja",
     "correct": "mengoreksi", "corrects": "mengoreksi", "check": "memeriksa", "checks": "memeriksa",
     "review": "memeriksa", "reviews": "memeriksa", "initial": "paraf", "initials": "paraf",
+    "responsible": "bertanggung jawab", "in charge": "bertanggung jawab", "handled": "ditangani",
+    "handles": "menangani", "handle": "menangani", "must": "harus", "should": "harus", "approved": "disetujui",
+    "issue": "menerbitkan", "provided": "diberikan", "read": "membaca", "requires": "memerlukan",
+    "service": "layanan", "years": "tahun", "what follows": "selanjutnya", "follows": "berikutnya",
+    "judge": "menilai", "judging": "penilaian", "assessment": "penilaian", "assess": "menilai",
+    "evaluate": "evaluasi", "interview": "wawancara", "interviews": "wawancara", "presentation": "presentasi",
     "written request": "permintaan tertulis", "via": "melalui", "phone": "telepon", "whatsapp": "whatsapp",
     "give": "memberikan", "gives": "memberikan", "given": "diberikan", "provide": "memberikan",
     "provides": "memberikan", "note": "mencatat", "notes": "mencatat", "noted": "dicatat", "write": "menulis",
@@ -213,7 +223,7 @@ ENGLISH: dict[str, str] = {
 
 STOPWORDS: frozenset[str] = frozenset(
     """
-    yang di ke dari dan atau itu ini apa apakah siapa berapa mana bagaimana kapan dimana
+    yang di ke dari dan atau itu ini tentang soal mengenai perihal apa apakah siapa berapa mana bagaimana kapan dimana
     untuk dengan pada dalam oleh sama saja juga ada adalah ialah jadi akan sudah belum bisa dapat
     nya kah lah pun tersebut tsb para sebagai secara agar supaya bila jika kalau apabila maka karena
     saya kami kita kamu anda dia mereka kalian kita beliau sih dong deh kok ya tidak bukan jangan
@@ -236,6 +246,24 @@ STOPWORDS: frozenset[str] = frozenset(
     """.split()
 )
 """Words that carry no content for retrieval (question words, time units, kind words)."""
+
+ENGLISH_COMMON: frozenset[str] = frozenset(
+    """
+    about above according across actually after again against all allowed almost along already also although always
+    am among an and another any anyone anything are around as ask asked at away back be because been before being
+    below between both but by can cannot could did do does doing done down during each either else enough even
+    ever every exactly few for from further get gets given go goes going got had has have having he her here him
+    his how however if in include includes including instead into is it its itself just keep kind know least less
+    let like likely made make makes many may maybe me might more most much must my need never no nor not now of off
+    often on once one only or other others otherwise our out over own part per perhaps please possible rather
+    really same say says see seem should since so some someone something sometimes still such sure take taken than
+    that the their them themselves then there therefore these they thing things this those though through thus to
+    together too toward under unless until up upon us use used uses using usually very want was way we well were
+    what whatever when where whether which while who whom whose why will with within without would yes yet you your
+    reason right responsible handled handles handle charge
+    """.split()
+)
+"""Everyday English words, kept as they are (and so never 'corrected' into an Indonesian word)."""
 
 INSTITUTION_ALIASES: dict[str, list[str]] = {
     "kotim": ["kotim", "sampit", "kotawaringin", "bappelitbangda"],

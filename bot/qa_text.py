@@ -12,6 +12,7 @@ Stemming is slow compared to everything else, so every stem and every correction
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -19,13 +20,17 @@ from collections.abc import Iterable, Sequence
 from rapidfuzz import fuzz, process
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-from bot.qa_synonyms import ABBREVIATIONS, CANONICAL, ENGLISH, INFORMAL, STOPWORDS
+from bot.qa_synonyms import ABBREVIATIONS, CANONICAL, ENGLISH, ENGLISH_COMMON, INFORMAL, STOPWORDS
 
 _CONFUSABLES = str.maketrans(
     {"а": "a", "е": "e", "о": "o", "р": "r", "с": "c", "х": "x", "н": "n", "к": "k", "м": "m", "т": "t",
      "і": "i", "у": "y", "А": "A", "Е": "E", "О": "O", "Р": "R", "С": "C", "Н": "N", "К": "K", "М": "M"}
 )
 """Cyrillic letters OCR put into Latin words ('Kuisiонер')."""
+
+MIN_FUZZY_LENGTH = 6
+FUZZY_CUTOFF = 85
+"""rapidfuzz ratio a typo needs ('infromasi' 89, 'perlengkapn' 96; 'mengapa'/'mendapat' 80 is refused)."""
 
 _UNTIL = re.compile(r"\bs\s*[./]\s*d\b\.?")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
@@ -107,6 +112,16 @@ def _colloquial_forms(word: str) -> list[str]:
     return [w for w in dict.fromkeys(out) if w != word]
 
 
+def _english_stems(word: str) -> list[str]:
+    """Base forms of an inflected English word ('verifying' -> 'verify', 'validating' -> 'validate')."""
+    out: list[str] = []
+    for suffix, repl in (("ing", ""), ("ing", "e"), ("ied", "y"), ("ies", "y"), ("ed", ""), ("ed", "e"),
+                         ("es", ""), ("s", ""), ("ly", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.append(word[: -len(suffix)] + repl)
+    return out
+
+
 class Analyzer:
     """Turns SOP texts and questions into stemmed terms; learns the catalog's vocabulary.
 
@@ -121,11 +136,13 @@ class Analyzer:
         self.vocabulary: set[str] = set()
         """Normalised surface words seen in SOP texts."""
         self.known_stems: set[str] = set()
-        self._protected: set[str] = set(STOPWORDS) | set(extra_words)
+        self._targets: set[str] = set(extra_words)
+        """Words a typo may be corrected into besides the catalog's own words (question cue words)."""
+        self._protected: set[str] = set(STOPWORDS) | set(extra_words) | ENGLISH_COMMON
         for table in (INFORMAL, CANONICAL, ABBREVIATIONS, ENGLISH):
             for key in table:
                 self._protected.update(normalise(key).split())
-        self._choices: list[str] = []
+        self._choices: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------ stemming
 
@@ -159,7 +176,7 @@ class Analyzer:
     def bigrams(self, words: Iterable[str]) -> set[tuple[str, str]]:
         """Pairs of consecutive content terms (stop words skipped, added long forms ignored)."""
         terms = self.terms(w for w in words if not w.startswith(EXPANDED))
-        return set(zip(terms, terms[1:], strict=False))
+        return set(itertools.pairwise(terms))
 
     def title_bigrams(self, text: str) -> set[tuple[str, str]]:
         return self.bigrams(rewrite(normalise(text).split(), _CANONICAL, keep=False))
@@ -175,7 +192,10 @@ class Analyzer:
 
     def freeze(self) -> None:
         """Fix the vocabulary used to correct typos (call once every SOP text is in)."""
-        self._choices = sorted(w for w in self.vocabulary | self._protected if len(w) >= 4)
+        self._choices = {}
+        for w in sorted(self.vocabulary | self._targets):
+            if len(w) >= 5 and not w.isdigit():
+                self._choices.setdefault(w[0], []).append(w)
         self._resolved.clear()
 
     # ------------------------------------------------------------------ questions
@@ -208,9 +228,15 @@ class Analyzer:
         for form in _colloquial_forms(word):
             if form in self.vocabulary or self.stem(form) in self.known_stems:
                 return [form]
-        if self._choices:
-            cutoff = 80 if len(word) >= 6 else 86
-            match = process.extractOne(word, self._choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+        for form in _english_stems(word):
+            if (form,) in _ENGLISH:
+                return [form]
+        choices = self._choices.get(word[0])
+        if choices and len(word) >= MIN_FUZZY_LENGTH:
+            # only longer words, only into words of the catalog (or cue words), same first letter:
+            # English or everyday words must not turn into SOP words ('together' -> 'altogether')
+            cutoff = FUZZY_CUTOFF
+            match = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
             if match:
                 return [match[0]]
         return [word]

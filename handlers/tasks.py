@@ -287,11 +287,10 @@ async def on_reassign_to(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
     to_id = tap.int_arg(1)
     if checked is None:
         return
-    _person, instance = checked
-    s = services(context)
-    to = await s.people.get(to_id) if to_id is not None else None
+    person, instance = checked
+    to = await _allowed_target(context, person, instance, to_id)
     if to is None:
-        await query.answer(error_text(context, "bad_target"), show_alert=True)
+        await query.answer(error_text(context, "not_allowed_reassign"), show_alert=True)
         return
     await query.answer()
     context.user_data[PENDING] = {"kind": "reason", "step": instance.id, "to": to.id}
@@ -307,14 +306,26 @@ async def on_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap
     to_id, index = tap.int_arg(1), tap.int_arg(2)
     if checked is None:
         return
-    if to_id is None or index is None or index >= len(REASONS):
+    person, instance = checked
+    if index is None or index >= len(REASONS) or await _allowed_target(context, person, instance, to_id) is None:
         await query.answer(error_text(context, "garbage"), show_alert=True)
         return
-    person, instance = checked
     await query.answer()
     context.user_data.pop(PENDING, None)
     await _drop_buttons(query.message)
     await _reassign(update, context, person, instance.id, to_id, REASONS[index])
+
+
+async def _allowed_target(
+    context: ContextTypes.DEFAULT_TYPE, person: Person, instance: StepInstance, to_id: int | None
+) -> Person | None:
+    """The chosen colleague, if this person may hand this step to them."""
+    if to_id is None:
+        return None
+    s = services(context)
+    _, case, _, _ = await s.engine.step_context(instance.id)
+    candidates = await s.engine.reassign_candidates(s.db, instance, case, person)
+    return next((p for p in candidates if p.id == to_id), None)
 
 
 async def _reassign(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, step_id: int, to_id: int,

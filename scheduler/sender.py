@@ -19,13 +19,13 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot import store
 from bot.models import OutboxMessage
-from bot.notice_text import render_notice
+from bot.notice_text import Notice, render_notice
 from bot.people import ADMIN, SUPERVISOR_ROLES
 from bot.render import Renderer
 from bot.runtime import Services
@@ -148,12 +148,7 @@ class OutboxSender:
             return False
         chat = message.chat_id
         try:
-            sent = await self.bot.send_message(chat, notice.html, parse_mode=ParseMode.HTML,
-                                               reply_markup=markup(notice.keyboard), disable_web_page_preview=True)
-            if notice.photo:
-                await self.bot.send_photo(chat, notice.photo, caption=notice.photo_caption or None)
-            for doc in notice.documents:
-                await self.bot.send_document(chat, doc["file_id"], caption=doc.get("file_name") or None)
+            sent = await self._send(chat, notice)
         except RetryAfter as exc:
             self.stats["rate_limited"] += 1
             delay = _seconds(exc.retry_after)
@@ -176,6 +171,16 @@ class OutboxSender:
             await store.mark_sent(tx, message.id, self.s.clock.now(), sent.message_id)
         self.stats["sent"] += 1
         return True
+
+    async def _send(self, chat: int, notice: Notice) -> Message:
+        """One outbox row is one Telegram message (a text, a document, or a picture)."""
+        if notice.documents:
+            doc = notice.documents[0]
+            return await self.bot.send_document(chat, doc["file_id"], caption=doc.get("file_name") or None)
+        if notice.photo is not None:
+            return await self.bot.send_photo(chat, notice.photo, caption=notice.photo_caption or None)
+        return await self.bot.send_message(chat, notice.html, parse_mode=ParseMode.HTML,
+                                           reply_markup=markup(notice.keyboard), disable_web_page_preview=True)
 
     async def _retry(self, message: OutboxMessage, delay: timedelta, error: str, *, count: bool) -> None:
         self.stats["retried"] += 1

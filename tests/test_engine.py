@@ -29,8 +29,10 @@ INFO_INTAKE = {"data_diminta": "Data IPM per kecamatan 2025", "keperluan": "Lapo
 SURAT = {"surat_permintaan": FileUpload("file-surat-1", "u1", "surat_permintaan.pdf", "application/pdf", 1234)}
 
 
-async def kinds(db: Database, since_id: int = 0) -> list[tuple[int | None, str]]:
-    return [(m.person_id, m.kind) for m in await store.outbox(db) if m.id > since_id]
+async def kinds(db: Database, since_id: int = 0, *, documents: bool = False) -> list[tuple[int | None, str]]:
+    """Outbox rows after ``since_id`` as (person, kind); documents sent along are left out unless asked."""
+    return [(m.person_id, m.kind) for m in await store.outbox(db)
+            if m.id > since_id and (documents or m.kind != "document")]
 
 
 async def last_outbox_id(db: Database) -> int:
@@ -65,7 +67,9 @@ async def test_permintaan_informasi_end_to_end(engine: Engine, db: Database, ros
     # due: 0,5 jam of working time after Monday 08:00 WIB
     assert out.opened[0].due_at == (MONDAY_8 + timedelta(minutes=30))
     assert await event_types(db, case.id) == ["case_filed", "step_completed", "step_opened"]
-    assert await kinds(db) == [(roster["tu"].id, "assignment"), (officer.id, "case_filed")]
+    assert await kinds(db, documents=True) == [
+        (roster["tu"].id, "assignment"), (roster["tu"].id, "document"), (officer.id, "case_filed"),
+    ]
     files = await store.attachments(db, case.id)
     assert [(a.purpose, a.field, a.file_name) for a in files] == [
         ("intake", "surat_permintaan", "surat_permintaan.pdf")
@@ -259,7 +263,7 @@ async def test_restart_mid_flow(db_path: Path, catalog: Catalog, calendar: WorkC
     assert await event_types(db2, out.case.id) == [
         "case_filed", "step_completed", "step_opened", "step_completed", "step_opened", "step_decided", "step_opened",
     ]
-    assert len(await store.outbox(db2)) == 6
+    assert len(await kinds(db2)) == 6 and len(await kinds(db2, documents=True)) == 9
     await db2.close()
 
 

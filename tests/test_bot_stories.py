@@ -1,0 +1,237 @@
+"""More user stories: the other two Ketapang services, forged buttons, drafts across a restart,
+following and withdrawing a request, browsing SOPs, the supervisor's digest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import store
+
+from world import World, alur_world, card_for
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def _pick_service(w: World, title: str) -> None:
+    officer = w["officer"]
+    await officer.send("/ajukan")
+    menu = await officer.next_message()
+    await officer.tap(menu, title)
+
+
+async def _finish_current(user, register_no: str, label: str = "✅ Selesai") -> None:  # type: ignore[no-untyped-def]
+    card = await user.wait_for(lambda m: register_no in (m.text or "") and label in m.button_texts,
+                               include_existing=True)
+    await user.tap(card, label)
+    reply = await user.wait_for(lambda m: "oleh Anda" in (m.text or "") or "Kirim dokumennya" in (m.text or ""))
+    if "Kirim dokumennya" in reply.text:
+        await user.tap(reply, "Selesai tanpa lampiran")
+        await user.wait_for(lambda m: "oleh Anda" in (m.text or ""))
+
+
+async def test_konsultasi_with_kabid_decision_and_requester_receipt(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        officer = w["officer"]
+        await _pick_service(w, "Permintaan Konsultasi dan Koordinasi")
+        sop = w.services.catalog["ketapang-permintaan-konsultasi"]
+        for field in sop.intake:
+            question = await officer.wait_for(lambda m, f=field: f.label in (m.text or ""))
+            if field.kind == "document":
+                await officer.tap(question, "Lewati ⏭")
+            elif field.kind == "phone":
+                await officer.send("0812 1111 2222")
+            elif field.kind == "choice":
+                await officer.tap(question, field.choices[0])
+            elif not field.required:
+                await officer.tap(question, "Lewati ⏭")
+            else:
+                await officer.send("Penyelarasan program Renja dengan RKPD 2027")
+        summary = await officer.wait_for_text("Periksa permohonan")
+        await officer.tap(summary, "✅ Kirim")
+        sent = await officer.wait_for_text("Permohonan terkirim")
+        register_no = sent.text.split("nomor register ")[1].split(".")[0].strip()
+        assert register_no.startswith("KTP-")
+
+        await _finish_current(w["tu"], register_no)
+        kabid = w["kabid"]
+        card = await kabid.wait_for(lambda m: register_no in (m.text or "") and m.buttons)
+        labels = card.button_texts
+        assert any("Sub Koordinator" in t for t in labels) and any("Bukan untuk bidang" in t for t in labels)
+        await kabid.tap(card, lambda b: "diselesaikan langsung" in b["text"])
+        await kabid.wait_for(lambda m: "Diputuskan" in (m.text or ""))
+        await _finish_current(w["subkoor"], register_no)
+        await _finish_current(w["tu"], register_no)
+        receipt = await officer.wait_for(lambda m: "Sudah diterima" in " ".join(m.button_texts))
+        await officer.tap(receipt, "✅ Sudah diterima")
+        await officer.wait_for_text("selesai")
+        events = [e.type for e in await store.events_of_case(w.services.db, 1)]
+        assert events.count("step_decided") == 1 and events[-1] == "case_completed"
+
+
+async def test_forged_and_stale_buttons_change_nothing(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        out = await w.services.engine.file_request(
+            "ketapang-permintaan-informasi", w.roster["officer"].id,
+            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
+            {"surat_permintaan": __import__("bot.engine", fromlist=["FileUpload"]).FileUpload("f1", file_name="s.pdf")},
+        )
+        w.sender.kick()
+        tu, kabid, officer = w["tu"], w["kabid"], w["officer"]
+        card = await tu.wait_for_text(out.case.register_no)
+        before = len(await store.events_of_case(w.services.db, out.case.id))
+        for forged in ["d:999999", "b:1:7", "zz:1", "d:abc", "d:" + "9" * 30, "rt:2:1", "cx:1", "ag:nope", ""]:
+            if not forged:
+                continue
+            qid = await kabid.tap_data(card, forged)
+            answer = await kabid.wait_answer(qid)
+            assert answer.show_alert, forged
+        # the requester may not complete the TU's step, and may not cancel someone else's request
+        qid = await officer.tap_data(card, card.callback_data[0])
+        assert (await officer.wait_answer(qid)).show_alert
+        stranger = w.api.user(4444, first_name="Orang Lain")
+        await w.services.people.register_officer(telegram_id=4444, username=None, name="Orang Lain",
+                                                 agency_id="ktp-dinsos")
+        qid = await stranger.tap_data(card, f"cx:{out.case.id}")
+        assert "pemohon" in (await stranger.wait_answer(qid)).text
+        await stranger.send(f"/status {out.case.register_no}")
+        denied = await stranger.next_message()
+        assert "tidak berwenang" in denied.text
+        assert len(await store.events_of_case(w.services.db, out.case.id)) == before
+        wn = await w.services.engine.what_next(out.case.id)
+        assert wn.current[0].step.number == "2"
+
+
+async def test_half_filled_request_survives_a_restart(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        officer = w["officer"]
+        await _pick_service(w, "Permintaan Informasi Pembangunan Daerah")
+        await officer.wait_for_text("1/4")
+        await officer.send("Data kemiskinan per desa")
+        await officer.wait_for_text("2/4")
+        await w.restart()
+        await officer.send("Kajian Dinkes")
+        q3 = await officer.wait_for_text("3/4")
+        assert "telepon" in q3.text
+        await officer.send("081298765432")
+        await officer.wait_for_text("4/4")
+        await officer.send_document(b"%PDF surat", "surat.pdf", "application/pdf")
+        summary = await officer.wait_for_text("Periksa permohonan")
+        assert "Data kemiskinan per desa" in summary.text and "Kajian Dinkes" in summary.text
+        await w.restart()
+        await officer.tap(summary, "✅ Kirim")
+        await officer.wait_for_text("Permohonan terkirim")
+        assert await store.draft(w.services.db, w.roster["officer"].id) is None
+
+
+async def test_batal_discards_the_draft_and_ajukan_offers_to_resume(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        officer = w["officer"]
+        await _pick_service(w, "Permintaan Informasi Pembangunan Daerah")
+        await officer.wait_for_text("1/4")
+        await officer.send("Data jalan rusak")
+        await officer.wait_for_text("2/4")
+        await officer.send("/ajukan")
+        resume = await officer.wait_for_text("belum dikirim")
+        await officer.tap(resume, "▶️ Lanjutkan isian")
+        await officer.wait_for_text("2/4")
+        await officer.send("/batal")
+        await officer.wait_for_text("dibatalkan")
+        assert await store.draft(w.services.db, w.roster["officer"].id) is None
+        await officer.send("halo")  # not an intake answer any more
+        reply = await officer.next_message()
+        assert "2/4" not in reply.text
+
+
+async def test_status_history_and_withdrawal(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        from bot.engine import FileUpload
+
+        officer = w["officer"]
+        out = await w.services.engine.file_request(
+            "ketapang-permintaan-informasi", w.roster["officer"].id,
+            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
+            {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
+        )
+        register_no = out.case.register_no
+        await officer.send("/status")
+        listing = await officer.wait_for_text("Permohonan Anda")
+        assert register_no in listing.text and "Langkah 2" in listing.text
+        await officer.send(f"/status {register_no.lower()}")
+        card = await officer.wait_for_text("Pemegang")
+        assert "Tari" in card.text and "Berikutnya" in card.text
+        await officer.tap(card, "🧾 Riwayat")
+        history = await officer.wait_for_text("Riwayat")
+        assert "Diajukan oleh" in history.text
+        await officer.tap(card, "🚫 Batalkan permohonan")
+        await officer.wait_for_text("Tulis alasan")
+        await officer.send("Data sudah diperoleh dari BPS")
+        await officer.wait_for_text("dibatalkan")
+        case = await w.services.engine.case_by_ref(register_no)
+        assert case.state == "cancelled" and case.closed_reason == "Data sudah diperoleh dari BPS"
+        await w.deliver()
+        tu_told = await w["tu"].wait_for(lambda m: "dibatalkan" in (m.text or ""), include_existing=True)
+        assert "BPS" in tu_told.text
+
+
+async def test_tugas_lists_open_steps_with_buttons_and_detail(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        from bot.engine import FileUpload
+
+        for _ in range(2):
+            await w.services.engine.file_request(
+                "ketapang-permintaan-informasi", w.roster["officer"].id,
+                {"data_diminta": "Data IPM", "keperluan": "Laporan", "kontak": "081234567890"},
+                {"surat_permintaan": FileUpload("f1", file_name="surat.pdf")},
+            )
+        tu = w["tu"]
+        tu.mark()
+        await tu.send("/tugas")
+        header = await tu.wait_for_text("Tugas Anda: 2")
+        assert header
+        card = await tu.wait_for(lambda m: "KTP-INFO-2026-0001" in (m.text or "") and m.buttons)
+        await tu.tap(card, "ℹ️ Detail")
+        detail = await tu.wait_for_text("Isian permohonan")
+        assert "Data IPM" in detail.text and "surat.pdf" in detail.text
+        card_b = card_for(tu, "KTP-INFO-2026-0002", "2")
+        assert card_b.button_texts[0] == "✅ Selesai"
+
+
+async def test_sop_browser_pages_through_steps(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        kabid = w["kabid"]
+        await kabid.send("/sop rakordal")
+        card = await kabid.wait_for_text("Penyusunan Koordinasi Pengendalian Pembangunan")
+        assert "Dasar hukum" in card.text and "Langkah 1–5 dari 9" in card.text
+        await kabid.tap(card, "Berikutnya ▶")
+        page2 = await kabid.wait_for(lambda m: "Langkah 6–9 dari 9" in (m.text or ""))
+        assert "Sesuai → diteruskan ke langkah 8" in page2.text
+        await kabid.send("/sop")
+        listing = await kabid.wait_for_text("Katalog SOP")
+        assert len(listing.buttons) == len(w.services.catalog)
+
+
+async def test_supervisor_digest_on_demand(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        from datetime import timedelta
+
+        from bot.engine import FileUpload
+
+        await w.services.engine.file_request(
+            "ketapang-permintaan-informasi", w.roster["officer"].id,
+            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
+            {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
+        )
+        w.clock.advance(timedelta(hours=3))
+        kaban = w["kaban"]
+        await kaban.send("/ringkasan")
+        digest = await kaban.wait_for_text("Ringkasan")
+        assert "Permohonan terbuka: 1" in digest.text and "Terlambat: 1" in digest.text
+        assert "Tari" in digest.text
+        chart = await kaban.wait_for(lambda m: m.photo is not None)
+        assert chart.download()[:8] == b"\x89PNG\r\n\x1a\n"
+        tu = w["tu"]
+        await tu.send("/ringkasan")
+        refused = await tu.wait_for_text("pimpinan")
+        assert refused
