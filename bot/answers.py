@@ -14,6 +14,7 @@ from the live case through a :class:`CaseLookup` (``bot.engine.Engine`` is one).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +29,9 @@ from bot.sop import END, Catalog, Sop, Step
 if TYPE_CHECKING:
     from bot.engine import WhatNext
     from bot.models import Case
+
+_META = re.compile(r"\b(disahkan|pengesahan|mengesahkan|tanggal|kapan|berlaku|efektif|revisi|nomor sop|dibuat)\b")
+"""Questions about the SOP document itself (who approved it, when it took effect)."""
 
 ButtonSpec = tuple[str, str, str]
 """(label, action, argument): 'sop' takes an SOP id, 'step' takes 'sop_id:number', 'case' a case id."""
@@ -330,6 +334,18 @@ class Answerer:
                 return self._step_answer(q, sop, [sop.steps[-1]], margin)
             return self._overview(q, cand, margin)
         following: list[dict[str, Any]] = []
+        if q.previous:
+            before = [s for s in sop.steps if start.number in sop.successors(s) and s is not start]
+            previous = [
+                {"label": next((b.label for b in s.decision.branches if b.target == start.number), "")
+                 if s.decision else "", "step": self._step_view(sop, s)}
+                for s in before
+            ]
+            return self._render(
+                "answer_next", "next_step", sop, before[0].number if before else start.number, margin,
+                buttons=[self._step_button(sop, s) for s in before[:2]], start=self._step_view(sop, start),
+                following=previous, previous=True, **self._head(sop),
+            )
         if start.decision:
             for b in start.decision.branches:
                 target = None if b.target == END else sop.step(b.target)
@@ -341,7 +357,8 @@ class Answerer:
         buttons = [("Lihat langkah " + s["number"], "step", f"{sop.id}:{s['number']}") for s in shown[:2]]
         return self._render(
             "answer_next", "next_step", sop, shown[0]["number"] if shown else start.number, margin,
-            buttons=buttons, start=self._step_view(sop, start), following=following, **self._head(sop),
+            buttons=buttons, start=self._step_view(sop, start), following=following, previous=False,
+            **self._head(sop),
         )
 
     def _total(self, q: Question, cand: Candidate, margin: float) -> Answer:
@@ -415,6 +432,7 @@ class Answerer:
         return self._render(
             "answer_sop", "which_sop", sop, matched["number"] if matched else None, margin,
             buttons=buttons, matched=matched, roles=roles, asked=q.kind,
+            show_meta=bool(_META.search(q.joined)), dates=sop.dates, approved_by=sop.approved_by,
             first=self._step_view(sop, sop.steps[0]) if sop.steps else None,
             last=self._step_view(sop, sop.steps[-1]) if sop.steps else None,
             total=total.format() if total and not total.is_zero else None, **self._head(sop),

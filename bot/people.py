@@ -18,12 +18,34 @@ from bot import store
 from bot.clock import Clock
 from bot.db import Database
 from bot.models import Person
-from bot.sop import DEFAULT_SOP_DIR, Catalog
+from bot.sop import DEFAULT_SOP_DIR, Catalog, RoleBook
 
 ADMIN = "admin"
 """System role: manages people and sees undeliverable messages; not an SOP actor."""
 
 SUPERVISOR_ROLES = ("kepala_badan", "sekretaris", "kabid", "kabag", "sekda", "asisten")
+
+
+async def supervisor_levels(
+    r: store.Reader, roles: RoleBook, role_id: str, institution: str | None, unit: str | None,
+    exclude: set[int] | None = None,
+) -> list[list[Person]]:
+    """Who stands above a role, nearest first: e.g. [[the unit's Kabid], [Sekretaris], [Kepala Badan]].
+
+    Only supervising roles count (Kabid, Kabag, Sekretaris, Kepala Badan, …) and only levels
+    someone actually holds; a unit-scoped supervisor must be of the same unit.
+    """
+    exclude = exclude or set()
+    levels: list[list[Person]] = []
+    for sup in roles.supervisors(role_id):
+        role = roles.roles.get(sup)
+        if sup not in SUPERVISOR_ROLES or role is None or institution is None:
+            continue
+        holders = await store.holders_of(r, sup, institution, unit if role.scope == "unit" else None)
+        people = [p for p, _ in holders if p.id not in exclude]
+        if people:
+            levels.append(people)
+    return levels
 
 
 class PeopleError(Exception):

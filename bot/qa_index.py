@@ -198,6 +198,9 @@ class CatalogIndex:
         unknown = math.log(1 + (self.step_bm25.size - 0.5) / 1.5)
         found = total = 0.0
         for term, weight in terms.items():
+            known = term in self.step_bm25.idf or term in self.sop_bm25.idf
+            if not known and weight < 1.0:
+                continue  # an unknown long form the question only gained from an abbreviation
             idf = self.step_bm25.idf.get(term, self.sop_bm25.idf.get(term, unknown)) * weight
             total += idf
             in_sop = any(pos in f.postings.get(term, {}) for f in self.sop_bm25.fields.values())

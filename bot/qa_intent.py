@@ -45,6 +45,7 @@ CUES: list[tuple[Kind, str, float]] = [
     ("next_step", r"\b(setelah(nya)?|sesudah(nya)?|kemudian)\b", 2.6),
     ("next_step", r"\b(tahap|langkah) (lanjut\w*|setelah\w*)\b", 1.0),
     ("next_step", r"\b(diikuti|disusul|dilanjutkan|lanjut(nya|annya)?|menyusul|urutan berikut\w*)\b", 2.4),
+    ("next_step", r"\b(sebelum(nya)?|sebelum itu|langkah sebelum\w*|before)\b", 2.4),
     # what is needed
     ("requirements", r"\b(kelengkapan\w*|persyaratan\w*|syarat\w*|prasyarat|disiapkan|siapkan|menyiapkan"
                      r"|dibutuhkan|butuh\w*|diperlukan|perlu (apa|disiapkan|dibawa)|dibawa|bawa apa"
@@ -103,6 +104,8 @@ _LAST = re.compile(r"\b(terakhir\w*|paling akhir|(?:output|hasil|keluaran|produk
 _UNITS = re.compile(r"\b\d+(?: \d+)? (?:menit|jam|hari|minggu|bulan|tahun)\b")
 _FROM_TO = re.compile(r"\b(?:dari|mulai) (.{3,120}?) (?:sampai(?: dengan)?|hingga) (.{3,160})$")
 _AFTER = re.compile(r"\b(?:setelah|sesudah|selesai) (.{3,200})$")
+_BEFORE = re.compile(r"\bsebelum (.{3,200})$")
+_NEXT_WORDS = re.compile(r"\b(setelah|sesudah|selanjutnya|berikutnya|next|lalu apa|kemudian)\b")
 
 _WHO_CLAUSES = [
     re.compile(r"\bsiapa (?:sih |ya |saja )?yang ((?:\S+ ){0,9}\S+)"),
@@ -140,6 +143,8 @@ class Question:
     """'dari X sampai Y': retrieval words naming the first and the last step of a range."""
     after_words: list[str] = field(default_factory=list)
     """Retrieval words after 'setelah ...', describing the step the question starts from."""
+    previous: bool = False
+    """'Sebelum X, apa?': the question asks for the step(s) before the one ``after_words`` describe."""
     focus_words: list[str] = field(default_factory=list)
     """Retrieval words of the clause a 'who' question is about ('... yang menyerahkan ke pemohon siapa')."""
 
@@ -214,9 +219,15 @@ def parse(text: str, words: list[str]) -> Question:
     if m:
         range_words = (kept[m.start(1) : m.end(1)].split(), kept[m.start(2) : m.end(2)].split())
     after_words: list[str] = []
+    previous = False
     m = _AFTER.search(joined)
     if m:
         after_words = kept[m.start(1) :].split()
+    elif kind == "next_step" and not _NEXT_WORDS.search(joined):
+        m = _BEFORE.search(joined)
+        if m:
+            previous = True
+            after_words = kept[m.start(1) :].split()
     focus_words: list[str] = []
     if kind == "who_handles":
         for pattern in _WHO_CLAUSES:
@@ -237,6 +248,7 @@ def parse(text: str, words: list[str]) -> Question:
         equipment=equipment,
         range_words=range_words,
         after_words=after_words,
+        previous=previous,
     )
 
 

@@ -59,6 +59,7 @@ CANONICAL: dict[str, str] = {
     "tindak lanjuti": "tindaklanjut", "tindaklanjuti": "tindaklanjut", "mengugaskan": "menugaskan",
     "ijin": "izin", "resiko": "risiko", "kuesioner": "kuesioner", "narasumber": "nara sumber",
     "pertanggungjawaban": "pertanggung jawaban", "walikota": "wali kota",
+    "mengecek": "cek", "dicek": "cek", "pengecekan": "cek", "ngecek": "cek", "check": "cek",
 }
 """Spelling variants and compounds written one way on both sides (SOP text and question)."""
 
@@ -207,7 +208,10 @@ ENGLISH: dict[str, str] = {
     "handles": "menangani", "handle": "menangani", "must": "harus", "should": "harus", "approved": "disetujui",
     "issue": "menerbitkan", "provided": "diberikan", "read": "membaca", "requires": "memerlukan",
     "service": "layanan", "years": "tahun", "what follows": "selanjutnya", "follows": "berikutnya",
-    "judge": "menilai", "judging": "penilaian", "assessment": "penilaian", "assess": "menilai",
+    "deliberation": "musyawarah", "development planning deliberation": "musyawarah perencanaan pembangunan",
+    "presidential": "presiden", "presidential decree": "keputusan presiden", "stated": "", "drawn": "",
+    "listed": "", "mentioned": "", "says": "", "judge": "menilai", "judging": "penilaian",
+    "assessment": "penilaian", "assess": "menilai",
     "evaluate": "evaluasi", "interview": "wawancara", "interviews": "wawancara", "presentation": "presentasi",
     "written request": "permintaan tertulis", "via": "melalui", "phone": "telepon", "whatsapp": "whatsapp",
     "give": "memberikan", "gives": "memberikan", "given": "diberikan", "provide": "memberikan",
@@ -260,7 +264,7 @@ ENGLISH_COMMON: frozenset[str] = frozenset(
     that the their them themselves then there therefore these they thing things this those though through thus to
     together too toward under unless until up upon us use used uses using usually very want was way we well were
     what whatever when where whether which while who whom whose why will with within without would yes yet you your
-    reason right responsible handled handles handle charge
+    reason right
     """.split()
 )
 """Everyday English words, kept as they are (and so never 'corrected' into an Indonesian word)."""

@@ -229,7 +229,7 @@ class Analyzer:
             if form in self.vocabulary or self.stem(form) in self.known_stems:
                 return [form]
         for form in _english_stems(word):
-            if (form,) in _ENGLISH:
+            if (form,) in _ENGLISH or (form,) in _ABBREVIATIONS or form in self.vocabulary:
                 return [form]
         choices = self._choices.get(word[0])
         if choices and len(word) >= MIN_FUZZY_LENGTH:
@@ -250,15 +250,18 @@ class Analyzer:
         out: dict[str, float] = {}
         for word in words:
             weight = EXPANSION_WEIGHT if word.startswith(EXPANDED) else 1.0
+            if (word,) in _ABBREVIATIONS and self.stem(word) not in self.known_stems:
+                continue  # the SOP texts never use this abbreviation: its long form carries the meaning
             for term in self.terms([word.lstrip(EXPANDED)]):
                 out[term] = max(out.get(term, 0.0), weight)
         for term in self.contractions({t for t, w in out.items() if w == 1.0}):
-            out.setdefault(term, 1.0)
+            if term in self.known_stems:
+                out.setdefault(term, 1.0)
         return out
 
     def terms(self, words: Iterable[str]) -> list[str]:
         """Stemmed terms of already normalised words, stop words and single letters left out."""
         return [
             self.stem(w) for w in (w.lstrip(EXPANDED) for w in words)
-            if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+            if w not in STOPWORDS and w not in ENGLISH_COMMON and (len(w) > 1 or w.isdigit())
         ]

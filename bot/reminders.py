@@ -21,7 +21,7 @@ from bot.db import Database, Tx
 from bot.durations import Duration
 from bot.engine import PRIORITY_BULK, ReminderPolicy, lateness
 from bot.models import Case, Person, StepInstance
-from bot.people import ADMIN, SUPERVISOR_ROLES
+from bot.people import ADMIN, supervisor_levels
 from bot.sop import Catalog
 
 ORDER = ("remind", "prewarn", "due", "escalate")
@@ -171,18 +171,8 @@ class ReminderSweep:
 
     async def _escalation_targets(self, tx: Tx, instance: StepInstance, case: Case, level: int) -> list[Person]:
         """Level 1: the nearest supervisor (the Kabid for staff); level 2: the next one up; else admins."""
-        book = self.catalog.roles
-        found: list[list[Person]] = []
-        for role_id in book.supervisors(instance.role):
-            if role_id not in SUPERVISOR_ROLES:
-                continue
-            role = book.roles[role_id]
-            holders = await store.holders_of(tx, role_id, case.institution, case.unit if role.scope == "unit" else None)
-            people = [p for p, _ in holders if p.id != instance.holder_id]
-            if people:
-                found.append(people)
-        if len(found) >= level:
-            return found[level - 1]
-        if found:
-            return found[-1]
+        levels = await supervisor_levels(tx, self.catalog.roles, instance.role, case.institution, case.unit,
+                                         {instance.holder_id} if instance.holder_id else set())
+        if levels:
+            return levels[min(level, len(levels)) - 1]
         return await store.people_with_roles(tx, [ADMIN], case.institution)

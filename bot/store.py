@@ -516,9 +516,16 @@ async def telegram_ids_with_drafts(r: Reader) -> list[int]:
 
 
 async def due_outbox(r: Reader, now: datetime, limit: int = 500) -> list[OutboxMessage]:
-    """Pending messages whose time has come, most urgent first, in queue order within a priority."""
+    """The next message of each chat, where its time has come; most urgent first.
+
+    A chat's next message is its most urgent pending one (priority, then queue order); while
+    that one waits (e.g. for a 429's retry_after) nothing behind it overtakes it.
+    """
     rows = await r.fetchall(
-        "SELECT * FROM outbox WHERE state = 'pending' AND not_before <= ? ORDER BY priority, id LIMIT ?",
+        "SELECT * FROM outbox o WHERE o.state = 'pending' AND o.not_before <= ? AND o.id = ("
+        "  SELECT o2.id FROM outbox o2 WHERE o2.state = 'pending' AND o2.chat_id = o.chat_id"
+        "  ORDER BY o2.priority, o2.id LIMIT 1) "
+        "ORDER BY o.priority, o.id LIMIT ?",
         (iso(now), limit),
     )
     return [OutboxMessage.from_row(row) for row in rows]

@@ -24,7 +24,7 @@ SENDING_ENDPOINTS = frozenset({
 })
 PRIVATE_INTERVAL = 1.02
 GROUP_INTERVAL = 3.05
-GLOBAL_RATE = 28
+GLOBAL_RATE = 25
 
 
 class ChatRateLimiter(BaseRateLimiter[None]):
@@ -43,6 +43,7 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         self._locks: dict[int | str, asyncio.Lock] = {}
         self._window: deque[float] = deque()
         self._window_lock = asyncio.Lock()
+        self._inflight = 0
 
     async def initialize(self) -> None:
         return None
@@ -60,15 +61,25 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         return self.private_interval
 
     async def _global(self) -> None:
+        """Wait until fewer than ``global_rate`` messages are in flight or completed within the last second.
+
+        Counting in-flight requests (not only when they started) keeps bunched arrivals at
+        Telegram under the limit even when some requests take longer than others.
+        """
         async with self._window_lock:
             while True:
                 now = self.monotonic()
                 while self._window and now - self._window[0] >= 1.0:
                     self._window.popleft()
-                if len(self._window) < self.global_rate:
-                    self._window.append(now)
+                if len(self._window) + self._inflight < self.global_rate:
+                    self._inflight += 1
                     return
-                await asyncio.sleep(1.0 - (now - self._window[0]) + 0.001)
+                wait = 1.0 - (now - self._window[0]) + 0.001 if self._window else 0.01
+                await asyncio.sleep(wait)
+
+    def _done(self) -> None:
+        self._inflight -= 1
+        self._window.append(self.monotonic())
 
     async def process_request(
         self,
@@ -92,5 +103,6 @@ class ChatRateLimiter(BaseRateLimiter[None]):
             try:
                 return await callback(*args, **kwargs)
             finally:
+                self._done()
                 # counted from when Telegram has the message, so two sends never land closer than the interval
                 self._next[key] = self.monotonic() + self._interval(key)

@@ -16,17 +16,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from datetime import timedelta
-from typing import Any
 
 from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot import store
-from bot.models import OutboxMessage
+from bot.models import OutboxMessage, Person
 from bot.notice_text import Notice, render_notice
-from bot.people import ADMIN, SUPERVISOR_ROLES
+from bot.people import ADMIN, supervisor_levels
 from bot.render import Renderer
 from bot.runtime import Services
 from handlers.keyboards import markup
@@ -151,7 +151,7 @@ class OutboxSender:
             sent = await self._send(chat, notice)
         except RetryAfter as exc:
             self.stats["rate_limited"] += 1
-            delay = _seconds(exc.retry_after)
+            delay = _retry_after(exc)
             self.retry_at[chat] = time.monotonic() + delay
             await self._retry(message, timedelta(seconds=delay), f"429 retry_after={delay}", count=False)
             return False
@@ -219,27 +219,22 @@ class OutboxSender:
                 )
 
 
-async def _supervisors_of(r: store.Reader, person: Any, services: Services) -> list[Any]:
-    """The Kabid of a staff member's unit (else Sekretaris/Kepala Badan), and admins."""
-    candidates = await store.people_with_roles(r, [*SUPERVISOR_ROLES, ADMIN], person.institution)
-    book = services.catalog.roles
-    chain = []
+async def _supervisors_of(r: store.Reader, person: Person, services: Services) -> list[Person]:
+    """The person's nearest supervisor (the Kabid for staff), and the admins."""
+    nearest: list[Person] = []
     for role in person.roles:
-        chain.extend(book.supervisors(role))
-    out = []
-    for p in candidates:
-        if p.id == person.id or not p.reachable:
-            continue
-        if p.is_admin:
-            out.append(p)
-            continue
-        for role in p.roles:
-            r_def = book.roles.get(role)
-            if role in chain and r_def is not None and (r_def.scope == "org" or p.unit == person.unit):
-                out.append(p)
-                break
-    return out
+        levels = await supervisor_levels(r, services.catalog.roles, role, person.institution, person.unit,
+                                         {person.id})
+        if levels:
+            nearest = levels[0]
+            break
+    admins = await store.people_with_roles(r, [ADMIN], person.institution)
+    out = {p.id: p for p in [*nearest, *admins] if p.id != person.id and p.reachable}
+    return list(out.values())
 
 
-def _seconds(value: int | timedelta) -> float:
+def _retry_after(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -107,6 +107,13 @@ def test_next_step_follows_the_flow(answerer: Answerer) -> None:
     assert "Bila Sesuai" in a.plain and "Bila Tidak sesuai" in a.plain
 
 
+def test_previous_step_and_document_details(answerer: Answerer) -> None:
+    a = ask(answerer, "Sebelum kepala badan menandatangani surat jawaban permintaan data, apa yang dilakukan?")
+    assert a.kind == "next_step" and a.step_no == "9" and "Sekretaris Badan memberikan paraf" in a.plain
+    a = ask(answerer, "SOP RKPD kotim disahkan oleh siapa?")
+    assert a.sop_id == "kotim-rkpd" and "RAFIQ RISWANDI" in a.plain
+
+
 def test_total_duration_whole_and_range(answerer: Answerer) -> None:
     a = ask(answerer, "Total waktu semua langkah SOP musrenbang kota bogor berapa?")
     assert a.kind == "total_duration" and "14 jam 35 menit" in a.plain

@@ -235,3 +235,31 @@ async def test_supervisor_digest_on_demand(tmp_path: Path) -> None:
         await tu.send("/ringkasan")
         refused = await tu.wait_for_text("pimpinan")
         assert refused
+
+
+async def test_reminder_and_escalation_reach_telegram(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        from datetime import timedelta
+
+        from bot.engine import FileUpload
+        from scheduler.jobs import tick
+
+        out = await w.services.engine.file_request(
+            "ketapang-permintaan-informasi", w.roster["officer"].id,
+            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
+            {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
+        )
+        tu, kaban = w["tu"], w["kaban"]
+        await tu.wait_for_text(out.case.register_no)
+        w.clock.advance(timedelta(minutes=23))
+        result = await tick(w.services)
+        assert result.sweep.sent["remind"] == 1
+        w.sender.kick()
+        reminder = await tu.wait_for_text("Pengingat")
+        assert out.case.register_no in reminder.text and reminder.button_texts == ["🗂 Lihat tugas saya"]
+        w.clock.advance(timedelta(hours=2))
+        await tick(w.services)
+        w.sender.kick()
+        kabid_alert = await w["sekban"].wait_for_text("🚨 Terlambat")  # TU's step escalates to the Sekretaris
+        assert "Tari" in kabid_alert.text and kabid_alert.button_texts == ["ℹ️ Detail", "↪ Alihkan"]
+        assert kaban is not None

@@ -31,3 +31,4 @@ CREATE TABLE digests (
 -- A message caught between sending and being marked sent by a crash is re-sent once; a
 -- second such crash marks it sent rather than risk a third copy.
 ALTER TABLE outbox ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_chat_queue ON outbox (chat_id, state, priority, id);

@@ -1,0 +1,45 @@
+"""Schema migrations: a database made by the first schema upgrades in place and keeps its data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot import store
+from bot.db import Database, migrations
+
+
+async def test_upgrade_from_the_first_schema(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = await Database.open(path, upto=1)
+    assert await db.schema_version() == 1
+    now = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+    async with db.transaction() as tx:
+        pid = await store.insert_person(tx, name="Lama", kind="staff", now=now, telegram_id=77,
+                                        institution="ketapang")
+        await tx.execute(
+            "INSERT INTO outbox (created_at, person_id, chat_id, priority, kind, payload, state, not_before) "
+            "VALUES (?, ?, 77, 1, 'progress', '{}', 'pending', ?)", (now.isoformat(), pid, now.isoformat()),
+        )
+    await db.close()
+
+    db = await Database.open(path)
+    latest = max(v for v, _, _ in migrations())
+    assert await db.schema_version() == latest >= 2
+    person = await store.person(db, pid)
+    assert person is not None and person.name == "Lama"
+    rows = await store.outbox(db)
+    assert len(rows) == 1 and rows[0].state == "pending"
+    row = await db.fetchone("SELECT uncertain FROM outbox WHERE id = ?", (rows[0].id,))
+    assert row is not None and row["uncertain"] == 0
+    assert await store.draft(db, pid) is None  # the drafts table exists now
+    assert await db.migrate() == []  # nothing left to apply
+    await db.close()
+
+
+async def test_pragmas(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "p.sqlite3")
+    assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+    assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+    assert (await db.fetchone("PRAGMA busy_timeout"))[0] >= 5000
+    await db.close()

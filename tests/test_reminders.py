@@ -1,0 +1,241 @@
+"""Reminders, escalations and digests with a movable clock (no sleeping on real time)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+
+from bot import store
+from bot.calendar import WorkCalendar
+from bot.clock import ManualClock
+from bot.db import Database
+from bot.digest import DigestRound
+from bot.engine import Engine, FileUpload, ReminderPolicy
+from bot.people import People
+from bot.reminders import ReminderSweep
+from bot.sop import Catalog
+from conftest import WIB
+from roster import Roster, ketapang_roster
+
+INFO = "ketapang-permintaan-informasi"
+INTAKE = {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"}
+SURAT = {"surat_permintaan": FileUpload("f1", file_name="s.pdf")}
+
+
+@pytest.fixture
+async def roster(people: People) -> Roster:
+    return await ketapang_roster(people)
+
+
+def sweep_of(engine: Engine) -> ReminderSweep:
+    return ReminderSweep(engine.db, engine.catalog, engine.calendar, engine.clock, engine.policy, engine.sop_of)
+
+
+async def alarms(db: Database, since: int = 0) -> list[tuple[int | None, str, str]]:
+    return [(m.person_id, m.kind, m.payload.get("kind", "")) for m in await store.outbox(db)
+            if m.id > since and m.kind in ("reminder", "escalation")]
+
+
+async def last_id(db: Database) -> int:
+    rows = await store.outbox(db)
+    return rows[-1].id if rows else 0
+
+
+async def to_step_6(engine: Engine, roster: Roster) -> int:
+    """File a data request and move it to step 6 ('1 hari', Pengolah Data)."""
+    out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    for _ in range(4):
+        wn = await engine.what_next(out.case.id)
+        cur = wn.current[0]
+        if cur.step.decision:
+            await engine.decide(cur.instance.id, cur.holder.id, 0)
+        else:
+            await engine.complete_step(cur.instance.id, cur.holder.id)
+    wn = await engine.what_next(out.case.id)
+    assert wn.current[0].step.number == "6"
+    return wn.current[0].instance.id
+
+
+async def test_reminder_at_75_percent_prewarn_due_and_escalation_chain(
+    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+):
+    sid = await to_step_6(engine, roster)
+    inst = await store.step(db, sid)
+    assert inst is not None
+    sweep = sweep_of(engine)
+    staf, kabid, sekban = roster["staf"].id, roster["kabid"].id, roster["sekban"].id
+
+    clock.set(inst.remind_at - timedelta(minutes=1))
+    assert (await sweep.run()).sent["remind"] == 0
+    clock.set(inst.remind_at)
+    mark = await last_id(db)
+    result = await sweep.run()
+    assert result.sent["remind"] == 1
+    assert await alarms(db, mark) == [(staf, "reminder", "remind")]
+    assert (await sweep.run()).checked == 0  # nothing twice
+
+    clock.set(inst.prewarn_at)
+    mark = await last_id(db)
+    await sweep.run()
+    assert await alarms(db, mark) == [(staf, "reminder", "prewarn")]
+
+    clock.set(inst.due_at)
+    mark = await last_id(db)
+    await sweep.run()
+    assert await alarms(db, mark) == [(staf, "reminder", "due")]
+
+    clock.set(inst.escalate_at)
+    mark = await last_id(db)
+    await sweep.run()
+    assert await alarms(db, mark) == [(kabid, "escalation", "escalate")]
+    level2 = engine.calendar.add(inst.due_at, engine.policy.escalation_grace + engine.policy.escalation_grace)
+    clock.set(level2)
+    mark = await last_id(db)
+    await sweep.run()
+    assert await alarms(db, mark) == [(sekban, "escalation", "escalate")]
+    clock.advance(days=10)
+    mark = await last_id(db)
+    await sweep.run()
+    assert await alarms(db, mark) == []  # each level once
+    events = [e.type for e in await store.events_of_case(db, inst.case_id)]
+    assert events.count("reminder_sent") == 3 and events.count("escalated") == 2
+
+
+async def test_no_reminders_outside_working_hours_then_at_next_opening(
+    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+):
+    clock.set(datetime(2026, 11, 23, 15, 30, tzinfo=WIB))  # Monday, half an hour before closing
+    out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    inst = out.opened[0]
+    assert inst.due_at == datetime(2026, 11, 23, 16, 0, tzinfo=WIB)
+    sweep = sweep_of(engine)
+    clock.set(datetime(2026, 11, 23, 20, 0, tzinfo=WIB))  # evening: remind, due and escalation all passed
+    result = await sweep.run()
+    assert result.outside_hours and await alarms(db) == []
+    clock.set(datetime(2026, 11, 24, 7, 30, tzinfo=WIB))  # next opening
+    result = await sweep.run()
+    assert result.checked == 1
+    rows = await alarms(db)
+    # only the most advanced missed alarm goes out: the due notice (escalation is one working hour after due)
+    assert rows == [(roster["tu"].id, "reminder", "due")]
+
+
+async def test_deadline_crossing_a_national_holiday(
+    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+):
+    clock.set(datetime(2026, 12, 23, 10, 0, tzinfo=WIB))  # Wednesday before cuti bersama + Natal
+    sid = await to_step_6(engine, roster)
+    inst = await store.step(db, sid)
+    assert inst is not None
+    assert inst.due_at.astimezone(WIB).date().isoformat() == "2026-12-28"
+    sweep = sweep_of(engine)
+    for day in (24, 25):  # cuti bersama, Natal: no alarms even if the time has come
+        clock.set(datetime(2026, 12, day, 10, 0, tzinfo=WIB))
+        assert (await sweep.run()).outside_hours
+    clock.set(inst.due_at)
+    await sweep.run()
+    assert (roster["staf"].id, "reminder", "due") in await alarms(db)
+
+
+async def test_catch_up_after_three_hours_down_sends_once(
+    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+):
+    ids = []
+    for _ in range(3):
+        out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+        ids.append(out.opened[0].id)  # TU step, 0,5 jam
+    clock.advance(hours=3)  # the bot was down: reminder, due and first escalation all passed
+    sweep = sweep_of(engine)
+    first = await sweep.run()
+    assert first.checked == 3 and first.skipped == 6
+    rows = await alarms(db)
+    assert len(rows) == 3 and {k for _, k, _ in rows} == {"escalation"}
+    again = await sweep.run()
+    assert again.checked == 0 and await alarms(db) == rows
+
+
+async def test_two_sweepers_at_once_send_nothing_twice(
+    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+):
+    import asyncio
+
+    for _ in range(5):
+        await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    clock.advance(minutes=25)
+    await asyncio.gather(sweep_of(engine).run(), sweep_of(engine).run())
+    assert len(await alarms(db)) == 5
+
+
+async def test_requester_steps_are_reminded_but_never_escalated(
+    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+):
+    out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    for _ in range(10):
+        cur = (await engine.what_next(out.case.id)).current[0]
+        if cur.step.decision:
+            await engine.decide(cur.instance.id, cur.holder.id, 0)
+        else:
+            await engine.complete_step(cur.instance.id, cur.holder.id)
+    cur = (await engine.what_next(out.case.id)).current[0]
+    assert cur.holder.id == roster["officer"].id and cur.instance.escalate_at is None
+    clock.advance(days=7, hours=1)  # the next Monday, 09.00
+    mark = await last_id(db)
+    await sweep_of(engine).run()
+    assert await alarms(db, mark) == [(roster["officer"].id, "reminder", "due")]
+
+
+async def test_daily_digest_once_per_supervisor_per_day_across_restart(
+    db_path, catalog: Catalog, calendar: WorkCalendar, agencies: dict
+):
+    clock = ManualClock(datetime(2026, 11, 24, 7, 0, tzinfo=WIB))
+    db = await Database.open(db_path)
+    people = People(db, catalog, clock, agencies)
+    roster = await ketapang_roster(people)
+    engine = Engine(db, catalog, calendar, clock, ReminderPolicy(), agencies)
+    await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    digests = DigestRound(db, catalog, calendar, clock, time(7, 30))
+    assert await digests.run() == 0  # before 07.30
+    clock.set(datetime(2026, 11, 24, 7, 31, tzinfo=WIB))
+    assert await digests.run() == 4  # kepala badan, sekretaris, kabid, admin
+    assert await digests.run() == 0
+    await db.close()
+    db = await Database.open(db_path)  # restart
+    assert await DigestRound(db, catalog, calendar, clock, time(7, 30)).run() == 0
+    rows = [m for m in await store.outbox(db) if m.kind == "digest"]
+    assert sorted(m.person_id for m in rows) == sorted(
+        roster[k].id for k in ("kaban", "sekban", "kabid", "admin")
+    )
+    kabid_digest = next(m for m in rows if m.person_id == roster["kabid"].id).payload
+    assert kabid_digest["open_cases"] == 1 and len(kabid_digest["new_cases"]) == 1
+    assert "Perencanaan Strategis" in kabid_digest["scope_label"]
+    clock.set(datetime(2026, 11, 28, 8, 0, tzinfo=WIB))  # Saturday: no digest
+    assert await DigestRound(db, catalog, calendar, clock, time(7, 30)).run() == 0
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=WIB))  # Monday, after a late start: today's is still sent
+    assert await DigestRound(db, catalog, calendar, clock, time(7, 30)).run() == 4
+    await db.close()
+
+
+async def test_digest_content_overdue_slowest_and_dead_letters(
+    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+):
+    from bot.digest import DigestBuilder
+
+    out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    clock.advance(hours=2)
+    await engine.complete_step(out.opened[0].id, roster["tu"].id)  # 2 working hours vs 0,5 jam standard
+    async with db.transaction() as tx:
+        mid = await store.enqueue(tx, person_id=roster["kabid"].id, chat_id=1, kind="progress", payload={},
+                                  priority=1, now=clock.now())
+        await store.mark_dead(tx, mid, "403 Forbidden: bot was blocked by the user")
+    clock.advance(days=1)
+    builder = DigestBuilder(db, engine.catalog, engine.calendar)
+    await builder.load(clock.now())
+    d = builder.build(roster["admin"])
+    assert d is not None
+    assert [o["step"] for o in d.overdue] == ["3"] and d.overdue[0]["holder"].startswith("Pak Harto")
+    assert d.slowest and d.slowest[0]["step"] == "2" and d.slowest[0]["ratio"] == pytest.approx(4.0)
+    assert d.dead_letters and "blocked" in d.dead_letters[0]["error"]
+    kabid_view = builder.build(roster["kabid"])
+    assert kabid_view is not None and kabid_view.dead_letters == []
+    assert builder.build(roster["tu"]) is None
