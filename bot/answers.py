@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from bot.engine import WhatNext
     from bot.models import Case
 
+TEMPLATES = (
+    "answer_step", "answer_next", "answer_total", "answer_list", "answer_warning", "answer_sop",
+    "answer_choices", "answer_not_found", "answer_case", "answer_case_missing",
+)
 _META = re.compile(r"\b(disahkan|pengesahan|mengesahkan|tanggal|kapan|berlaku|efektif|revisi|nomor sop|dibuat)\b")
 """Questions about the SOP document itself (who approved it, when it took effect)."""
 
@@ -133,6 +137,8 @@ class Answerer:
         self.renderer = renderer or Renderer()
         self.analyzer = Analyzer(extra_words=CUE_WORDS)
         self.index = CatalogIndex(catalog, self.analyzer)
+        for name in TEMPLATES:  # compile once at start, not on the first question
+            self.renderer.env.get_template(f"{name}.j2")
 
     # ------------------------------------------------------------ entry points
 

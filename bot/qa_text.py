@@ -143,6 +143,10 @@ class Analyzer:
             for key in table:
                 self._protected.update(normalise(key).split())
         self._choices: dict[str, list[str]] = {}
+        self._long_forms: list[tuple[str, set[str]]] = [
+            (self.stem(key[0]), set(self.terms(value)))
+            for key, value in _ABBREVIATIONS.items() if len(key) == 1 and len(value) > 1
+        ]
 
     # ------------------------------------------------------------------ stemming
 
@@ -183,11 +187,6 @@ class Analyzer:
 
     def contractions(self, terms: set[str]) -> set[str]:
         """Abbreviations whose every long-form term is among ``terms`` ('rencana kerja ...' -> 'rkpd')."""
-        if not hasattr(self, "_long_forms"):
-            self._long_forms = [
-                (self.stem(key[0]), set(self.terms(value)))
-                for key, value in _ABBREVIATIONS.items() if len(key) == 1 and len(value) > 1
-            ]
         return {short for short, long in self._long_forms if long and long <= terms}
 
     def freeze(self) -> None:

@@ -15,6 +15,7 @@ from bot.engine import Engine, FileUpload, ReminderPolicy
 from bot.people import People
 from bot.reminders import ReminderSweep
 from bot.sop import Catalog
+
 from conftest import WIB
 from roster import Roster, ketapang_roster
 

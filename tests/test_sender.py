@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import store
+
 from world import World, alur_world
 
 pytestmark = pytest.mark.timeout(180)
