@@ -65,7 +65,7 @@ class Answer:
 # ---------------------------------------------------------------- tuning
 
 SOP_WEIGHTS: dict[str, float] = {
-    "title": 2.0, "keywords": 1.5, "place": 1.5, "meta": 0.15, "legal": 0.25, "related": 0.15,
+    "title": 2.0, "keywords": 1.5, "place": 1.5, "unit": 0.5, "meta": 0.15, "legal": 0.25, "related": 0.15,
     "equipment": 0.25, "warning": 0.35,
 }
 SOP_WEIGHTS_BY_KIND: dict[str, dict[str, float]] = {

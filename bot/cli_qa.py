@@ -7,6 +7,10 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.answers import Answerer
 
 DEFAULT_SET = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "qa" / "dev.yaml"
 
@@ -33,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_bench)
 
 
-def _answerer(directory: Path | None):
+def _answerer(directory: Path | None) -> Answerer:
+    """The answerer over the catalog (imported here so that `alur --help` stays fast)."""
     from bot.answers import Answerer
     from bot.sop import load_catalog
 

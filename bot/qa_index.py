@@ -95,7 +95,7 @@ def _ocr_fixes(step: Step) -> str:
 class CatalogIndex:
     """Terms and BM25 postings of every SOP and step of a catalog, built once."""
 
-    SOP_FIELDS = ("title", "keywords", "place", "meta", "legal", "related", "equipment", "warning")
+    SOP_FIELDS = ("title", "keywords", "place", "unit", "meta", "legal", "related", "equipment", "warning")
     STEP_FIELDS = ("text", "outputs", "requirements", "role", "note", "handover")
 
     def __init__(self, catalog: Catalog, analyzer: Analyzer | None = None) -> None:
@@ -114,12 +114,12 @@ class CatalogIndex:
         for sop in self.sops:
             inst = catalog.institutions.get(sop.institution)
             unit = inst.unit(sop.unit) if inst else None
-            place = " ".join([sop.institution, *(self.place_words.get(sop.institution, ())),
-                              inst.name if inst else "", unit.name if unit else ""])
+            place = " ".join([sop.institution, *(self.place_words.get(sop.institution, ())), inst.name if inst else ""])
             sop_docs.append({
                 "title": a.document_terms(f"{sop.name} {sop.short_name}"),
                 "keywords": a.document_terms(" ; ".join(sop.keywords)),
                 "place": a.document_terms(place),
+                "unit": a.document_terms(unit.name if unit else ""),
                 "meta": a.document_terms(" ".join([*sop.qualifications, *sop.records, *sop.notes])),
                 "legal": a.document_terms(" ".join(sop.legal_basis)),
                 "related": a.document_terms(" ".join(r.text for r in sop.related)),

@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.answers import Answerer
 from bot.intake import Intake
 from bot.render import Renderer
 from bot.runtime import Services
@@ -174,6 +175,7 @@ def build_application(
     app.bot_data[SERVICES] = services_
     app.bot_data[RENDERER] = renderer
     app.bot_data[SOP_KEYS] = SopKeys(services_.catalog)
+    app.bot_data[questions.ANSWERER] = Answerer(services_.catalog, renderer)
     app.bot_data[intake.INTAKE] = Intake(services_.db, services_.catalog, services_.clock, services_.engine)
     app.bot_data[intake.DRAFT_USERS] = draft_users
     app.bot_data[START_SENDER] = start_sender

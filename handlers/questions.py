@@ -24,7 +24,8 @@ def _buttons(raw: list) -> list[list[Button]]:
 
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
     answerer = context.application.bot_data[ANSWERER]
-    result = await answerer.ask(question, cases=services(context).engine)
+    viewer = await person_of(update, context)
+    result = await answerer.ask(question, cases=services(context).engine, viewer=viewer)
     chat = update.effective_chat
     assert chat is not None
     keyboard = _buttons(list(result.buttons) + list(result.choices))

@@ -263,3 +263,38 @@ async def test_reminder_and_escalation_reach_telegram(tmp_path: Path) -> None:
         kabid_alert = await w["sekban"].wait_for_text("🚨 Terlambat")  # TU's step escalates to the Sekretaris
         assert "Tari" in kabid_alert.text and kabid_alert.button_texts == ["ℹ️ Detail", "↪ Alihkan"]
         assert kaban is not None
+
+
+async def test_questions_in_plain_indonesian_and_siapa(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        from bot.engine import FileUpload
+
+        officer, tu = w["officer"], w["tu"]
+        await officer.send("berapa lama total permintaan konsultasi dan koordinasi di Bappeda Ketapang?")
+        total = await officer.next_message()
+        assert "PERMINTAAN KONSULTASI DAN KOORDINASI" in total.text and "1 hari" in total.text
+        assert "Buka SOP" in total.button_texts
+        await officer.tap(total, "Buka SOP")
+        card = await officer.wait_for(lambda m: "📘" in (m.text or ""))
+        assert "Dasar hukum" in card.text
+        await officer.send("/siapa menyerahkan surat jawaban kepada pemohon")
+        who = await officer.next_message()
+        assert "TU/UKP" in who.text and "PERMINTAAN INFORMASI PEMBANGUNAN DAERAH" in who.text
+        await officer.send("asdfgh qwerty zxcv")
+        nothing = await officer.next_message()
+        assert "/sop" in nothing.text
+        out = await w.services.engine.file_request(
+            "ketapang-permintaan-informasi", w.roster["officer"].id,
+            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
+            {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
+        )
+        officer.mark()
+        await officer.send(f"apa selanjutnya untuk permohonan {out.case.register_no}?")
+        live = await officer.wait_for(lambda m: out.case.register_no in (m.text or "") and "Tari" in (m.text or ""))
+        assert "langkah 2" in live.text.lower()
+        stranger = w.api.user(4555, first_name="Lain")
+        await w.services.people.register_officer(telegram_id=4555, username=None, name="Lain", agency_id="ktp-dinsos")
+        await stranger.send(f"siapa yang pegang {out.case.register_no}?")
+        refused = await stranger.next_message()
+        assert "Tari" not in refused.text
+        assert tu is not None
