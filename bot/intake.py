@@ -24,6 +24,8 @@ class Draft:
     answers: dict[str, str] = field(default_factory=dict)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     position: int = 0
+    last_message_id: int = 0
+    """The Telegram message that gave the latest answer (a redelivered message is not applied twice)."""
 
     @property
     def current(self) -> IntakeField | None:
@@ -63,7 +65,8 @@ class Intake:
         sop = self.catalog.get(row["sop_id"])
         if sop is None:
             return None
-        return Draft(person_id, sop, json.loads(row["answers"]), json.loads(row["uploads"]), int(row["position"]))
+        return Draft(person_id, sop, json.loads(row["answers"]), json.loads(row["uploads"]), int(row["position"]),
+                     int(row["last_message_id"]))
 
     async def start(self, person_id: int, sop_id: str, roles: tuple[str, ...]) -> Draft:
         sop = self.catalog.get(sop_id)
@@ -78,13 +81,17 @@ class Intake:
     async def _save(self, draft: Draft) -> Draft:
         async with self.db.transaction() as tx:
             await store.save_draft(tx, person_id=draft.person_id, sop_id=draft.sop.id, answers=draft.answers,
-                                   uploads=draft.uploads, position=draft.position, now=self.clock.now())
+                                   uploads=draft.uploads, position=draft.position, now=self.clock.now(),
+                                   last_message_id=draft.last_message_id)
         return draft
 
-    async def answer_text(self, person_id: int, text: str) -> Draft:
+    async def answer_text(
+        self, person_id: int, text: str, *, message_id: int = 0, position: int | None = None
+    ) -> Draft:
+        """Answer the current field; ``message_id``/``position`` make a repeated delivery a no-op."""
         draft = await self._require(person_id)
         fld = draft.current
-        if fld is None:
+        if fld is None or _stale(draft, message_id, position):
             return draft
         if fld.kind == "document":
             raise EngineError("intake_need_document", field=fld.label)
@@ -95,28 +102,29 @@ class Intake:
         if problem:
             raise EngineError(problem, field=fld.label, limit=fld.max_length)
         return await self._save(Draft(person_id, draft.sop, {**draft.answers, fld.key: value}, draft.uploads,
-                                      draft.position + 1))
+                                      draft.position + 1, max(message_id, draft.last_message_id)))
 
-    async def answer_file(self, person_id: int, upload: FileUpload) -> Draft:
+    async def answer_file(self, person_id: int, upload: FileUpload, *, message_id: int = 0) -> Draft:
         draft = await self._require(person_id)
         fld = draft.current
-        if fld is None:
+        if fld is None or _stale(draft, message_id, None):
             return draft
         if fld.kind != "document":
             raise EngineError("intake_need_text", field=fld.label)
         info = {"file_id": upload.file_id, "file_unique_id": upload.file_unique_id, "file_name": upload.file_name,
                 "mime_type": upload.mime_type, "file_size": upload.file_size}
         return await self._save(Draft(person_id, draft.sop, draft.answers, {**draft.uploads, fld.key: info},
-                                      draft.position + 1))
+                                      draft.position + 1, max(message_id, draft.last_message_id)))
 
-    async def skip(self, person_id: int) -> Draft:
+    async def skip(self, person_id: int, *, position: int | None = None) -> Draft:
         draft = await self._require(person_id)
         fld = draft.current
-        if fld is None:
+        if fld is None or _stale(draft, 0, position):
             return draft
         if fld.required:
             raise EngineError("intake_missing", field=fld.label)
-        return await self._save(Draft(person_id, draft.sop, draft.answers, draft.uploads, draft.position + 1))
+        return await self._save(Draft(person_id, draft.sop, draft.answers, draft.uploads, draft.position + 1,
+                                      draft.last_message_id))
 
     async def discard(self, person_id: int) -> bool:
         existed = await store.draft(self.db, person_id) is not None
@@ -137,3 +145,8 @@ class Intake:
         if draft is None:
             raise EngineError("no_draft")
         return draft
+
+
+def _stale(draft: Draft, message_id: int, position: int | None) -> bool:
+    """An answer already applied (same or older message) or meant for another question."""
+    return (message_id and message_id <= draft.last_message_id) or (position is not None and position != draft.position)

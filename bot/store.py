@@ -490,13 +490,15 @@ async def outbox(r: Reader, *, state: str | None = None, person_id: int | None =
 
 async def save_draft(
     tx: Tx, *, person_id: int, sop_id: str, answers: dict[str, Any], uploads: dict[str, Any], position: int,
-    now: datetime,
+    now: datetime, last_message_id: int = 0,
 ) -> None:
     await tx.execute(
-        "INSERT INTO drafts (person_id, sop_id, answers, uploads, position, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "INSERT INTO drafts (person_id, sop_id, answers, uploads, position, last_message_id, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (person_id) DO UPDATE SET sop_id = excluded.sop_id, answers = excluded.answers, "
-        "uploads = excluded.uploads, position = excluded.position, updated_at = excluded.updated_at",
-        (person_id, sop_id, _json(answers), _json(uploads), position, iso(now)),
+        "uploads = excluded.uploads, position = excluded.position, last_message_id = excluded.last_message_id, "
+        "updated_at = excluded.updated_at",
+        (person_id, sop_id, _json(answers), _json(uploads), position, last_message_id, iso(now)),
     )
 
 
@@ -613,6 +615,41 @@ async def sop_units(r: Reader) -> dict[str, tuple[str, str]]:
     rows = await r.fetchall("SELECT DISTINCT sop_id, institution, unit FROM cases")
     return {row["sop_id"]: (row["institution"], row["unit"]) for row in rows}
 
+
+# ---------------------------------------------------------------- incoming updates (ledger)
+
+
+async def record_updates(tx: Tx, updates: Sequence[tuple[int, str]], now: datetime) -> int:
+    """Remember updates as they arrive, before Telegram is told they were received."""
+    count = 0
+    for update_id, payload in updates:
+        cur = await tx.execute(
+            "INSERT OR IGNORE INTO updates (update_id, received_at, payload) VALUES (?, ?, ?)",
+            (update_id, iso(now), payload),
+        )
+        count += cur.rowcount
+    return count
+
+
+async def begin_update(tx: Tx, update_id: int) -> tuple[str, int] | None:
+    """Count one more attempt at handling an update; (state, attempts) or None if it was never recorded."""
+    await tx.execute("UPDATE updates SET attempts = attempts + 1 WHERE update_id = ? AND state = 'received'",
+                     (update_id,))
+    row = await tx.fetchone("SELECT state, attempts FROM updates WHERE update_id = ?", (update_id,))
+    return (row["state"], int(row["attempts"])) if row else None
+
+
+async def finish_update(tx: Tx, update_id: int, state: str, now: datetime) -> None:
+    await tx.execute("UPDATE updates SET state = ?, handled_at = ? WHERE update_id = ?", (state, iso(now), update_id))
+
+
+async def unfinished_updates(r: Reader) -> list[sqlite3.Row]:
+    return await r.fetchall("SELECT * FROM updates WHERE state = 'received' ORDER BY update_id")
+
+
+async def prune_updates(tx: Tx, before: datetime) -> int:
+    cur = await tx.execute("DELETE FROM updates WHERE state != 'received' AND received_at < ?", (iso(before),))
+    return cur.rowcount
 
 # ---------------------------------------------------------------- reminders, escalations, digests
 

@@ -16,6 +16,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.answers import Answerer
@@ -25,6 +26,7 @@ from bot.runtime import Services
 from handlers import cases, catalog, intake, questions, registration, supervision, tasks
 from handlers.common import KICK, RENDERER, SERVICES, SOP_KEYS, error_text, services
 from handlers.keyboards import SopKeys, Tap, decode
+from handlers.ledger import LedgerApplication, LedgerBot, UpdateLedger
 from handlers.ratelimit import ChatRateLimiter
 from scheduler.sender import OutboxSender
 
@@ -161,14 +163,20 @@ def build_application(
     limiter: ChatRateLimiter | None = None,
 ) -> Application:
     """The Application, wired to the services; the outbox sender runs beside it."""
-    builder = ApplicationBuilder().token(token)
-    if base_url:
-        builder = builder.base_url(base_url)
-    if base_file_url:
-        builder = builder.base_file_url(base_file_url)
-    builder = builder.rate_limiter(limiter or ChatRateLimiter())
+    ledger = UpdateLedger(services_.db, services_.clock)
+    bot = LedgerBot(
+        token=token,
+        base_url=base_url or "https://api.telegram.org/bot",
+        base_file_url=base_file_url or "https://api.telegram.org/file/bot",
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=limiter or ChatRateLimiter(),
+        ledger=ledger,
+    )
+    builder = ApplicationBuilder().bot(bot).application_class(LedgerApplication)
 
     app = builder.post_init(startup).post_shutdown(shutdown).build()
+    app.ledger = ledger  # type: ignore[attr-defined]
     renderer = Renderer(services_.settings.timezone)
     renderer.env.globals["role_names"] = {r.id: r.name for r in services_.catalog.roles.roles.values()}
     draft_users: set[int] = set()
@@ -191,6 +199,9 @@ async def startup(app: Application) -> None:
     app.bot_data[KICK] = sender.kick
     app.bot_data[intake.DRAFT_USERS].update(await app.bot_data[intake.INTAKE].telegram_ids_with_drafts())
     await set_commands(app)
+    ledger: UpdateLedger | None = getattr(app, "ledger", None)
+    if ledger is not None:
+        await ledger.replay(app)
     if app.bot_data[START_SENDER]:
         sender.start()
     else:

@@ -95,10 +95,10 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, 
         return CONFIRMING
     rows: Keyboard = []
     if fld.kind == "choice":
-        rows.extend([Button(choice, "intake_choice", (i,))] for i, choice in enumerate(fld.choices))
+        rows.extend([Button(choice, "intake_choice", (i, draft.position))] for i, choice in enumerate(fld.choices))
     tail = [Button("✖ Batal", "intake_cancel")]
     if not fld.required:
-        tail.insert(0, Button("Lewati ⏭", "intake_skip"))
+        tail.insert(0, Button("Lewati ⏭", "intake_skip", (draft.position,)))
     rows.append(tail)
     s = services(context)
     inst = s.catalog.institutions.get(draft.sop.institution)
@@ -186,19 +186,23 @@ async def on_restart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return await _offer_services(update, context, person)
 
 
-async def _apply(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, value: object = None) -> int:
+async def _apply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, value: object = None,
+    position: int | None = None,
+) -> int:
     person = await require_person(update, context)
     if person is None:
         return ConversationHandler.END
     intake = intake_of(context)
+    message_id = update.message.message_id if update.message is not None else 0
     try:
         if action == "text":
-            draft = await intake.answer_text(person.id, str(value))
+            draft = await intake.answer_text(person.id, str(value), message_id=message_id, position=position)
         elif action == "file":
             assert isinstance(value, FileUpload)
-            draft = await intake.answer_file(person.id, value)
+            draft = await intake.answer_file(person.id, value, message_id=message_id)
         else:
-            draft = await intake.skip(person.id)
+            draft = await intake.skip(person.id, position=position)
     except EngineError as exc:
         if exc.code == "no_draft":
             _draft_users(context).discard(person.telegram_id or 0)
@@ -224,9 +228,10 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 async def on_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     assert query is not None
+    tap = decode(query.data)
     await query.answer()
     await query.edit_message_reply_markup(None)
-    return await _apply(update, context, "skip")
+    return await _apply(update, context, "skip", position=tap.int_arg(0) if tap else None)
 
 
 async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -238,13 +243,15 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         return ConversationHandler.END
     draft = await intake_of(context).get(person.id)
     index = tap.int_arg(0) if tap else None
+    position = tap.int_arg(1) if tap else None
     fld = draft.current if draft else None
-    if fld is None or fld.kind != "choice" or index is None or index >= len(fld.choices):
+    if (fld is None or fld.kind != "choice" or index is None or index >= len(fld.choices)
+            or (draft is not None and position != draft.position)):
         await query.answer(error_text(context, "stale"), show_alert=True)
         return ANSWERING if draft else ConversationHandler.END
     await query.answer()
     await query.edit_message_reply_markup(None)
-    return await _apply(update, context, "text", fld.choices[index])
+    return await _apply(update, context, "text", fld.choices[index], position=position)
 
 
 async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -292,7 +299,7 @@ def conversation(draft_users: set[int]) -> ConversationHandler:
     answering = [
         MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
         MessageHandler(filters.Document.ALL | filters.PHOTO, on_file),
-        CallbackQueryHandler(on_skip, pattern=r"^isk$"),
+        CallbackQueryHandler(on_skip, pattern=r"^isk(:|$)"),
         CallbackQueryHandler(on_choice, pattern=r"^ic:"),
         CallbackQueryHandler(cancel, pattern=r"^ix$"),
     ]
@@ -304,7 +311,7 @@ def conversation(draft_users: set[int]) -> ConversationHandler:
             CallbackQueryHandler(on_resume, pattern=r"^irs$"),
             CallbackQueryHandler(on_restart, pattern=r"^ire$"),
             CallbackQueryHandler(on_confirm, pattern=r"^iok$"),
-            CallbackQueryHandler(on_skip, pattern=r"^isk$"),
+            CallbackQueryHandler(on_skip, pattern=r"^isk(:|$)"),
             CallbackQueryHandler(on_choice, pattern=r"^ic:"),
             MessageHandler(has_draft & filters.TEXT & ~filters.COMMAND, on_text),
             MessageHandler(has_draft & (filters.Document.ALL | filters.PHOTO), on_file),

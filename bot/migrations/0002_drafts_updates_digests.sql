@@ -7,6 +7,7 @@ CREATE TABLE drafts (
     answers     TEXT NOT NULL DEFAULT '{}',
     uploads     TEXT NOT NULL DEFAULT '{}',
     position    INTEGER NOT NULL DEFAULT 0,
+    last_message_id INTEGER NOT NULL DEFAULT 0,
     updated_at  TEXT NOT NULL
 );
 
