@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -113,6 +114,9 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if isinstance(context.error, BadRequest) and "query is too old" in str(context.error).lower():
+        log.warning("a button tap was answered too late (Telegram had given up on it)")
+        return
     log.error("unhandled error in a handler", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
@@ -161,6 +165,7 @@ def build_application(
     base_file_url: str | None = None,
     start_sender: bool = True,
     limiter: ChatRateLimiter | None = None,
+    read_timeout: float = 5.0,
 ) -> Application:
     """The Application, wired to the services; the outbox sender runs beside it."""
     ledger = UpdateLedger(services_.db, services_.clock)
@@ -168,8 +173,8 @@ def build_application(
         token=token,
         base_url=base_url or "https://api.telegram.org/bot",
         base_file_url=base_file_url or "https://api.telegram.org/file/bot",
-        request=HTTPXRequest(connection_pool_size=256),
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        request=HTTPXRequest(connection_pool_size=256, read_timeout=read_timeout),
+        get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=read_timeout),
         rate_limiter=limiter or ChatRateLimiter(),
         ledger=ledger,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, Settings
 
@@ -17,6 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="demo offline: satu permintaan data lengkap lewat server Bot API lokal")
     p.add_argument("--quiet", action="store_true", help="hanya ringkasan akhir")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("bench", help="ukur kinerja terhadap server Bot API lokal (satu tabel; bukan tes)")
+    p.add_argument("--quick", action="store_true", help="ukuran kecil: selesai dalam kurang dari satu menit")
+    p.add_argument("--only", action="append", metavar="NAME",
+                   help="hanya bagian ini: burst, sweep, digest, interactive, qa (boleh diulang/dipisah koma)")
+    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="simpan hasil lengkap sebagai JSON")
+    p.set_defaults(func=cmd_bench)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -40,3 +48,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from handlers.demo import run_demo
 
     return asyncio.run(run_demo(verbose=not args.quiet))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from handlers.bench import main
+
+    return main(quick=args.quick, only=args.only, json_path=args.json)

@@ -4,18 +4,23 @@ Telegram asks bots to stay under about 30 messages per second overall, one per s
 a private chat and 20 per minute in a group. PTB's own AIORateLimiter does not pace private
 chats, so this limiter does: each chat has its own queue (messages to one chat keep their
 order) and a shared window caps the total. Edits and callback answers are not messages and
-pass straight through. A 429 from Telegram is not retried here: it reaches the caller
-(the outbox sender reschedules; a handler's reply fails like any network error).
+pass straight through the pacing.
+
+Retries: a handler's reply (an answer to what someone just did) is retried here on 429
+(after ``retry_after``) and on network errors/5xx (short backoff), a few times. The outbox
+sender passes ``rate_limit_args={"retries": 0}`` because it reschedules durably itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 SENDING_ENDPOINTS = frozenset({
@@ -25,9 +30,11 @@ SENDING_ENDPOINTS = frozenset({
 PRIVATE_INTERVAL = 1.02
 GROUP_INTERVAL = 3.05
 GLOBAL_RATE = 25
+DEFAULT_RETRIES = 4
+NO_RETRY_ENDPOINTS = frozenset({"getUpdates", "getMe", "close", "logOut"})
 
 
-class ChatRateLimiter(BaseRateLimiter[None]):
+class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
     def __init__(
         self,
         private_interval: float = PRIVATE_INTERVAL,
@@ -88,8 +95,27 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: None,
+        rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]] | None:
+        retries = 0 if endpoint in NO_RETRY_ENDPOINTS else int((rate_limit_args or {}).get("retries", DEFAULT_RETRIES))
+        attempt = 0
+        while True:
+            try:
+                return await self._paced(callback, args, kwargs, endpoint, data)
+            except RetryAfter as exc:
+                if attempt >= retries:
+                    raise
+                await asyncio.sleep(_seconds(exc.retry_after))
+            except NetworkError:  # includes TimedOut and 5xx; BadRequest/Forbidden are not NetworkError
+                if attempt >= retries:
+                    raise
+                await asyncio.sleep(0.25 * 2**attempt)
+            attempt += 1
+
+    async def _paced(
+        self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: dict[str, Any], endpoint: str,
+        data: dict[str, Any],
+    ) -> Any:
         chat_id = data.get("chat_id")
         if endpoint not in SENDING_ENDPOINTS or chat_id is None:
             return await callback(*args, **kwargs)
@@ -106,3 +132,9 @@ class ChatRateLimiter(BaseRateLimiter[None]):
                 self._done()
                 # counted from when Telegram has the message, so two sends never land closer than the interval
                 self._next[key] = self.monotonic() + self._interval(key)
+
+
+def _seconds(value: Any) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

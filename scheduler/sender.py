@@ -35,6 +35,8 @@ from handlers.ratelimit import ChatRateLimiter
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=10)
+NO_RETRIES = {"retries": 0}
+"""The sender retries durably through the outbox, so the limiter must not retry its sends."""
 
 
 class OutboxSender:
@@ -174,13 +176,15 @@ class OutboxSender:
 
     async def _send(self, chat: int, notice: Notice) -> Message:
         """One outbox row is one Telegram message (a text, a document, or a picture)."""
+        once = {"rate_limit_args": NO_RETRIES} if self.limiter is not None else {}
         if notice.documents:
             doc = notice.documents[0]
-            return await self.bot.send_document(chat, doc["file_id"], caption=doc.get("file_name") or None)
+            return await self.bot.send_document(chat, doc["file_id"], caption=doc.get("file_name") or None, **once)
         if notice.photo is not None:
-            return await self.bot.send_photo(chat, notice.photo, caption=notice.photo_caption or None)
+            return await self.bot.send_photo(chat, notice.photo, caption=notice.photo_caption or None, **once)
         return await self.bot.send_message(chat, notice.html, parse_mode=ParseMode.HTML,
-                                           reply_markup=markup(notice.keyboard), disable_web_page_preview=True)
+                                           reply_markup=markup(notice.keyboard), disable_web_page_preview=True,
+                                           **once)
 
     async def _retry(self, message: OutboxMessage, delay: timedelta, error: str, *, count: bool) -> None:
         self.stats["retried"] += 1

@@ -50,6 +50,7 @@ class World:
         self.app = build_application(
             self.services, token=self.api.token, base_url=self.api.base_url, base_file_url=self.api.base_file_url,
             start_sender=self.options.get("start_sender", True), limiter=limiter,
+            read_timeout=self.options.get("read_timeout", 5.0),
         )
         await self.app.initialize()
         await startup(self.app)
@@ -81,7 +82,7 @@ def card_for(user: FakeUser, register_no: str, step: str) -> InboxMessage:
 @contextlib.asynccontextmanager
 async def alur_world(
     tmp_path: Path, *, start_sender: bool = True, paced: bool = True, clock: ManualClock | None = None,
-    **api_kwargs: Any,
+    read_timeout: float = 5.0, **api_kwargs: Any,
 ) -> AsyncIterator[World]:
     """``paced=False`` lets messages to one chat follow each other quickly (for stories that do not
     measure Telegram's limits; the ones that do keep the real one-per-second pacing)."""
@@ -91,7 +92,8 @@ async def alur_world(
         services = await open_services(settings, clock=clock, sync_people=False)
         roster = await ketapang_roster(services.people)
         await services.close()
-        world = World(api, services, None, clock, roster, settings, {"paced": paced, "start_sender": start_sender})
+        options = {"paced": paced, "start_sender": start_sender, "read_timeout": read_timeout}
+        world = World(api, services, None, clock, roster, settings, options)
         for key, name, _roles, _unit, tg in KETAPANG_STAFF:
             world.users[key] = api.user(tg, first_name=name.split(" (")[0])
         world.users["officer"] = api.user(3001, first_name="Wati", username="opd_dinkes")
