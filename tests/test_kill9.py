@@ -1,0 +1,283 @@
+"""kill -9 the real `alur run` process at random moments of a multi-person flow, 20+ times.
+
+The bot runs as a separate process against the fake Bot API in this process; the test drives
+simulated people and reads the SQLite file for ground truth. Afterwards: no request lost, no
+step completed twice, every notification delivered at least once and at most twice, and the
+token nowhere in the process's logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot import store
+from bot.db import Database
+from bot.notice_text import render_notice
+from bot.render import Renderer
+from bot.sop import DEFAULT_SOP_DIR
+from handlers.fake_bot_api import FakeBotApi, FakeUser
+
+pytestmark = [pytest.mark.timeout(420), pytest.mark.slow]
+
+MIN_KILLS = 20
+OFFICER = 3001
+SERVICE = "Permintaan Informasi Pembangunan Daerah"
+ANSWERS = ["Data IPM per kecamatan 2025", "Renja Dinas Kesehatan 2027", "0812 3456 7890"]
+
+
+class BotProcess:
+    """`alur run` in a child process that the test kills with SIGKILL and starts again."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.kills = 0
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"], env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.kills += 1
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+async def killer(bot: BotProcess, stop: asyncio.Event, rng: random.Random) -> None:
+    while not stop.is_set():
+        bot.start()
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=rng.uniform(1.5, 4.0))
+        except TimeoutError:
+            pass
+        if not stop.is_set():
+            bot.kill()
+
+
+async def until(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
+    """Poll ``check`` until it holds or ``timeout`` seconds pass (False then, so the caller can act again)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        if await check():
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+def newest(user: FakeUser, predicate) -> object | None:  # type: ignore[no-untyped-def]
+    return next((m for m in reversed(user.inbox) if predicate(m)), None)
+
+
+async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
+    rng = random.Random(20261123)
+    async with FakeBotApi(bot_username="alur_kill_bot") as api:
+        db_path = tmp_path / "alur.sqlite3"
+        log = tmp_path / "bot.log"
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
+               "ALUR_DB": str(db_path), "ALUR_PEOPLE": str(DEFAULT_SOP_DIR / "demo_people.yaml"),
+               "PYTHONUNBUFFERED": "1"}
+        bot = BotProcess(env, log)
+        staff = {tg: api.user(tg, first_name=f"Pegawai {tg}") for tg in (2001, 2002, 2003, 2004, 2005, 2006)}
+        officer = api.user(OFFICER, first_name="Wati", username="wati_dinkes")
+        stop = asyncio.Event()
+        kill_task = asyncio.create_task(killer(bot, stop, rng))
+        db: Database | None = None
+        filed: list[str] = []
+        try:
+            assert await until(lambda: asyncio.sleep(0, db_path.exists()), timeout=30)
+            db = await Database.open(db_path, migrate=False)
+            await _register(officer, db)
+            while bot.kills < MIN_KILLS or not filed:
+                filed.append(await _file_request(officer, db))
+                await _work_it_through(filed[-1], officer, staff, db)
+        finally:
+            stop.set()
+            await kill_task
+        bot.start()  # a last, undisturbed run delivers what is still queued
+        try:
+            assert db is not None
+            assert await until(lambda: _outbox_settled(db), timeout=90), "outbox never drained"
+        finally:
+            bot.stop()
+        await _verify(db, api, filed, bot, log)
+        await db.close()
+
+
+async def _register(officer: FakeUser, db: Database) -> None:
+    async def registered() -> bool:
+        return await store.person_by_telegram(db, OFFICER) is not None
+
+    while not await registered():
+        start = newest(officer, lambda m: any("Ketapang" in t for t in m.button_texts))
+        agency = newest(officer, lambda m: "Dinas Kesehatan" in m.button_texts)
+        if agency is not None:
+            await officer.tap(agency, "Dinas Kesehatan")
+        elif start is not None:
+            await officer.tap(start, "Bappeda Kabupaten Ketapang")
+        else:
+            await officer.send("/start")
+        await until(registered, timeout=8)
+
+
+async def _file_request(officer: FakeUser, db: Database) -> str:
+    person = await store.person_by_telegram(db, OFFICER)
+    assert person is not None
+    before = {c.register_no for c in await store.cases_of_requester(db, person.id, limit=1000)}
+
+    async def new_case() -> str | None:
+        now = {c.register_no for c in await store.cases_of_requester(db, person.id, limit=1000)}
+        extra = now - before
+        return extra.pop() if extra else None
+
+    while (register_no := await new_case()) is None:
+        draft = await store.draft(db, person.id)
+        if draft is None:
+            menu = newest(officer, lambda m: SERVICE in m.button_texts)
+            if menu is None or not await until(lambda: _draft_exists(db, person.id), timeout=0.1):
+                officer.mark()
+                await officer.send("/ajukan")
+                await until(lambda: asyncio.sleep(0, newest(officer, lambda m: SERVICE in m.button_texts)),
+                            timeout=8)
+                menu = newest(officer, lambda m: SERVICE in m.button_texts)
+            if menu is not None:
+                await officer.tap(menu, SERVICE)
+            await until(lambda: _draft_exists(db, person.id), timeout=8)
+            continue
+        position = int(draft["position"])
+        if position < len(ANSWERS):
+            await officer.send(ANSWERS[position])
+        elif position == len(ANSWERS):
+            await officer.send_document(b"%PDF-1.4 surat", "surat_permintaan.pdf", "application/pdf")
+        else:
+            summary = newest(officer, lambda m: "✅ Kirim" in m.button_texts)
+            if summary is None:
+                await officer.send("/ajukan")  # offers to resume; the summary comes with the next step
+                resume = None
+                if await until(lambda: asyncio.sleep(0, newest(officer, lambda m: "▶️ Lanjutkan isian"
+                                                               in m.button_texts)), timeout=8):
+                    resume = newest(officer, lambda m: "▶️ Lanjutkan isian" in m.button_texts)
+                if resume is not None:
+                    await officer.tap(resume, "▶️ Lanjutkan isian")
+            else:
+                await officer.tap(summary, "✅ Kirim")
+        await until(lambda p=position: _moved(db, person.id, p), timeout=8)
+    return register_no
+
+
+async def _draft_exists(db: Database, person_id: int) -> bool:
+    return await store.draft(db, person_id) is not None
+
+
+async def _moved(db: Database, person_id: int, position: int) -> bool:
+    draft = await store.draft(db, person_id)
+    return draft is None or int(draft["position"]) != position
+
+
+async def _work_it_through(register_no: str, officer: FakeUser, staff: dict[int, FakeUser], db: Database) -> None:
+    case = await store.case_by_register(db, register_no)
+    assert case is not None
+    for _ in range(60):
+        case = await store.case(db, case.id)
+        assert case is not None
+        if case.state != "open":
+            return
+        steps = await store.open_steps_of_case(db, case.id)
+        if not steps:
+            await asyncio.sleep(0.2)
+            continue
+        instance = steps[0]
+        holder = await store.person(db, instance.holder_id) if instance.holder_id else None
+        assert holder is not None and holder.telegram_id is not None
+        user = officer if holder.telegram_id == OFFICER else staff[holder.telegram_id]
+
+        async def closed(sid: int = instance.id) -> bool:
+            s = await store.step(db, sid)
+            return s is not None and not s.is_open
+
+        for _attempt in range(12):
+            if await closed():
+                break
+            prompt = newest(user, lambda m: "Kirim dokumennya" in (m.text or "") and bool(m.buttons))
+            card = newest(user, lambda m, r=register_no, n=instance.step_no: r in (m.text or "")
+                          and f"Langkah {n}" in (m.text or "") and bool(m.buttons))
+            if prompt is not None:
+                await user.tap(prompt, "Selesai tanpa lampiran")
+            elif card is not None:
+                await user.tap(card, card.button_texts[0])
+            else:
+                user.mark()
+                await user.send("/tugas")
+            await until(closed, timeout=8)
+        assert await closed(), f"{register_no} langkah {instance.step_no} never finished"
+    raise AssertionError(f"{register_no} did not finish")
+
+
+async def _outbox_settled(db: Database) -> bool:
+    counts = await store.outbox_counts(db)
+    return not counts.get("pending") and not counts.get("sending")
+
+
+async def _verify(db: Database, api: FakeBotApi, filed: list[str], bot: BotProcess, log: Path) -> None:
+    assert bot.kills >= MIN_KILLS
+    # no request lost: every request the officer saw confirmed exists, and all were finished
+    cases = await store.cases(db)
+    assert sorted(c.register_no for c in cases) == sorted(filed)
+    assert all(c.state == "completed" for c in cases)
+    # no step completed twice
+    for case in cases:
+        events = await store.events_of_case(db, case.id)
+        done = Counter(e.step_instance_id for e in events if e.type in ("step_completed", "step_decided"))
+        assert all(n == 1 for n in done.values()), done
+        numbers = Counter(s.step_no for s in await store.steps_of_case(db, case.id))
+        assert all(n == 1 for n in numbers.values()), numbers
+    # every notification delivered at least once and at most twice
+    renderer = Renderer()
+    sent_texts = Counter((int(c.params["chat_id"]), c.params.get("text")) for c in api.calls_to("sendMessage") if c.ok)
+    sent_docs = Counter((int(c.params["chat_id"]), c.params.get("document")) for c in api.calls_to("sendDocument")
+                        if c.ok)
+    wanted: Counter[tuple[int, str | None]] = Counter()
+    wanted_docs: Counter[tuple[int, str | None]] = Counter()
+    rows = await store.outbox(db)
+    assert rows and all(r.state == "sent" for r in rows), [(r.kind, r.state, r.last_error) for r in rows
+                                                          if r.state != "sent"]
+    for row in rows:
+        assert row.chat_id is not None
+        if row.kind == "document":
+            wanted_docs[(row.chat_id, row.payload["file_id"])] += 1
+        else:
+            wanted[(row.chat_id, render_notice(renderer, row.kind, row.payload).html)] += 1
+    for key, n in wanted.items():
+        assert n <= sent_texts[key] <= 2 * n, (key, n, sent_texts[key])
+    for key, n in wanted_docs.items():
+        assert n <= sent_docs[key] <= 2 * n, (key, n, sent_docs[key])
+    # the token never appears in the bot's logs
+    text = await asyncio.to_thread(log.read_text, encoding="utf-8", errors="replace")
+    repeats = sum(sent_texts[k] - n for k, n in wanted.items()) + sum(sent_docs[k] - n for k, n in wanted_docs.items())
+    print(f"\nkill -9: {bot.kills} kills, {len(cases)} requests, {len(rows)} notifications, {repeats} repeated once, "
+          f"{text.count('replaying')} start(s) replayed recorded updates, "
+          f"{text.count('Alur berjalan')} process starts")
+    assert "Alur berjalan" in text
+    assert api.token not in text
