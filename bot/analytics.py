@@ -46,6 +46,8 @@ async def sla_report(
         completed = parse_iso(row["completed_at"])
         due = parse_iso(row["due_at"])
         assert opened is not None and completed is not None
+        if due is None and completed == opened:
+            continue  # the requester's filing step, done the moment the case opened
         taken = calendar.working_minutes(opened, completed)
         standard = calendar.working_minutes(opened, due) if due else None
         key = (row["sop_id"], row["step_no"])

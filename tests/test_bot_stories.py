@@ -298,3 +298,64 @@ async def test_questions_in_plain_indonesian_and_siapa(tmp_path: Path) -> None:
         refused = await stranger.next_message()
         assert "Tari" not in refused.text
         assert tu is not None
+
+
+async def test_fasilitasi_aplikasi_from_ajukan_to_receipt(tmp_path: Path) -> None:
+    """Choice field, optional screenshot skipped, Kabid sends it straight to the Admin Aplikasi."""
+    async with alur_world(tmp_path, paced=False) as w:
+        officer = w["officer"]
+        await _pick_service(w, "Fasilitasi Penggunaan Aplikasi Perencanaan")
+        sop = w.services.catalog["ketapang-fasilitasi-aplikasi"]
+        for field in sop.intake:
+            question = await officer.wait_for(lambda m, f=field: f.label in (m.text or ""))
+            if field.kind == "choice":
+                assert question.button_texts[: len(field.choices)] == field.choices
+                await officer.tap(question, field.choices[0])
+            elif not field.required:
+                await officer.tap(question, "Lewati ⏭")
+            elif field.kind == "phone":
+                await officer.send("0812 5555 6666")
+            else:
+                await officer.send("Belum bisa mengisi sub kegiatan di SIPD")
+        summary = await officer.wait_for_text("Periksa permohonan")
+        assert next(f for f in sop.intake if f.kind == "choice").choices[0] in summary.text
+        await officer.tap(summary, "✅ Kirim")
+        sent = await officer.wait_for_text("Permohonan terkirim")
+        register_no = sent.text.split("nomor register ")[1].split(".")[0].strip()
+        await _finish_current(w["tu"], register_no)
+        kabid = w["kabid"]
+        card = await kabid.wait_for(lambda m: register_no in (m.text or "") and m.buttons)
+        await kabid.tap(card, lambda b: "Admin Aplikasi" in b["text"] and "langsung" in b["text"])
+        await kabid.wait_for(lambda m: "Diputuskan" in (m.text or ""))
+        await _finish_current(w["admin_app"], register_no)
+        await _finish_current(w["tu"], register_no)
+        receipt = await officer.wait_for(lambda m: "Sudah diterima" in " ".join(m.button_texts))
+        await officer.tap(receipt, "✅ Sudah diterima")
+        await officer.wait_for_text("selesai")
+        steps = [s.step_no for s in await w.services.engine.steps(1)]
+        assert steps == ["1", "2", "4", "6", "7", "8"]  # the Sub Koordinator's step 5 was not needed
+
+
+async def test_help_and_command_menus_per_audience(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        assert "tugas" not in w.api.commands_for("default") and "ajukan" in w.api.commands_for("default")
+        assert "tugas" in w.api.commands_for("chat:2004") and "ringkasan" in w.api.commands_for("chat:2004")
+        officer, kabid = w["officer"], w["kabid"]
+        await officer.send("/bantuan")
+        help_officer = await officer.next_message()
+        assert "/ajukan" in help_officer.text and "/tugas" not in help_officer.text
+        await kabid.send("/bantuan")
+        help_kabid = await kabid.next_message()
+        assert "/tugas" in help_kabid.text and "/ringkasan" in help_kabid.text
+        await officer.send("/tidakada")
+        unknown = await officer.next_message()
+        assert "/bantuan" in unknown.text
+
+
+async def test_demo_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    from handlers.demo import run_demo
+
+    assert await run_demo(verbose=True) == 0
+    printed = capsys.readouterr().out
+    assert "Bu Wati (Dinkes): menekan [✅ Kirim]" in printed
+    assert "surat_jawaban.pdf" in printed and "berstatus 'completed'" in printed

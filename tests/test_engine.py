@@ -473,3 +473,68 @@ async def test_deadlines_and_alarms_are_stored(engine: Engine, db: Database, ros
     assert inst.remind_at is not None and inst.prewarn_at is not None and inst.escalate_at is not None
     assert inst.opened_at < inst.remind_at < inst.prewarn_at < inst.due_at < inst.escalate_at
     assert engine.calendar.working_minutes(inst.prewarn_at, inst.due_at) == 60
+
+
+async def test_rakordal_goes_round_the_tidak_sesuai_loop(engine: Engine, db: Database, people: People):
+    """Kotim's Rakordal SOP: step 7 (Kabid) sends the draft back to step 6 once, then approves it."""
+    add = people.add_staff
+    kaban = await add(name="Kepala Bappelitbangda", roles=["kepala_badan"], institution="kotim", unit=None,
+                      telegram_id=6001)
+    kabid = await add(name="Kabid P2EPD", roles=["kabid"], institution="kotim", unit="p2epd", telegram_id=6002)
+    jfp = await add(name="Perencana P2EPD", roles=["fungsional_perencana"], institution="kotim", unit="p2epd",
+                    telegram_id=6003)
+    admin = await add(name="Pengadministrasi", roles=["pengadministrasi_umum"], institution="kotim",
+                      unit="p2epd", telegram_id=6004)
+    out = await engine.file_request("kotim-rakordal", kaban.id, {})
+    case = out.case
+    assert case.register_no.startswith("KTM-") and out.opened[0].holder_id == jfp.id
+    holders = {jfp.id: "jfp", kabid.id: "kabid", admin.id: "admin"}
+    path: list[tuple[str, str]] = []
+    decisions = iter([1, 0])  # first 'Tidak sesuai', then 'Sesuai'
+    while True:
+        wn = await engine.what_next(case.id)
+        if not wn.current:
+            break
+        cur = wn.current[0]
+        path.append((cur.step.number, holders[cur.holder.id]))
+        mark = await last_outbox_id(db)
+        if cur.step.decision:
+            res = await engine.decide(cur.instance.id, cur.holder.id, next(decisions))
+        else:
+            res = await engine.complete_step(cur.instance.id, cur.holder.id)
+        rows = await kinds(db, mark)
+        if res.opened:
+            assert rows[0] == (res.opened[0].holder_id, "assignment")
+            assert (kaban.id, "progress") in rows  # the Kepala Badan started it and follows it
+    assert path == [("1", "jfp"), ("2", "admin"), ("3", "jfp"), ("4", "admin"), ("5", "jfp"), ("6", "jfp"),
+                    ("7", "kabid"), ("6", "jfp"), ("7", "kabid"), ("8", "kabid"), ("9", "admin")]
+    instances = await store.steps_of_case(db, case.id)
+    assert [s.step_no for s in instances].count("6") == 2 and [s.step_no for s in instances].count("7") == 2
+    decided = [e for e in await store.events_of_case(db, case.id) if e.type == "step_decided"]
+    assert [e.data["target"] for e in decided] == ["6", "8"]
+    assert decided[0].data["outcome"] == "return"
+    returned = [m for m in await store.outbox(db) if m.kind == "progress" and m.payload.get("returned")]
+    assert len(returned) == 1 and returned[0].payload["step"] == "6"
+    final = await store.case(db, case.id)
+    assert final is not None and final.state == "completed"
+
+
+async def test_sla_report_and_cli(engine: Engine, db: Database, db_path: Path, roster: Roster, clock: ManualClock,
+                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from bot.analytics import sla_report
+    from bot.cli import main
+
+    for minutes in (20, 40, 20):
+        out = await engine.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
+        clock.advance(minutes=minutes)
+        await engine.complete_step(out.opened[0].id, roster["tu"].id)
+    rows = await sla_report(db, engine.catalog, engine.calendar)
+    step2 = next(r for r in rows if r.sop_id == INFO and r.step_no == "2")
+    assert (step2.count, step2.median_minutes, step2.standard_minutes, step2.standard_text) == (3, 20, 30, "0,5 jam")
+    assert step2.within_standard == 2 and step2.within_share == pytest.approx(2 / 3)
+    monkeypatch.setenv("ALUR_DB", str(db_path))
+    csv_path = tmp_path / "sla.csv"
+    assert await asyncio.to_thread(main, ["report", "sla", "--csv", str(csv_path)]) == 0
+    text = await asyncio.to_thread(csv_path.read_text, encoding="utf-8")
+    assert 'ketapang-permintaan-informasi,2,Petugas TU/UKP,3,20,"0,5 jam",30,67%' in text
+    assert ",1,Pemohon," not in text  # the filing itself is not a timed step

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from bot import store
 from bot.digest import DigestBuilder, DigestRound
 from bot.models import Person
 from bot.runtime import Services
@@ -124,15 +123,16 @@ async def run_digest(directory: Path, supervisor_count: int = 200, cases: int = 
         await builder.load(clock.now())
         load_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
-        built = sum(1 for p in heads if builder.build(p) is not None)
+        built = [d for d in (builder.build(p) for p in heads) if d is not None]
         build_seconds = time.perf_counter() - t0
+        largest = max((len(json.dumps(d.as_payload(), ensure_ascii=False, default=str)) for d in built), default=0)
+        charts = sum(1 for d in built if d.overdue_by_unit)  # the round queues a chart with each of these
+        del built, builder
 
         t0 = time.perf_counter()
-        await DigestRound(services.db, services.catalog, services.calendar, clock, services.settings.digest_time).run()
+        queued = await DigestRound(services.db, services.catalog, services.calendar, clock,
+                                   services.settings.digest_time).run()
         round_seconds = time.perf_counter() - t0
-        queued = await store.outbox(services.db, state="pending")
-        digests = [m for m in queued if m.kind == "digest"]
-        largest = max((len(json.dumps(m.payload, ensure_ascii=False)) for m in digests), default=0)
 
         async with FakeBotApi(enforce_limits=True) as api:
             for p in heads:
@@ -148,7 +148,6 @@ async def run_digest(directory: Path, supervisor_count: int = 200, cases: int = 
                 span = sends[-1].time - sends[0].time if len(sends) > 1 else 0.0
                 dead = sender.stats["dead"]
     return DigestResult(
-        supervisor_count, cases, load_seconds, build_seconds, built, round_seconds, len(digests),
-        sum(1 for m in queued if m.kind == "digest_chart"), largest / 1024, send_seconds, len(sends),
-        (len(sends) - 1) / span if span else 0.0, server, dead,
+        supervisor_count, cases, load_seconds, build_seconds, len(heads), round_seconds, queued, charts,
+        largest / 1024, send_seconds, len(sends), (len(sends) - 1) / span if span else 0.0, server, dead,
     )
