@@ -127,6 +127,7 @@ async def run_digest(directory: Path, supervisor_count: int = 200, cases: int = 
         build_seconds = time.perf_counter() - t0
         largest = max((len(json.dumps(d.as_payload(), ensure_ascii=False, default=str)) for d in built), default=0)
         charts = sum(1 for d in built if d.overdue_by_unit)  # the round queues a chart with each of these
+        n_built = len(built)
         del built, builder
 
         t0 = time.perf_counter()
@@ -148,6 +149,6 @@ async def run_digest(directory: Path, supervisor_count: int = 200, cases: int = 
                 span = sends[-1].time - sends[0].time if len(sends) > 1 else 0.0
                 dead = sender.stats["dead"]
     return DigestResult(
-        supervisor_count, cases, load_seconds, build_seconds, len(heads), round_seconds, queued, charts,
+        supervisor_count, cases, load_seconds, build_seconds, n_built, round_seconds, queued, charts,
         largest / 1024, send_seconds, len(sends), (len(sends) - 1) / span if span else 0.0, server, dead,
     )
