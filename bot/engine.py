@@ -17,6 +17,7 @@ from bot.calendar import WorkCalendar
 from bot.clock import Clock
 from bot.db import Database, Tx
 from bot.durations import Duration
+from bot.errors import DomainError
 from bot.models import Attachment, Case, Event, Person, StepInstance
 from bot.people import ADMIN, SUPERVISOR_ROLES
 from bot.sop import END, Catalog, Sop, Step, snapshot, sop_from_snapshot
@@ -26,13 +27,8 @@ PRIORITY_NORMAL = 1
 PRIORITY_BULK = 2
 
 
-class EngineError(Exception):
-    """An operation refused; ``code`` selects the Indonesian message shown to the user."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(f"{code}: {params}")
+class EngineError(DomainError):
+    """A workflow operation refused (not the holder, needs a decision, bad intake, …)."""
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from bot import store
 from bot.clock import Clock
 from bot.db import Database
+from bot.errors import DomainError
 from bot.models import Person
 from bot.sop import DEFAULT_SOP_DIR, Catalog, RoleBook
 
@@ -48,13 +48,8 @@ async def supervisor_levels(
     return levels
 
 
-class PeopleError(Exception):
-    """A people operation that cannot be done; ``code`` selects the user-facing message."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(f"{code}: {params}")
+class PeopleError(DomainError):
+    """A people operation that cannot be done (unknown role, invite used, …)."""
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from markupsafe import Markup
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -20,6 +22,7 @@ from handlers.common import (
     reply_error,
     require_person,
     services,
+    tapped,
 )
 from handlers.keyboards import Tap
 
@@ -87,16 +90,24 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
 
 async def lanjut(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/lanjut <nomor>: current step, holder and since when, due, then what follows."""
+    await _case_command(update, context, "lanjut", _whatnext)
+
+
+async def _case_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, command: str,
+    show: Callable[[Update, ContextTypes.DEFAULT_TYPE, Case], Awaitable[None]],
+) -> None:
+    """A command that takes a register number: usage without one, refusal for someone else's case."""
     person = await require_person(update, context)
     if person is None:
         return
     ref = command_args(context)
     if not ref:
-        await reply(update, context, "usage", command="lanjut")
+        await reply(update, context, "usage", command=command)
         return
     case = await _case_for(update, context, person, ref)
     if case is not None:
-        await _whatnext(update, context, case)
+        await show(update, context, case)
 
 
 async def _whatnext(update: Update, context: ContextTypes.DEFAULT_TYPE, case: Case) -> None:
@@ -107,16 +118,7 @@ async def _whatnext(update: Update, context: ContextTypes.DEFAULT_TYPE, case: Ca
 
 async def riwayat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/riwayat <nomor>: the case's audit trail."""
-    person = await require_person(update, context)
-    if person is None:
-        return
-    ref = command_args(context)
-    if not ref:
-        await reply(update, context, "usage", command="riwayat")
-        return
-    case = await _case_for(update, context, person, ref)
-    if case is not None:
-        await _history(update, context, case)
+    await _case_command(update, context, "riwayat", _history)
 
 
 async def _history(update: Update, context: ContextTypes.DEFAULT_TYPE, case: Case) -> None:
@@ -126,27 +128,18 @@ async def _history(update: Update, context: ContextTypes.DEFAULT_TYPE, case: Cas
     for ev, actor, behalf in await s.engine.history(case.id):
         text = r.render("event_line", type=ev.type, data=ev.data, actor=actor.name if actor else None,
                         on_behalf=behalf.name if behalf else None)
-        lines.append({"at": ev.at, "text": _Html(text)})
+        lines.append({"at": ev.at, "text": Markup(text)})
     sop = await s.engine.sop_of(case)
     await reply(update, context, "history", case=case, sop=sop, events=lines[-40:])
-
-
-class _Html(str):
-    def __html__(self) -> str:
-        return str(self)
 
 
 async def _tapped_case(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> tuple[Person, Case] | None:
     query = update.callback_query
     assert query is not None
-    person = await require_person(update, context)
-    if person is None:
+    found = await tapped(update, context, tap, lambda cid: store.case(services(context).db, cid))
+    if found is None:
         return None
-    cid = tap.int_arg(0)
-    case = await store.case(services(context).db, cid) if cid is not None else None
-    if case is None:
-        await query.answer(error_text(context, "garbage"), show_alert=True)
-        return None
+    person, case = found
     if not await services(context).engine.may_view(person, case):
         await query.answer(error_text(context, "not_allowed_view"), show_alert=True)
         return None
@@ -176,14 +169,10 @@ async def on_cancel_case(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
     """🚫 Batalkan: the requester is asked for a reason (the next text message)."""
     query = update.callback_query
     assert query is not None
-    person = await require_person(update, context)
-    if person is None:
+    found = await tapped(update, context, tap, lambda cid: store.case(services(context).db, cid))
+    if found is None:
         return
-    cid = tap.int_arg(0)
-    case = await store.case(services(context).db, cid) if cid is not None else None
-    if case is None:
-        await query.answer(error_text(context, "garbage"), show_alert=True)
-        return
+    person, case = found
     if not (person.id == case.requester_id or person.is_admin):
         await query.answer(error_text(context, "not_allowed_cancel"), show_alert=True)
         return

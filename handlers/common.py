@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -12,7 +13,9 @@ from bot.buttons import Keyboard
 from bot.models import Person
 from bot.render import Renderer
 from bot.runtime import Services
-from handlers.keyboards import SopKeys, markup
+from handlers.keyboards import SopKeys, Tap, markup
+
+T = TypeVar("T")
 
 SERVICES = "services"
 RENDERER = "renderer"
@@ -89,6 +92,23 @@ async def require_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         else:
             await reply(update, context, "need_registration")
     return person
+
+
+async def tapped(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap, load: Callable[[int], Awaitable[T | None]]
+) -> tuple[Person, T] | None:
+    """The registered person who tapped and the record the tap's first id names, or None after an alert."""
+    query = update.callback_query
+    assert query is not None
+    person = await require_person(update, context)
+    if person is None:
+        return None
+    ident = tap.int_arg(0)
+    record = await load(ident) if ident is not None else None
+    if record is None:
+        await query.answer(error_text(context, "garbage"), show_alert=True)
+        return None
+    return person, record
 
 
 def command_args(context: ContextTypes.DEFAULT_TYPE) -> str:

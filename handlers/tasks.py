@@ -30,6 +30,7 @@ from handlers.common import (
     reply_error,
     require_person,
     services,
+    tapped,
     text_of,
 )
 from handlers.intake import upload_of
@@ -62,14 +63,10 @@ async def _checked_step(
     """The tapping person and the step, or None after an alert (garbage, not yours, already done)."""
     query = update.callback_query
     assert query is not None
-    person = await require_person(update, context)
-    if person is None:
+    found = await tapped(update, context, tap, lambda sid: store.step(services(context).db, sid))
+    if found is None:
         return None
-    sid = tap.int_arg(0)
-    instance = await store.step(services(context).db, sid) if sid is not None else None
-    if instance is None:
-        await query.answer(error_text(context, "garbage"), show_alert=True)
-        return None
+    person, instance = found
     if not instance.is_open:
         by = await services(context).people.get(instance.completed_by) if instance.completed_by else None
         await query.answer(renderer(context).plain("step_closed_alert", by=by.name if by else None), show_alert=True)

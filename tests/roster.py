@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.engine import Engine
 from bot.models import Person
 from bot.people import People
 
@@ -38,3 +39,14 @@ async def ketapang_roster(people: People, *, skip: tuple[str, ...] = ()) -> Rost
         telegram_id=3001, username="opd_dinkes", name="Ibu Wati (Dinkes)", agency_id="ktp-dinkes"
     )
     return Roster(out)
+
+
+async def advance(engine: Engine, case_id: int, steps: int, branch: int = 0) -> None:
+    """Let the holder of the current step finish it ``steps`` times (deciding with ``branch``)."""
+    for _ in range(steps):
+        cur = (await engine.what_next(case_id)).current[0]
+        assert cur.holder is not None, f"step {cur.step.number} has no holder"
+        if cur.step.decision:
+            await engine.decide(cur.instance.id, cur.holder.id, branch)
+        else:
+            await engine.complete_step(cur.instance.id, cur.holder.id)

@@ -19,7 +19,7 @@ from bot.people import People
 from bot.sop import Catalog, Sop
 
 from conftest import MONDAY_8, WIB
-from roster import Roster, ketapang_roster
+from roster import Roster, advance, ketapang_roster
 
 INFO = "ketapang-permintaan-informasi"
 KONSUL = "ketapang-permintaan-konsultasi"
@@ -118,11 +118,8 @@ async def test_permintaan_informasi_end_to_end(engine: Engine, db: Database, ros
 
 async def test_requester_step_goes_back_to_requester(engine: Engine, db: Database, roster: Roster):
     out = await engine.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
-    for _ in range(10):
-        sid, holder = await holder_of_current(engine, out.case.id)
-        await (engine.decide(sid, holder.id, 0) if (await engine.step_context(sid))[3].decision
-               else engine.complete_step(sid, holder.id))
-    sid, holder = await holder_of_current(engine, out.case.id)
+    await advance(engine, out.case.id, 10)
+    _, holder = await holder_of_current(engine, out.case.id)
     assert holder.id == roster["officer"].id
     msg = [m for m in await store.outbox(db) if m.person_id == roster["officer"].id and m.kind == "assignment"][-1]
     assert msg.payload["for_requester"] is True and msg.payload["step"] == "12"
@@ -291,10 +288,7 @@ async def test_only_the_holder_may_complete(engine: Engine, roster: Roster):
 
 async def test_delegation_by_holder_and_by_supervisor(engine: Engine, db: Database, roster: Roster):
     out = await engine.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
-    for _ in range(4):
-        sid, holder = await holder_of_current(engine, out.case.id)
-        await (engine.decide(sid, holder.id, 0) if (await engine.step_context(sid))[3].decision
-               else engine.complete_step(sid, holder.id))
+    await advance(engine, out.case.id, 4)
     sid, holder = await holder_of_current(engine, out.case.id)
     assert holder.id == roster["staf"].id  # step 6, least loaded pengolah data (lowest id on a tie)
     candidates = await engine.reassign_candidates(db, (await engine.step_context(sid))[0], out.case, holder)
@@ -326,11 +320,9 @@ async def test_role_with_no_holder_is_flagged_and_picked_up_later(
 ):
     roster = await ketapang_roster(people, skip=("staf", "staf2"))
     out = await engine.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
-    for _ in range(4):
-        sid, holder = await holder_of_current(engine, out.case.id)
-        mark = await last_outbox_id(db)
-        await (engine.decide(sid, holder.id, 0) if (await engine.step_context(sid))[3].decision
-               else engine.complete_step(sid, holder.id))
+    await advance(engine, out.case.id, 3)
+    mark = await last_outbox_id(db)
+    await advance(engine, out.case.id, 1)
     wn = await engine.what_next(out.case.id)
     assert wn.current[0].step.number == "6" and wn.current[0].holder is None
     case = await store.case(db, out.case.id)
@@ -461,10 +453,7 @@ async def test_events_are_append_only(engine: Engine, db: Database, roster: Rost
 
 async def test_deadlines_and_alarms_are_stored(engine: Engine, db: Database, roster: Roster, clock: ManualClock):
     out = await engine.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
-    for _ in range(4):
-        sid, holder = await holder_of_current(engine, out.case.id)
-        await (engine.decide(sid, holder.id, 0) if (await engine.step_context(sid))[3].decision
-               else engine.complete_step(sid, holder.id))
+    await advance(engine, out.case.id, 4)
     sid, _ = await holder_of_current(engine, out.case.id)
     inst = await store.step(db, sid)
     assert inst is not None and inst.step_no == "6"  # '1 hari'

@@ -21,6 +21,7 @@ from handlers.app import build_application
 from handlers.fake_bot_api import parse_html
 from handlers.serve import TokenFilter
 
+from roster import advance
 from world import World, alur_world
 
 pytestmark = pytest.mark.timeout(240)
@@ -88,13 +89,7 @@ async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path)
 async def test_two_people_tap_at_once_one_wins(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
         register_no = await _file(w)
-        for _ in range(4):  # to step 6, the data processor
-            wn = await w.services.engine.what_next(1)
-            cur = wn.current[0]
-            if cur.step.decision:
-                await w.services.engine.decide(cur.instance.id, cur.holder.id, 0)
-            else:
-                await w.services.engine.complete_step(cur.instance.id, cur.holder.id)
+        await advance(w.services.engine, 1, 4)  # to step 6, the data processor
         w.sender.kick()
         staf, staf2 = w["staf"], w["staf2"]
         card = await staf.wait_for_text(register_no)

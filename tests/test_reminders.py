@@ -17,7 +17,7 @@ from bot.reminders import ReminderSweep
 from bot.sop import Catalog
 
 from conftest import WIB
-from roster import Roster, ketapang_roster
+from roster import Roster, advance, ketapang_roster
 
 INFO = "ketapang-permintaan-informasi"
 INTAKE = {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"}
@@ -46,13 +46,7 @@ async def last_id(db: Database) -> int:
 async def to_step_6(engine: Engine, roster: Roster) -> int:
     """File a data request and move it to step 6 ('1 hari', Pengolah Data)."""
     out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
-    for _ in range(4):
-        wn = await engine.what_next(out.case.id)
-        cur = wn.current[0]
-        if cur.step.decision:
-            await engine.decide(cur.instance.id, cur.holder.id, 0)
-        else:
-            await engine.complete_step(cur.instance.id, cur.holder.id)
+    await advance(engine, out.case.id, 4)
     wn = await engine.what_next(out.case.id)
     assert wn.current[0].step.number == "6"
     return wn.current[0].instance.id
@@ -172,12 +166,7 @@ async def test_requester_steps_are_reminded_but_never_escalated(
     engine: Engine, db: Database, roster: Roster, clock: ManualClock
 ):
     out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
-    for _ in range(10):
-        cur = (await engine.what_next(out.case.id)).current[0]
-        if cur.step.decision:
-            await engine.decide(cur.instance.id, cur.holder.id, 0)
-        else:
-            await engine.complete_step(cur.instance.id, cur.holder.id)
+    await advance(engine, out.case.id, 10)
     cur = (await engine.what_next(out.case.id)).current[0]
     assert cur.holder.id == roster["officer"].id and cur.instance.escalate_at is None
     clock.advance(days=7, hours=1)  # the next Monday, 09.00

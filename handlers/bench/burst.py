@@ -95,16 +95,13 @@ class BurstResult:
     echo: Measured
     think: tuple[float, float]
 
-    def ratio(self, alur: float, echo: float) -> float:
-        return alur / echo if echo else float("nan")
-
 
 @dataclass
 class _Cast:
     filers: list[Person]
     askers: list[Person]
     deciders: list[Person]
-    register_nos: dict[int, list[str]] = field(default_factory=dict)  # asker id -> their cases
+    register_nos: dict[int, list[str]] = field(default_factory=dict)  # officer id -> their requests
 
 
 def split(people: int) -> tuple[int, int, int]:
@@ -213,32 +210,31 @@ async def _alur_burst(
         await sender.drain(timeout=900)  # the decision cards reach the Kabid before the burst
         await asyncio.sleep(PRIVATE_INTERVAL)  # and every chat may receive again: the burst starts from quiet
         questions = _questions(app.bot_data[ANSWERER], sop.title)
+        decision = sop.step(DECISION_STEP).decision
+        assert decision is not None
         probe = Probe(api)
-        rng = random.Random(seed)
         marks = phase_marks(api)
         sent_before = sender.stats["sent"]
         scripts: list[Awaitable[None]] = []
         for p in cast.filers:
-            scripts.append(_filer(probe, users[p.id], sop, _pauser(rng, think)))
+            scripts.append(_filer(probe, users[p.id], sop, _pauser(seed, p.id, think)))
         for i, p in enumerate(cast.askers):
             qs = (questions[(2 * i) % len(questions)], questions[(2 * i + 1) % len(questions)])
             own = cast.register_nos.get(p.id) or next(iter(cast.register_nos.values()))
-            scripts.append(_asker(probe, users[p.id], own[0], qs, _pauser(rng, think)))
+            scripts.append(_asker(probe, users[p.id], own[0], qs, _pauser(seed, p.id, think)))
         for i, p in enumerate(cast.deciders):
-            card = _decision_card(users[p.id])
-            label = sop.step(DECISION_STEP).decision.branches[0].label  # type: ignore[union-attr]
-            scripts.append(_decider(probe, users[p.id], card, label, questions[i % len(questions)],
-                                    _pauser(rng, think)))
+            scripts.append(_decider(probe, users[p.id], _decision_card(users[p.id]), decision.branches[0].label,
+                                    questions[i % len(questions)], _pauser(seed, p.id, think)))
         await gather_people(scripts, probe.errors)
         server = phase_counts(api, marks)
         notifications = sender.stats["sent"] - sent_before
     return Measured("alur", probe.samples, probe.errors, server, notifications)
 
 
-def _pauser(rng: random.Random, think: tuple[float, float]) -> Callable[[], Awaitable[None]]:
-    """A person's thinking time between two interactions (drawn up front, so runs repeat)."""
-    times = iter([rng.uniform(*think) for _ in range(64)])
-    return lambda: asyncio.sleep(next(times))
+def _pauser(seed: int, person: int, think: tuple[float, float]) -> Callable[[], Awaitable[None]]:
+    """A person's thinking time between two interactions: their own draw, the same for both bots."""
+    rng = random.Random(f"{seed}:{person}")
+    return lambda: asyncio.sleep(rng.uniform(*think))
 
 
 def _decision_card(user: FakeUser) -> InboxMessage:
@@ -284,7 +280,6 @@ async def _asker(
     await probe(user, "question", partial(user.send, questions[1][0]), _names(questions[1][1]))
 
 
-
 async def _decider(
     probe: Probe, user: FakeUser, card: InboxMessage, label: str, question: tuple[str, str],
     pause: Callable[[], Awaitable[None]],
@@ -295,7 +290,6 @@ async def _decider(
     await probe(user, "status", partial(user.send, "/status"), _starts("📂"))
     await pause()
     await probe(user, "question", partial(user.send, question[0]), _names(question[1]))
-
 
 
 # ----------------------------------------------------------------------------- the echo baseline
@@ -315,14 +309,13 @@ async def _echo_burst(
            .rate_limiter(AIORateLimiter()).build())
     app.add_handler(MessageHandler(filters.TEXT, _echo))
     probe = Probe(api)
-    rng = random.Random(seed)
     await app.initialize()
     await app.start()
     assert app.updater is not None
     await app.updater.start_polling(poll_interval=0, timeout=1, drop_pending_updates=True)
     try:
         marks = phase_marks(api)
-        scripts = [_echoer(probe, users[pid], n, _pauser(rng, think)) for pid, n in planned.items()]
+        scripts = [_echoer(probe, users[pid], n, _pauser(seed, pid, think)) for pid, n in planned.items()]
         await gather_people(scripts, probe.errors)
         server = phase_counts(api, marks)
     finally:

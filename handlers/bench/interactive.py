@@ -96,15 +96,14 @@ async def run_interactive(
         holders = await _holders_with_reminders(services, max(1, reminders // REMINDERS_PER_HOLDER), 610_001)
         askers = await add_officers(services, idle_people, first_tg=620_001)
         swept = await sweeper(services).run(limit=reminders)
-        await DigestRound(services.db, services.catalog, services.calendar, clock, services.settings.digest_time).run()
-        queued = await store.outbox(services.db, state="pending")
-        n_digests = sum(1 for m in queued if m.kind == "digest")
         n_reminders = sum(swept.sent.values())
+        n_digests = await DigestRound(services.db, services.catalog, services.calendar, clock,
+                                      services.settings.digest_time).run()
 
         async with FakeBotApi(enforce_limits=True) as api:
             users = {p.id: api.user(p.telegram_id or 0, first_name=p.name.split()[0])
                      for p in await services.people.all() if p.telegram_id}
-            under_way = _after_messages(api, min(WARM_UP_SENDS, len(queued) // 2))
+            under_way = _after_messages(api, min(WARM_UP_SENDS, (n_digests + n_reminders) // 2))
             async with running_bot(services, api) as app:
                 sender = app.bot_data[SENDER]
                 await asyncio.wait_for(under_way.wait(), timeout=300)
@@ -120,7 +119,7 @@ async def run_interactive(
                 window = time.perf_counter() - t0
                 sent_during = sender.stats["sent"] - sent_before
                 server = phase_counts(api, marks)
-                left = len(await store.outbox(services.db, state="pending"))
+                left = (await store.outbox_counts(services.db)).get("pending", 0)
     return InteractiveResult(n_digests, n_reminders, idle.samples, busy.samples, idle_people, busy_people,
                              sent_during, window, left, server,
                              errors + idle.errors + busy.errors)

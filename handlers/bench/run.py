@@ -96,6 +96,9 @@ async def run_bench(directory: Path, sizes: Sizes = FULL, only: Iterable[str] = 
         report.peak_rss_mb[section] = peak_rss_mb()
     report.add("memory", "bench process", "peak RSS (bot + fake server + simulated people)",
                f"{peak_rss_mb():.0f} MB")
+    if len(report.peak_rss_mb) > 1:
+        report.add("memory", "", "high-water mark after " + " / ".join(report.peak_rss_mb),
+                   " / ".join(f"{v:.0f}" for v in report.peak_rss_mb.values()) + " MB")
     report.elapsed = time.perf_counter() - started
     return report
 
@@ -151,7 +154,10 @@ def _burst(report: Report, r: BurstResult) -> None:
         f"outbox notices) within ChatRateLimiter's {GLOBAL_RATE}/s overall and 1 per {PRIVATE_INTERVAL:g} s per "
         f"chat, with the server refusing anything over Telegram's limits. The echo bot uses PTB's AIORateLimiter "
         f"(30/s overall, no per-chat pacing); the server only counts its violations "
-        f"({_rules(e.server.violations)}). Both bots handle updates one at a time (PTB's default).")
+        f"({_rules(e.server.violations)}). Both bots handle updates one at a time (PTB's default). "
+        f"Bound from the rate limits alone: Alur ≤ {GLOBAL_RATE} × {a.interactions}/{a.server.messages} = "
+        f"{_bound(GLOBAL_RATE, a.interactions, a.server.messages)} interactions/s (edits are free, notices are not), "
+        f"echo ≤ 30 × {e.interactions}/{e.server.messages} = {_bound(30, e.interactions, e.server.messages)}.")
     report.data["burst"] = {
         "people": r.people, "filers": r.filers, "askers": r.askers, "deciders": r.deciders, "think": r.think,
         **{m.bot: _measured(m) for m in (a, e)},
@@ -170,6 +176,10 @@ def _measured(m: Any) -> dict[str, Any]:
     }
 
 
+def _bound(rate: int, interactions: int, messages: int) -> str:
+    return f"{rate * interactions / messages:.1f}" if messages else "-"
+
+
 def _rules(violations: dict[str, int]) -> str:
     return ", ".join(f"{n} {rule}" for rule, n in sorted(violations.items())) or "none"
 
@@ -183,6 +193,10 @@ def _sweep(report: Report, r: SweepResult) -> None:
         big, small = r.sizes[-1], r.sizes[0]
         report.add("sweep", f"{_k(big.open_steps)} / {_k(small.open_steps)}", "ratio, 5 due / nothing due",
                    f"{ratio(big.median, small.median)} / {ratio(big.idle_median, small.idle_median)}")
+    report.notes.append(
+        f"sweep: ReminderSweep.run() on a file database; each timed sweep finds {r.sizes[0].due_per_run} reminders "
+        "due (one transaction and one outbox row each); 'nothing due' repeats the sweep in the same minute, so it "
+        "times the due-alarm query alone.")
     report.data["sweep"] = {str(s.open_steps): {"median_s": s.median, "idle_median_s": s.idle_median,
                                                 "times_s": s.times, "idle_times_s": s.idle_times,
                                                 "alarms_sent": s.sent, "fixture_s": s.load_seconds}
@@ -201,6 +215,11 @@ def _digest(report: Report, r: DigestResult) -> None:
                f"{r.pace:.1f} msg/s ({dur(r.send_seconds)} in all)")
     report.add("digest", "", "429s / limit violations / dead letters",
                f"{r.server.rate_limited} / {r.server.violation_count} / {r.dead}")
+    report.notes.append(
+        f"digest: build = DigestBuilder.build for each supervisor after one load; the round (DigestRound.run) "
+        f"builds again and queues each digest plus, where steps are overdue, a chart (PNG drawn by matplotlib when "
+        f"the sender renders it). Pace = messages delivered from the first to the last at the server "
+        f"(ChatRateLimiter allows {GLOBAL_RATE}/s); the server refuses anything over Telegram's limits.")
     report.data["digest"] = {k: v for k, v in vars(r).items() if k != "server"} | {
         "rate_limited": r.server.rate_limited, "violations": r.server.violations}
 
@@ -216,6 +235,11 @@ def _interactive(report: Report, r: InteractiveResult) -> None:
                if r.window_seconds else "-")
     report.add("interactive", "", "429s / limit violations",
                f"{r.server.rate_limited} / {r.server.violation_count}")
+    report.notes.append(
+        "interactive: the bulk is queued by the real sweep and digest round before the bot starts; once the "
+        "sender is under way, each person sends /status a few times (thinking 1.5-3 s between); latency runs from "
+        "the update reaching the server to the reply reaching it. Replies do not go through the outbox but share "
+        "the rate limiter's global window with the sender's messages.")
     report.data["interactive"] = {
         "digests": r.digests, "reminders": r.reminders, "idle_p50_s": r.latency(0.5),
         "idle_p95_s": r.latency(0.95), "busy_p50_s": r.latency(0.5, True), "busy_p95_s": r.latency(0.95, True),
