@@ -54,6 +54,7 @@ class Database:
         db = cls(conn, path)
         if migrate:
             await db.migrate(upto=upto)
+            await conn.execute("PRAGMA optimize")  # refresh planner statistics where they are stale
         return db
 
     async def close(self) -> None:

@@ -15,6 +15,9 @@ from bot.models import Person
 from bot.people import ADMIN
 from bot.sop import Catalog
 
+SHOWN = 8
+"""Items of each list a digest message shows (the counts are of all)."""
+
 ORG_WIDE = ("kepala_badan", "sekretaris", "sekda", "asisten", ADMIN)
 UNIT_WIDE = ("kabid", "kabag")
 
@@ -62,13 +65,27 @@ class Digest:
         return self.on_time_yesterday / self.completed_yesterday if self.completed_yesterday else None
 
     def as_payload(self) -> dict[str, Any]:
+        """What the message shows: the first items of each list, and how many there are in all."""
         return {
-            "day": self.day.isoformat(), "scope_label": self.scope_label, "new_cases": self.new_cases,
-            "open_cases": self.open_cases, "due_today": self.due_today, "overdue": self.overdue,
+            "day": self.day.isoformat(), "scope_label": self.scope_label,
+            "new_cases": self.new_cases[:SHOWN], "new_count": len(self.new_cases),
+            "open_cases": self.open_cases,
+            "due_today": self.due_today[:SHOWN], "due_today_count": len(self.due_today),
+            "overdue": self.overdue[:SHOWN], "overdue_count": len(self.overdue),
             "completed_yesterday": self.completed_yesterday, "on_time_yesterday": self.on_time_yesterday,
-            "on_time_share": self.on_time_share, "slowest": self.slowest, "unassigned": self.unassigned,
+            "on_time_share": self.on_time_share, "slowest": self.slowest,
+            "unassigned": self.unassigned[:SHOWN], "unassigned_count": len(self.unassigned),
             "dead_letters": self.dead_letters, "overdue_by_unit": self.overdue_by_unit, "is_admin": self.is_admin,
         }
+
+
+@dataclass
+class _UnitWork:
+    """The open steps of one (institution, unit), prepared once per round for every digest."""
+
+    overdue: list[dict[str, Any]] = field(default_factory=list)
+    due_today: list[dict[str, Any]] = field(default_factory=list)
+    unassigned: list[dict[str, Any]] = field(default_factory=list)
 
 
 class DigestBuilder:
@@ -86,17 +103,34 @@ class DigestBuilder:
         day_start = datetime.combine(local_today, time(0), self.calendar.tz)
         yesterday_start = day_start - timedelta(days=1)
         since = since or (now - timedelta(days=1))
-        open_steps = await store.open_steps_overview(self.db)
         people = {p.id: p for p in await store.people(self.db, active_only=False)}
+        day_end = day_start + timedelta(days=1)
+        work: dict[tuple[str, str], _UnitWork] = {}
+        for row in await store.open_steps_overview(self.db):
+            bucket = work.setdefault((row["institution"], row["unit"]), _UnitWork())
+            holder = people.get(row["holder_id"]) if row["holder_id"] else None
+            item = {
+                "register_no": row["register_no"], "step": row["step_no"],
+                "role": self.catalog.roles.name(row["role"]), "holder": holder.name if holder else None,
+                "due_at": row["due_at"], "unit": self._unit_name(row["institution"], row["unit"]),
+            }
+            if holder is None:
+                bucket.unassigned.append(item)
+            if row["due_at"] is None:
+                continue
+            due = datetime.fromisoformat(row["due_at"])
+            if due < now:
+                item["late_minutes"] = self.calendar.working_minutes(due, now)
+                bucket.overdue.append(item)
+            elif due < day_end:
+                bucket.due_today.append(item)
         self._snapshot = {
             "now": now,
             "today": local_today,
-            "day_end": day_start + timedelta(days=1),
-            "open_steps": open_steps,
+            "work": work,
             "open_cases": await store.open_case_units(self.db),
             "new_cases": await store.cases_created_between(self.db, since, now),
             "done_yesterday": await store.steps_completed_between(self.db, yesterday_start, day_start),
-            "people": people,
             "dead": await store.outbox(self.db, state="dead"),
             "sla": await sla_report(self.db, self.catalog, self.calendar, since=now - timedelta(days=30)),
             "sla_units": await store.sop_units(self.db),
@@ -109,8 +143,6 @@ class DigestBuilder:
             return None
         snap = self._snapshot
         assert snap is not None, "call load() first"
-        now: datetime = snap["now"]
-        people: dict[int, Person] = snap["people"]
         label = self._scope_label(scope)
         d = Digest(day=snap["today"], scope_label=label, is_admin=person.is_admin)
         d.open_cases = sum(1 for inst, unit in snap["open_cases"] if scope.covers(inst, unit))
@@ -120,26 +152,15 @@ class DigestBuilder:
                 continue
             if scope.covers(row["institution"], row["unit"]):
                 d.new_cases.append({"register_no": row["register_no"], "title": row["title"]})
-        for row in snap["open_steps"]:
-            if not scope.covers(row["institution"], row["unit"]):
+        for (inst, unit), bucket in snap["work"].items():
+            if not scope.covers(inst, unit):
                 continue
-            holder = people.get(row["holder_id"]) if row["holder_id"] else None
-            item = {
-                "register_no": row["register_no"], "step": row["step_no"],
-                "role": self.catalog.roles.name(row["role"]), "holder": holder.name if holder else None,
-                "due_at": row["due_at"], "unit": self._unit_name(row["institution"], row["unit"]),
-            }
-            if row["holder_id"] is None:
-                d.unassigned.append(item)
-            if row["due_at"] is None:
-                continue
-            due = datetime.fromisoformat(row["due_at"])
-            if due < now:
-                item["late_minutes"] = self.calendar.working_minutes(due, now)
-                d.overdue.append(item)
-                d.overdue_by_unit[item["unit"]] = d.overdue_by_unit.get(item["unit"], 0) + 1
-            elif due < snap["day_end"]:
-                d.due_today.append(item)
+            d.overdue.extend(bucket.overdue)
+            d.due_today.extend(bucket.due_today)
+            d.unassigned.extend(bucket.unassigned)
+            if bucket.overdue:
+                name = bucket.overdue[0]["unit"]
+                d.overdue_by_unit[name] = d.overdue_by_unit.get(name, 0) + len(bucket.overdue)
         d.overdue.sort(key=lambda i: -i["late_minutes"])
         d.due_today.sort(key=lambda i: i["due_at"])
         for row in snap["done_yesterday"]:

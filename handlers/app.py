@@ -17,7 +17,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.answers import Answerer
@@ -27,8 +26,9 @@ from bot.runtime import Services
 from handlers import cases, catalog, intake, questions, registration, supervision, tasks
 from handlers.common import KICK, RENDERER, SERVICES, SOP_KEYS, error_text, services
 from handlers.keyboards import SopKeys, Tap, decode
-from handlers.ledger import LedgerApplication, LedgerBot, UpdateLedger
+from handlers.ledger import LedgerApplication, LedgerQueue, UpdateLedger
 from handlers.ratelimit import ChatRateLimiter
+from handlers.updates import PerChatUpdateProcessor
 from scheduler.sender import OutboxSender
 
 log = logging.getLogger(__name__)
@@ -169,16 +169,20 @@ def build_application(
 ) -> Application:
     """The Application, wired to the services; the outbox sender runs beside it."""
     ledger = UpdateLedger(services_.db, services_.clock)
-    bot = LedgerBot(
-        token=token,
-        base_url=base_url or "https://api.telegram.org/bot",
-        base_file_url=base_file_url or "https://api.telegram.org/file/bot",
-        request=HTTPXRequest(connection_pool_size=256, read_timeout=read_timeout),
-        get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=read_timeout),
-        rate_limiter=limiter or ChatRateLimiter(),
-        ledger=ledger,
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .read_timeout(read_timeout)
+        .get_updates_read_timeout(read_timeout)
+        .rate_limiter(limiter or ChatRateLimiter())
+        .update_queue(LedgerQueue(ledger))
+        .application_class(LedgerApplication)
+        .concurrent_updates(PerChatUpdateProcessor())
     )
-    builder = ApplicationBuilder().bot(bot).application_class(LedgerApplication)
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
 
     app = builder.post_init(startup).post_shutdown(shutdown).build()
     app.ledger = ledger  # type: ignore[attr-defined]

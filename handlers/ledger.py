@@ -1,21 +1,22 @@
 """Never lose an update Telegram considers delivered.
 
-python-telegram-bot confirms a batch of updates when it asks for the next one, so a crash
-after that request but before the handlers ran would drop them. The ledger writes every
-update to SQLite as soon as ``getUpdates`` returns it (before the next call can confirm it),
-marks it handled after processing, and at start replays what was recorded but not handled.
+python-telegram-bot confirms a batch of updates when it asks for the next one (and answers a
+webhook call once the update is queued), so a crash after that but before the handlers ran
+would drop them. Both paths await ``update_queue.put`` first, so the ledger's queue writes
+every update to SQLite there, before it can be confirmed; the application marks it handled
+after processing, and at start replays what was recorded but not handled.
 An update id already handled is skipped (Telegram redelivers unconfirmed ones after a
 restart), and an update is attempted at most twice: a crash while handling repeats it once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ExtBot
+from telegram.ext import Application
 
 from bot import store
 from bot.clock import Clock
@@ -66,18 +67,17 @@ class UpdateLedger:
         return len(rows)
 
 
-class LedgerBot(ExtBot[Any]):
-    """ExtBot whose getUpdates records what it returns before the Updater can confirm it."""
+class LedgerQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """The Application's update queue: an update is on disk before anyone can confirm it."""
 
-    def __init__(self, *args: Any, ledger: UpdateLedger, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._ledger = ledger
+    def __init__(self, ledger: UpdateLedger) -> None:
+        super().__init__()
+        self.ledger = ledger
 
-    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
-        updates = await super().get_updates(*args, **kwargs)
-        if updates:
-            await self._ledger.record(list(updates))
-        return updates
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            await self.ledger.record([item])
+        await super().put(item)
 
 
 class LedgerApplication(Application):  # type: ignore[type-arg]

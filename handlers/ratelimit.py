@@ -8,7 +8,8 @@ pass straight through the pacing.
 
 Retries: a handler's reply (an answer to what someone just did) is retried here on 429
 (after ``retry_after``) and on network errors/5xx (short backoff), a few times. The outbox
-sender passes ``rate_limit_args={"retries": 0}`` because it reschedules durably itself.
+sender passes ``rate_limit_args={"retries": 0, "bulk": …}``: it reschedules durably itself, and
+its normal and bulk notices give way to replies.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._next: dict[int | str, float] = {}
         self._locks: dict[int | str, asyncio.Lock] = {}
         self._window: deque[float] = deque()
-        self._window_lock = asyncio.Lock()
         self._inflight = 0
+        self._urgent = 0
+        self._chat_urgent: dict[int | str, int] = {}
 
     async def initialize(self) -> None:
         return None
@@ -67,22 +69,28 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
             return self.group_interval
         return self.private_interval
 
-    async def _global(self) -> None:
-        """Wait until fewer than ``global_rate`` messages are in flight or completed within the last second.
+    async def _global(self, bulk: bool) -> None:
+        """Wait for room under the overall rate; bulk sends also wait while any reply is waiting.
 
-        Counting in-flight requests (not only when they started) keeps bunched arrivals at
-        Telegram under the limit even when some requests take longer than others.
+        Room means fewer than ``global_rate`` messages in flight or completed within the last
+        second (counting in-flight requests keeps bunched arrivals at Telegram under the limit).
+        Replies to what someone just did are never queued behind reminders and digests.
         """
-        async with self._window_lock:
+        if not bulk:
+            self._urgent += 1
+        try:
             while True:
                 now = self.monotonic()
                 while self._window and now - self._window[0] >= 1.0:
                     self._window.popleft()
-                if len(self._window) + self._inflight < self.global_rate:
+                if len(self._window) + self._inflight < self.global_rate and (not bulk or self._urgent == 0):
                     self._inflight += 1
                     return
                 wait = 1.0 - (now - self._window[0]) + 0.001 if self._window else 0.01
-                await asyncio.sleep(wait)
+                await asyncio.sleep(min(max(wait, 0.001), 0.05))
+        finally:
+            if not bulk:
+                self._urgent -= 1
 
     def _done(self) -> None:
         self._inflight -= 1
@@ -97,11 +105,13 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
         data: dict[str, Any],
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]] | None:
-        retries = 0 if endpoint in NO_RETRY_ENDPOINTS else int((rate_limit_args or {}).get("retries", DEFAULT_RETRIES))
+        args_ = rate_limit_args or {}
+        retries = 0 if endpoint in NO_RETRY_ENDPOINTS else int(args_.get("retries", DEFAULT_RETRIES))
+        bulk = bool(args_.get("bulk"))
         attempt = 0
         while True:
             try:
-                return await self._paced(callback, args, kwargs, endpoint, data)
+                return await self._paced(callback, args, kwargs, endpoint, data, bulk)
             except RetryAfter as exc:
                 if attempt >= retries:
                     raise
@@ -114,24 +124,35 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     async def _paced(
         self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: dict[str, Any], endpoint: str,
-        data: dict[str, Any],
+        data: dict[str, Any], bulk: bool,
     ) -> Any:
+        """Send when the chat may receive again; a reply waiting for the chat goes before a bulk message."""
         chat_id = data.get("chat_id")
         if endpoint not in SENDING_ENDPOINTS or chat_id is None:
             return await callback(*args, **kwargs)
         key: int | str = int(chat_id) if str(chat_id).lstrip("-").isdigit() else str(chat_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            wait = self._next.get(key, 0.0) - self.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            await self._global()
-            try:
-                return await callback(*args, **kwargs)
-            finally:
-                self._done()
-                # counted from when Telegram has the message, so two sends never land closer than the interval
-                self._next[key] = self.monotonic() + self._interval(key)
+        if not bulk:
+            self._chat_urgent[key] = self._chat_urgent.get(key, 0) + 1
+        try:
+            while True:
+                async with lock:
+                    wait = self._next.get(key, 0.0) - self.monotonic()
+                    if wait <= 0 and (not bulk or not self._chat_urgent.get(key)):
+                        await self._global(bulk)
+                        try:
+                            return await callback(*args, **kwargs)
+                        finally:
+                            self._done()
+                            # counted from when Telegram has the message: two sends never land closer
+                            self._next[key] = self.monotonic() + self._interval(key)
+                # not this one's turn yet: wait outside the lock so a reply can overtake a bulk message
+                await asyncio.sleep(min(max(wait, 0.005), 0.05))
+        finally:
+            if not bulk:
+                self._chat_urgent[key] -= 1
+                if not self._chat_urgent[key]:
+                    del self._chat_urgent[key]
 
 
 def _seconds(value: Any) -> float:

@@ -35,6 +35,8 @@ from handlers.ratelimit import ChatRateLimiter
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=10)
+MAX_BATCH = 30
+"""Messages handed to the rate limiter per round: about a second's worth, not the whole queue."""
 NO_RETRIES = {"retries": 0}
 """The sender retries durably through the outbox, so the limiter must not retry its sends."""
 
@@ -130,6 +132,8 @@ class OutboxSender:
             seen.add(chat)  # only a chat's first queued message may go: order per chat is kept
             if self._chat_free(chat, mono):
                 batch.append(message)
+            if len(batch) >= MAX_BATCH:
+                break
         if not batch:
             return 0
         results = await asyncio.gather(*(self._deliver(m) for m in batch), return_exceptions=True)
@@ -144,13 +148,16 @@ class OutboxSender:
             if not await store.mark_sending(tx, message.id):
                 return False
         try:
-            notice = render_notice(self.renderer, message.kind, message.payload)
+            if message.kind == "digest_chart":  # matplotlib takes ~0.1 s: keep it off the event loop
+                notice = await asyncio.to_thread(render_notice, self.renderer, message.kind, message.payload)
+            else:
+                notice = render_notice(self.renderer, message.kind, message.payload)
         except Exception as exc:  # a payload the templates cannot render will never succeed
             await self._dead(message, f"render: {exc!r}")
             return False
         chat = message.chat_id
         try:
-            sent = await self._send(chat, notice)
+            sent = await self._send(chat, notice, message.priority > 0)
         except RetryAfter as exc:
             self.stats["rate_limited"] += 1
             delay = _retry_after(exc)
@@ -174,9 +181,9 @@ class OutboxSender:
         self.stats["sent"] += 1
         return True
 
-    async def _send(self, chat: int, notice: Notice) -> Message:
+    async def _send(self, chat: int, notice: Notice, bulk: bool) -> Message:
         """One outbox row is one Telegram message (a text, a document, or a picture)."""
-        once = {"rate_limit_args": NO_RETRIES} if self.limiter is not None else {}
+        once = {"rate_limit_args": {**NO_RETRIES, "bulk": bulk}} if self.limiter is not None else {}
         if notice.documents:
             doc = notice.documents[0]
             return await self.bot.send_document(chat, doc["file_id"], caption=doc.get("file_name") or None, **once)

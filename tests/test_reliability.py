@@ -44,8 +44,10 @@ async def _fetch_and_confirm_without_handling(w: World) -> list[int]:
                             base_file_url=w.api.base_file_url, start_sender=False)
     await app.initialize()
     updates = await app.bot.get_updates(timeout=0)
+    for update in updates:  # what PTB's Updater does with a batch before it asks for the next one
+        await app.update_queue.put(update)
     await app.bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)  # Telegram forgets them now
-    await app.shutdown()
+    await app.shutdown()  # the crash: the queue is never processed
     return [u.update_id for u in updates]
 
 

@@ -62,6 +62,7 @@ class Measured:
     samples: list[Sample]
     errors: list[str]
     server: PhaseCounts
+    concurrent_updates: int
     notifications: int = 0
 
     @property
@@ -228,7 +229,8 @@ async def _alur_burst(
         await gather_people(scripts, probe.errors)
         server = phase_counts(api, marks)
         notifications = sender.stats["sent"] - sent_before
-    return Measured("alur", probe.samples, probe.errors, server, notifications)
+        concurrency = app.concurrent_updates
+    return Measured("alur", probe.samples, probe.errors, server, concurrency, notifications)
 
 
 def _pauser(seed: int, person: int, think: tuple[float, float]) -> Callable[[], Awaitable[None]]:
@@ -322,7 +324,7 @@ async def _echo_burst(
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
-    return Measured("echo", probe.samples, probe.errors, server)
+    return Measured("echo", probe.samples, probe.errors, server, app.concurrent_updates)
 
 
 async def _echoer(probe: Probe, user: FakeUser, count: int, pause: Callable[[], Awaitable[None]]) -> None:

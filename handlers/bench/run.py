@@ -29,7 +29,7 @@ class Sizes:
     burst_people: int = 200
     think: tuple[float, float] = (1.5, 3.0)
     sweep: tuple[int, ...] = (1_000, 10_000, 100_000)
-    sweep_runs: int = 7
+    sweep_runs: int = 11
     supervisors: int = 200
     cases: int = 50_000
     queued_digests: int = 200
@@ -154,8 +154,9 @@ def _burst(report: Report, r: BurstResult) -> None:
         f"outbox notices) within ChatRateLimiter's {GLOBAL_RATE}/s overall and 1 per {PRIVATE_INTERVAL:g} s per "
         f"chat, with the server refusing anything over Telegram's limits. The echo bot uses PTB's AIORateLimiter "
         f"(30/s overall, no per-chat pacing); the server only counts its violations "
-        f"({_rules(e.server.violations)}). Both bots handle updates one at a time (PTB's default). "
-        f"Bound from the rate limits alone: Alur ≤ {GLOBAL_RATE} × {a.interactions}/{a.server.messages} = "
+        f"({_rules(e.server.violations)}). Updates handled at a time: Alur {a.concurrent_updates}, echo "
+        f"{e.concurrent_updates}. "
+        f"Ceiling from the rate limits alone: Alur ≤ {GLOBAL_RATE} × {a.interactions}/{a.server.messages} = "
         f"{_bound(GLOBAL_RATE, a.interactions, a.server.messages)} interactions/s (edits are free, notices are not), "
         f"echo ≤ 30 × {e.interactions}/{e.server.messages} = {_bound(30, e.interactions, e.server.messages)}.")
     report.data["burst"] = {
