@@ -159,17 +159,28 @@ async def on_choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return await ask(update, context, draft, intro=True)
 
 
-async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def _tapped_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Person, Draft] | None:
+    """The person who tapped and their saved draft, or None after an alert that there is none."""
     query = update.callback_query
     assert query is not None
     person = await require_person(update, context)
     if person is None:
-        return ConversationHandler.END
+        return None
     draft = await intake_of(context).get(person.id)
     if draft is None:
         await query.answer(error_text(context, "no_draft"), show_alert=True)
-        return ConversationHandler.END
+        return None
     await query.answer()
+    return person, draft
+
+
+async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    found = await _tapped_draft(update, context)
+    if found is None:
+        return ConversationHandler.END
+    _, draft = found
+    query = update.callback_query
+    assert query is not None
     await query.edit_message_reply_markup(None)
     return await ask(update, context, draft, intro=draft.position == 0)
 
@@ -256,16 +267,12 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Submit: the case is filed and the draft deleted in one transaction."""
+    found = await _tapped_draft(update, context)
+    if found is None:
+        return ConversationHandler.END
+    person, draft = found
     query = update.callback_query
     assert query is not None
-    person = await require_person(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await intake_of(context).get(person.id)
-    if draft is None:
-        await query.answer(error_text(context, "no_draft"), show_alert=True)
-        return ConversationHandler.END
-    await query.answer()
     try:
         out = await intake_of(context).submit(person.id)
     except EngineError as exc:

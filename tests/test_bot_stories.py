@@ -31,23 +31,27 @@ async def _finish_current(user, register_no: str, label: str = "✅ Selesai") ->
         await user.wait_for(lambda m: "oleh Anda" in (m.text or ""))
 
 
+async def _fill_intake(w: World, sop_id: str, text: str) -> None:
+    """Answer every intake question as an officer would: buttons for choices, skip what is optional."""
+    officer = w["officer"]
+    for field in w.services.catalog[sop_id].intake:
+        question = await officer.wait_for(lambda m, f=field: f.label in (m.text or ""))
+        if field.kind == "choice":
+            assert question.button_texts[: len(field.choices)] == field.choices
+            await officer.tap(question, field.choices[0])
+        elif not field.required:
+            await officer.tap(question, "Lewati ⏭")
+        elif field.kind == "phone":
+            await officer.send("0812 1111 2222")
+        else:
+            await officer.send(text)
+
+
 async def test_konsultasi_with_kabid_decision_and_requester_receipt(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
         officer = w["officer"]
         await _pick_service(w, "Permintaan Konsultasi dan Koordinasi")
-        sop = w.services.catalog["ketapang-permintaan-konsultasi"]
-        for field in sop.intake:
-            question = await officer.wait_for(lambda m, f=field: f.label in (m.text or ""))
-            if field.kind == "document":
-                await officer.tap(question, "Lewati ⏭")
-            elif field.kind == "phone":
-                await officer.send("0812 1111 2222")
-            elif field.kind == "choice":
-                await officer.tap(question, field.choices[0])
-            elif not field.required:
-                await officer.tap(question, "Lewati ⏭")
-            else:
-                await officer.send("Penyelarasan program Renja dengan RKPD 2027")
+        await _fill_intake(w, "ketapang-permintaan-konsultasi", "Penyelarasan program Renja dengan RKPD 2027")
         summary = await officer.wait_for_text("Periksa permohonan")
         await officer.tap(summary, "✅ Kirim")
         sent = await officer.wait_for_text("Permohonan terkirim")
@@ -306,17 +310,7 @@ async def test_fasilitasi_aplikasi_from_ajukan_to_receipt(tmp_path: Path) -> Non
         officer = w["officer"]
         await _pick_service(w, "Fasilitasi Penggunaan Aplikasi Perencanaan")
         sop = w.services.catalog["ketapang-fasilitasi-aplikasi"]
-        for field in sop.intake:
-            question = await officer.wait_for(lambda m, f=field: f.label in (m.text or ""))
-            if field.kind == "choice":
-                assert question.button_texts[: len(field.choices)] == field.choices
-                await officer.tap(question, field.choices[0])
-            elif not field.required:
-                await officer.tap(question, "Lewati ⏭")
-            elif field.kind == "phone":
-                await officer.send("0812 5555 6666")
-            else:
-                await officer.send("Belum bisa mengisi sub kegiatan di SIPD")
+        await _fill_intake(w, sop.id, "Belum bisa mengisi sub kegiatan di SIPD")
         summary = await officer.wait_for_text("Periksa permohonan")
         assert next(f for f in sop.intake if f.kind == "choice").choices[0] in summary.text
         await officer.tap(summary, "✅ Kirim")
