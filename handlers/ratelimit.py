@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 SENDING_ENDPOINTS = frozenset({
@@ -116,8 +116,8 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 if attempt >= retries:
                     raise
                 await asyncio.sleep(_seconds(exc.retry_after))
-            except NetworkError:  # includes TimedOut and 5xx; BadRequest/Forbidden are not NetworkError
-                if attempt >= retries:
+            except NetworkError as exc:  # TimedOut and 5xx; PTB's BadRequest is a NetworkError too, never retried
+                if isinstance(exc, BadRequest) or attempt >= retries:
                     raise
                 await asyncio.sleep(0.25 * 2**attempt)
             attempt += 1

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes
 
+from bot import store
 from bot.digest import DigestRound
 from bot.reminders import ReminderSweep, SweepResult
 from bot.runtime import Services
@@ -19,12 +21,14 @@ from handlers.common import KICK, SERVICES
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
+UPDATE_RETENTION = timedelta(days=7)
 
 
 @dataclass
 class TickResult:
     sweep: SweepResult
     digests: int
+    pruned_updates: int = 0
 
 
 def sweeper(services: Services) -> ReminderSweep:
@@ -36,7 +40,9 @@ async def tick(services: Services) -> TickResult:
     result = await sweeper(services).run()
     digests = await DigestRound(services.db, services.catalog, services.calendar, services.clock,
                                 services.settings.digest_time).run()
-    return TickResult(result, digests)
+    async with services.db.transaction() as tx:  # handled updates are only needed while they may come again
+        pruned = await store.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
+    return TickResult(result, digests, pruned)
 
 
 async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:

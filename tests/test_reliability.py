@@ -86,6 +86,14 @@ async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path)
         await asyncio.sleep(0.5)
         events = [e.type for e in await store.events_of_case(w.services.db, 1)]
         assert events.count("step_completed") == 2  # step 1 (filing) and step 2, once
+        # handled updates are kept a week (long enough for any redelivery), then pruned by the tick
+        from datetime import timedelta
+
+        from scheduler.jobs import tick
+
+        assert (await tick(w.services)).pruned_updates == 0
+        w.clock.advance(timedelta(days=8))
+        assert (await tick(w.services)).pruned_updates == 2  # two taps; the redelivery shares an id
 
 
 async def test_two_people_tap_at_once_one_wins(tmp_path: Path) -> None:
