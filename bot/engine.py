@@ -808,12 +808,6 @@ def intake_problem(kind: str, value: str, max_length: int, choices: list[str]) -
     return None
 
 
-def working_minutes_taken(calendar: WorkCalendar, instance: StepInstance) -> int | None:
-    if instance.completed_at is None:
-        return None
-    return calendar.working_minutes(instance.opened_at, instance.completed_at)
-
-
 def lateness(calendar: WorkCalendar, instance: StepInstance, now: datetime) -> timedelta:
     """Working time past the due moment (zero when not late)."""
     if instance.due_at is None or now <= instance.due_at:

@@ -185,16 +185,6 @@ async def acting_for(r: Reader, absent_id: int, day: str) -> sqlite3.Row | None:
     )
 
 
-async def acting_arrangements(r: Reader) -> list[sqlite3.Row]:
-    return await r.fetchall("SELECT * FROM acting ORDER BY start_date, id")
-
-
-async def absent_people_covering(r: Reader, day: str) -> list[sqlite3.Row]:
-    return await r.fetchall(
-        "SELECT * FROM acting WHERE start_date <= ? AND end_date >= ? ORDER BY id", (day, day)
-    )
-
-
 # ---------------------------------------------------------------- SOP versions and register numbers
 
 
@@ -372,16 +362,6 @@ async def set_holder(tx: Tx, step_id: int, holder_id: int | None, acting_for_id:
     return cur.rowcount == 1
 
 
-async def open_steps_held_by_any(r: Reader, person_ids: Sequence[int]) -> list[StepInstance]:
-    if not person_ids:
-        return []
-    marks = ",".join("?" for _ in person_ids)
-    rows = await r.fetchall(
-        f"SELECT * FROM step_instances WHERE state = 'open' AND holder_id IN ({marks}) ORDER BY id", list(person_ids)
-    )
-    return [StepInstance.from_row(row) for row in rows]
-
-
 async def completed_steps(r: Reader, *, since: datetime | None = None) -> list[sqlite3.Row]:
     """Completed step instances with their case's SOP (for standard-time analytics)."""
     sql = (
@@ -531,11 +511,6 @@ async def due_outbox(r: Reader, now: datetime, limit: int = 500) -> list[OutboxM
         (iso(now), limit),
     )
     return [OutboxMessage.from_row(row) for row in rows]
-
-
-async def next_outbox_time(r: Reader) -> str | None:
-    row = await r.fetchone("SELECT MIN(not_before) AS t FROM outbox WHERE state = 'pending'")
-    return row["t"] if row else None
 
 
 async def mark_sending(tx: Tx, message_id: int) -> bool:
@@ -703,11 +678,6 @@ async def set_digest_outbox(tx: Tx, person_id: int, day: str, outbox_id: int | N
 async def digests_on(r: Reader, day: str) -> set[int]:
     rows = await r.fetchall("SELECT person_id FROM digests WHERE day = ?", (day,))
     return {int(row["person_id"]) for row in rows}
-
-
-async def digest_days(r: Reader, person_id: int) -> list[str]:
-    rows = await r.fetchall("SELECT day FROM digests WHERE person_id = ? ORDER BY day", (person_id,))
-    return [row["day"] for row in rows]
 
 
 async def last_digest_at(r: Reader, person_id: int) -> str | None:

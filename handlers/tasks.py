@@ -86,13 +86,6 @@ async def _drop_buttons(message: Any) -> None:
             pass
 
 
-def _original_text(message: Any) -> str:
-    """The card's text as HTML again (Telegram gives back text plus entities)."""
-    if isinstance(message, Message) and message.text:
-        return message.text_html
-    return ""
-
-
 async def _report(context: ContextTypes.DEFAULT_TYPE, chat_id: int, card: Any, out: Outcome, verb: str) -> None:
     """Say on the task card what happened (and drop its buttons); a new message if it cannot be edited."""
     s = services(context)

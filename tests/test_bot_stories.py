@@ -76,15 +76,10 @@ async def test_konsultasi_with_kabid_decision_and_requester_receipt(tmp_path: Pa
 
 async def test_forged_and_stale_buttons_change_nothing(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
-        out = await w.services.engine.file_request(
-            "ketapang-permintaan-informasi", w.roster["officer"].id,
-            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
-            {"surat_permintaan": __import__("bot.engine", fromlist=["FileUpload"]).FileUpload("f1", file_name="s.pdf")},
-        )
-        w.sender.kick()
+        case = await w.file_information_request()
         tu, kabid, officer = w["tu"], w["kabid"], w["officer"]
-        card = await tu.wait_for_text(out.case.register_no)
-        before = len(await store.events_of_case(w.services.db, out.case.id))
+        card = await tu.wait_for_text(case.register_no)
+        before = len(await store.events_of_case(w.services.db, case.id))
         for forged in ["d:999999", "b:1:7", "zz:1", "d:abc", "d:" + "9" * 30, "rt:2:1", "cx:1", "ag:nope", ""]:
             if not forged:
                 continue
@@ -97,13 +92,13 @@ async def test_forged_and_stale_buttons_change_nothing(tmp_path: Path) -> None:
         stranger = w.api.user(4444, first_name="Orang Lain")
         await w.services.people.register_officer(telegram_id=4444, username=None, name="Orang Lain",
                                                  agency_id="ktp-dinsos")
-        qid = await stranger.tap_data(card, f"cx:{out.case.id}")
+        qid = await stranger.tap_data(card, f"cx:{case.id}")
         assert "pemohon" in (await stranger.wait_answer(qid)).text
-        await stranger.send(f"/status {out.case.register_no}")
+        await stranger.send(f"/status {case.register_no}")
         denied = await stranger.next_message()
         assert "tidak berwenang" in denied.text
-        assert len(await store.events_of_case(w.services.db, out.case.id)) == before
-        wn = await w.services.engine.what_next(out.case.id)
+        assert len(await store.events_of_case(w.services.db, case.id)) == before
+        wn = await w.services.engine.what_next(case.id)
         assert wn.current[0].step.number == "2"
 
 
@@ -150,15 +145,9 @@ async def test_batal_discards_the_draft_and_ajukan_offers_to_resume(tmp_path: Pa
 
 async def test_status_history_and_withdrawal(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
-        from bot.engine import FileUpload
-
         officer = w["officer"]
-        out = await w.services.engine.file_request(
-            "ketapang-permintaan-informasi", w.roster["officer"].id,
-            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
-            {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
-        )
-        register_no = out.case.register_no
+        case = await w.file_information_request()
+        register_no = case.register_no
         await officer.send("/status")
         listing = await officer.wait_for_text("Permohonan Anda")
         assert register_no in listing.text and "Langkah 2" in listing.text
@@ -181,14 +170,8 @@ async def test_status_history_and_withdrawal(tmp_path: Path) -> None:
 
 async def test_tugas_lists_open_steps_with_buttons_and_detail(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
-        from bot.engine import FileUpload
-
         for _ in range(2):
-            await w.services.engine.file_request(
-                "ketapang-permintaan-informasi", w.roster["officer"].id,
-                {"data_diminta": "Data IPM", "keperluan": "Laporan", "kontak": "081234567890"},
-                {"surat_permintaan": FileUpload("f1", file_name="surat.pdf")},
-            )
+            await w.file_information_request("Data IPM", file_name="surat.pdf")
         tu = w["tu"]
         tu.mark()
         await tu.send("/tugas")
@@ -220,13 +203,7 @@ async def test_supervisor_digest_on_demand(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
         from datetime import timedelta
 
-        from bot.engine import FileUpload
-
-        await w.services.engine.file_request(
-            "ketapang-permintaan-informasi", w.roster["officer"].id,
-            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
-            {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
-        )
+        await w.file_information_request()
         w.clock.advance(timedelta(hours=3))
         kaban = w["kaban"]
         await kaban.send("/ringkasan")
@@ -245,22 +222,17 @@ async def test_reminder_and_escalation_reach_telegram(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
         from datetime import timedelta
 
-        from bot.engine import FileUpload
         from scheduler.jobs import tick
 
-        out = await w.services.engine.file_request(
-            "ketapang-permintaan-informasi", w.roster["officer"].id,
-            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
-            {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
-        )
+        case = await w.file_information_request()
         tu, kaban = w["tu"], w["kaban"]
-        await tu.wait_for_text(out.case.register_no)
+        await tu.wait_for_text(case.register_no)
         w.clock.advance(timedelta(minutes=23))
         result = await tick(w.services)
         assert result.sweep.sent["remind"] == 1
         w.sender.kick()
         reminder = await tu.wait_for_text("Pengingat")
-        assert out.case.register_no in reminder.text and reminder.button_texts == ["🗂 Lihat tugas saya"]
+        assert case.register_no in reminder.text and reminder.button_texts == ["🗂 Lihat tugas saya"]
         w.clock.advance(timedelta(hours=2))
         await tick(w.services)
         w.sender.kick()
@@ -271,8 +243,6 @@ async def test_reminder_and_escalation_reach_telegram(tmp_path: Path) -> None:
 
 async def test_questions_in_plain_indonesian_and_siapa(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
-        from bot.engine import FileUpload
-
         officer, tu = w["officer"], w["tu"]
         await officer.send("berapa lama total permintaan konsultasi dan koordinasi di Bappeda Ketapang?")
         total = await officer.next_message()
@@ -287,18 +257,14 @@ async def test_questions_in_plain_indonesian_and_siapa(tmp_path: Path) -> None:
         await officer.send("asdfgh qwerty zxcv")
         nothing = await officer.next_message()
         assert "/sop" in nothing.text
-        out = await w.services.engine.file_request(
-            "ketapang-permintaan-informasi", w.roster["officer"].id,
-            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
-            {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
-        )
+        case = await w.file_information_request()
         officer.mark()
-        await officer.send(f"apa selanjutnya untuk permohonan {out.case.register_no}?")
-        live = await officer.wait_for(lambda m: out.case.register_no in (m.text or "") and "Tari" in (m.text or ""))
+        await officer.send(f"apa selanjutnya untuk permohonan {case.register_no}?")
+        live = await officer.wait_for(lambda m: case.register_no in (m.text or "") and "Tari" in (m.text or ""))
         assert "langkah 2" in live.text.lower()
         stranger = w.api.user(4555, first_name="Lain")
         await w.services.people.register_officer(telegram_id=4555, username=None, name="Lain", agency_id="ktp-dinsos")
-        await stranger.send(f"siapa yang pegang {out.case.register_no}?")
+        await stranger.send(f"siapa yang pegang {case.register_no}?")
         refused = await stranger.next_message()
         assert "Tari" not in refused.text
         assert tu is not None

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from bot import store
 from bot.answers import Answerer
-from bot.engine import FileUpload
 from bot.notice_text import render_notice
 from bot.render import Renderer, to_plain
 from bot.runtime import open_services
@@ -26,16 +25,10 @@ from world import World, alur_world
 
 pytestmark = pytest.mark.timeout(240)
 
-INTAKE = {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"}
 
 
 async def _file(w: World) -> str:
-    out = await w.services.engine.file_request(
-        "ketapang-permintaan-informasi", w.roster["officer"].id, INTAKE,
-        {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
-    )
-    w.sender.kick()
-    return out.case.register_no
+    return (await w.file_information_request()).register_no
 
 
 async def _fetch_and_confirm_without_handling(w: World) -> list[int]:

@@ -11,6 +11,8 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.engine import FileUpload
+from bot.models import Case
 from bot.runtime import Services, open_services
 from handlers.app import SENDER, build_application, shutdown, startup
 from handlers.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
@@ -42,6 +44,16 @@ class World:
     async def deliver(self) -> None:
         """Let the outbox sender finish what is queued (it also runs on its own)."""
         await self.sender.drain()
+
+    async def file_information_request(self, data: str = "Data", file_name: str = "s.pdf") -> Case:
+        """The officer's data request filed straight through the engine (the Telegram way is tested elsewhere)."""
+        out = await self.services.engine.file_request(
+            "ketapang-permintaan-informasi", self.roster["officer"].id,
+            {"data_diminta": data, "keperluan": "Laporan", "kontak": "081234567890"},
+            {"surat_permintaan": FileUpload("f1", file_name=file_name)},
+        )
+        self.sender.kick()
+        return out.case
 
     async def start(self) -> None:
         self.services = await open_services(self.settings, clock=self.clock, sync_people=False)
