@@ -9,9 +9,9 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from bot.calendar import DEFAULT_HOURS, DEFAULT_TZ, HolidayBook, WorkCalendar, WorkSchedule
-from bot.durations import parse_duration
-from bot.engine import ReminderPolicy
+from bot.sop.calendar import DEFAULT_HOURS, DEFAULT_TZ, HolidayBook, WorkCalendar, WorkSchedule
+from bot.sop.durations import parse_duration
+from bot.workflow.engine import ReminderPolicy
 
 
 class ConfigError(ValueError):

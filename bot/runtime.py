@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.calendar import WorkCalendar
-from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.db import Database
-from bot.engine import Engine
-from bot.people import Agency, People, load_agencies
-from bot.sop import Catalog, load_catalog
+from bot.core.clock import Clock, SystemClock
+from bot.sop.calendar import WorkCalendar
+from bot.sop.model import Catalog, load_catalog
+from bot.storage.db import Database
+from bot.workflow.engine import Engine
+from bot.workflow.people import Agency, People, load_agencies
 
 
 @dataclass

@@ -9,10 +9,10 @@ from markupsafe import Markup
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import store
-from bot.buttons import Button
-from bot.engine import EngineError, WhatNext
-from bot.models import Case, Person
+from bot.storage import store
+from bot.storage.records import Case, Person
+from bot.text.buttons import Button
+from bot.workflow.engine import EngineError, WhatNext
 from handlers.common import (
     command_args,
     error_text,

@@ -9,10 +9,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.buttons import Keyboard
-from bot.models import Person
-from bot.render import Renderer
 from bot.runtime import Services
+from bot.storage.records import Person
+from bot.text.buttons import Keyboard
+from bot.text.render import Renderer
 from handlers.keyboards import SopKeys, Tap, markup
 
 T = TypeVar("T")

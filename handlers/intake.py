@@ -17,10 +17,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.buttons import Button, Keyboard
-from bot.engine import EngineError, FileUpload
-from bot.intake import Draft, Intake
-from bot.models import Person
+from bot.storage.records import Person
+from bot.text.buttons import Button, Keyboard
+from bot.workflow.engine import EngineError, FileUpload
+from bot.workflow.intake import Draft, Intake
 from handlers.common import (
     error_text,
     kick_outbox,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.buttons import Button, Keyboard
-from bot.sop import Catalog
+from bot.sop.model import Catalog
+from bot.text.buttons import Button, Keyboard
 
 ACTIONS: dict[str, str] = {
     "done": "d",

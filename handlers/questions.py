@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.buttons import Button
+from bot.text.buttons import Button
 from handlers.common import command_args, person_of, reply, services
 from handlers.keyboards import markup
 

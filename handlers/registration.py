@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.buttons import Button
-from bot.people import SUPERVISOR_ROLES, PeopleError
+from bot.text.buttons import Button
+from bot.workflow.people import SUPERVISOR_ROLES, PeopleError
 from handlers.common import (
     command_args,
     error_text,

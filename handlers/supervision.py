@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.digest import DigestBuilder, overdue_chart, scope_of
+from bot.text.charts import overdue_chart
+from bot.workflow.digest import DigestBuilder, scope_of
 from handlers import tasks
 from handlers.common import reply_error, require_person, services, text_of
 from handlers.keyboards import Tap

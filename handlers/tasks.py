@@ -16,11 +16,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import store
-from bot.buttons import Button
-from bot.engine import EngineError, FileUpload, Outcome
-from bot.models import Person, StepInstance
-from bot.notice_text import render_notice
+from bot.storage import store
+from bot.storage.records import Person, StepInstance
+from bot.text.buttons import Button
+from bot.text.notices import render_notice
+from bot.workflow.engine import EngineError, FileUpload, Outcome
 from handlers.cases import cancel_case
 from handlers.common import (
     error_text,

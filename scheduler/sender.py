@@ -23,14 +23,14 @@ from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot import store
-from bot.models import OutboxMessage, Person
-from bot.notice_text import Notice, render_notice
-from bot.people import ADMIN, supervisor_levels
-from bot.render import Renderer
 from bot.runtime import Services
+from bot.storage import store
+from bot.storage.records import OutboxMessage, Person
+from bot.text.notices import Notice, render_notice
+from bot.text.render import Renderer
+from bot.workflow.people import ADMIN, supervisor_levels
 from handlers.keyboards import markup
-from handlers.ratelimit import ChatRateLimiter
+from scheduler.ratelimit import ChatRateLimiter
 
 log = logging.getLogger(__name__)
 

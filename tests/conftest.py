@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.calendar import WorkCalendar
-from bot.clock import ManualClock
-from bot.db import Database
-from bot.engine import Engine
-from bot.people import People, load_agencies
-from bot.sop import Catalog, load_catalog
+from bot.core.clock import ManualClock
+from bot.sop.calendar import WorkCalendar
+from bot.sop.model import Catalog, load_catalog
+from bot.storage.db import Database
+from bot.workflow.engine import Engine
+from bot.workflow.people import People, load_agencies
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY_8 = datetime(2026, 11, 23, 8, 0, tzinfo=WIB)

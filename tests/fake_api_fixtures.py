@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from telegram.ext import Application, ApplicationBuilder
 
-from handlers.fake_bot_api import FakeBotApi
+from sandbox.fake_bot_api import FakeBotApi
 
 __all__ = ["build_application", "fake_api_fixture", "running_bot"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.engine import Engine
-from bot.models import Person
-from bot.people import People
+from bot.storage.records import Person
+from bot.workflow.engine import Engine
+from bot.workflow.people import People
 
 KETAPANG_STAFF = [
     ("tu", "Tari (TU)", ["petugas_tu"], None, 2001),

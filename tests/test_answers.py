@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import Answer, Answerer
-from bot.engine import Engine, FileUpload
-from bot.people import People
-from bot.qa_eval import check, evaluate, load_items
-from bot.qa_intent import case_reference
-from bot.sop import Catalog
+from bot.qa.answers import Answer, Answerer
+from bot.qa.evaluation import check, evaluate, load_items
+from bot.qa.intent import case_reference
+from bot.sop.model import Catalog
+from bot.workflow.engine import Engine, FileUpload
+from bot.workflow.people import People
 
 from roster import ketapang_roster
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.bench.run import Sizes, render, run_bench
+from sandbox.bench.run import Sizes, render, run_bench
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import store
+from bot.storage import store
 
 from world import alur_world
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import store
+from bot.storage import store
 
 from world import World, alur_world, card_for
 
@@ -222,7 +222,7 @@ async def test_reminder_and_escalation_reach_telegram(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
         from datetime import timedelta
 
-        from scheduler.jobs import tick
+        from scheduler.tick import tick
 
         case = await w.file_information_request()
         tu, kaban = w["tu"], w["kaban"]
@@ -313,7 +313,7 @@ async def test_help_and_command_menus_per_audience(tmp_path: Path) -> None:
 
 
 async def test_demo_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
-    from handlers.demo import run_demo
+    from sandbox.demo import run_demo
 
     assert await run_demo(verbose=True) == 0
     printed = capsys.readouterr().out

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.calendar import CalendarError, HolidayBook, WorkCalendar, WorkSchedule
-from bot.durations import Duration, parse_duration
+from bot.sop.calendar import CalendarError, HolidayBook, WorkCalendar, WorkSchedule
+from bot.sop.durations import Duration, parse_duration
 
 WIB = ZoneInfo("Asia/Jakarta")
 CAL = WorkCalendar()

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cli import main
-from bot.sop import DEFAULT_SOP_DIR, END, Catalog, CatalogError, Problem, Sop, load_catalog, read_catalog
+from bot.cli.main import main
+from bot.sop.model import DEFAULT_SOP_DIR, END, Catalog, CatalogError, Problem, Sop, load_catalog, read_catalog
 
 from paths import DEV_SET, SEEDS
 

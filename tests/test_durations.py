@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.durations import Duration, DurationError, dominant_unit, parse_duration, total
+from bot.sop.durations import Duration, DurationError, dominant_unit, parse_duration, total
 
 
 @pytest.mark.parametrize(

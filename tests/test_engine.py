@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot import store
-from bot.calendar import WorkCalendar
-from bot.clock import ManualClock
-from bot.db import Database
-from bot.engine import Engine, EngineError, FileUpload
-from bot.models import Person
-from bot.people import People
-from bot.sop import Catalog, Sop
+from bot.core.clock import ManualClock
+from bot.sop.calendar import WorkCalendar
+from bot.sop.model import Catalog, Sop
+from bot.storage import store
+from bot.storage.db import Database
+from bot.storage.records import Person
+from bot.workflow.engine import Engine, EngineError, FileUpload
+from bot.workflow.people import People
 
 from conftest import MONDAY_8, WIB
 from roster import Roster, advance, ketapang_roster
@@ -206,8 +206,8 @@ async def test_concurrent_completion_has_one_winner(engine: Engine, db: Database
 
 def _complete_in_process(db_path: str, step_id: int, actor_id: int, barrier, queue) -> None:  # type: ignore[no-untyped-def]
     async def run() -> bool:
-        from bot.calendar import WorkCalendar as Cal
-        from bot.sop import load_catalog
+        from bot.sop.calendar import WorkCalendar as Cal
+        from bot.sop.model import load_catalog
 
         db = await Database.open(db_path)
         eng = Engine(db, load_catalog(), Cal(), ManualClock(MONDAY_8 + timedelta(minutes=5)))
@@ -510,8 +510,8 @@ async def test_rakordal_goes_round_the_tidak_sesuai_loop(engine: Engine, db: Dat
 
 async def test_sla_report_and_cli(engine: Engine, db: Database, db_path: Path, roster: Roster, clock: ManualClock,
                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from bot.analytics import sla_report
-    from bot.cli import main
+    from bot.cli.main import main
+    from bot.workflow.analytics import sla_report
 
     for minutes in (20, 40, 20):
         out = await engine.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)

@@ -34,8 +34,8 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.clock import ManualClock
-from handlers.fake_bot_api import FakeBotApi, HtmlParseError, parse_html
+from bot.core.clock import ManualClock
+from sandbox.fake_bot_api import FakeBotApi, HtmlParseError, parse_html
 
 from fake_api_fixtures import build_application, fake_api_fixture, running_bot  # noqa: F401
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import store
-from bot.db import Database
-from bot.notice_text import render_notice
-from bot.render import Renderer
-from bot.sop import DEFAULT_SOP_DIR
-from handlers.fake_bot_api import FakeBotApi, FakeUser
+from bot.sop.model import DEFAULT_SOP_DIR
+from bot.storage import store
+from bot.storage.db import Database
+from bot.text.notices import render_notice
+from bot.text.render import Renderer
+from sandbox.fake_bot_api import FakeBotApi, FakeUser
 
 pytestmark = [pytest.mark.timeout(420), pytest.mark.slow]
 
@@ -46,7 +46,7 @@ class BotProcess:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"], env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "bot.cli.main", "run"], env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )
 
     def kill(self) -> None:

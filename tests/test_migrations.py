@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import store
-from bot.db import Database, migrations
+from bot.storage import store
+from bot.storage.db import Database, migrations
 
 
 async def test_upgrade_from_the_first_schema(tmp_path: Path) -> None:

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import store
-from bot.answers import Answerer
-from bot.notice_text import render_notice
-from bot.render import Renderer, to_plain
+from bot.qa.answers import Answerer
 from bot.runtime import open_services
-from handlers.app import build_application
-from handlers.fake_bot_api import parse_html
-from handlers.serve import TokenFilter
+from bot.storage import store
+from bot.text.notices import render_notice
+from bot.text.render import Renderer, to_plain
+from sandbox.fake_bot_api import parse_html
+from scheduler.application import build_application
+from scheduler.serve import TokenFilter
 
 from roster import advance
 from world import World, alur_world
@@ -82,7 +82,7 @@ async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path)
         # handled updates are kept a week (long enough for any redelivery), then pruned by the tick
         from datetime import timedelta
 
-        from scheduler.jobs import tick
+        from scheduler.tick import tick
 
         assert (await tick(w.services)).pruned_updates == 0
         w.clock.advance(timedelta(days=8))
@@ -191,7 +191,7 @@ _ANSWERER: Answerer | None = None
 def _answerer() -> Answerer:
     global _ANSWERER
     if _ANSWERER is None:
-        from bot.sop import load_catalog
+        from bot.sop.model import load_catalog
 
         _ANSWERER = Answerer(load_catalog())
     return _ANSWERER
@@ -268,7 +268,7 @@ def _restore(backup: Path, database: Path) -> None:
 
 
 async def test_backup_restore_and_continue(tmp_path: Path) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     async with alur_world(tmp_path, paced=False) as w:
         register_no = await _file(w)

@@ -6,15 +6,15 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from bot import store
-from bot.calendar import WorkCalendar
-from bot.clock import ManualClock
-from bot.db import Database
-from bot.digest import DigestRound
-from bot.engine import Engine, FileUpload, ReminderPolicy
-from bot.people import People
-from bot.reminders import ReminderSweep
-from bot.sop import Catalog
+from bot.core.clock import ManualClock
+from bot.sop.calendar import WorkCalendar
+from bot.sop.model import Catalog
+from bot.storage import store
+from bot.storage.db import Database
+from bot.workflow.digest import DigestRound
+from bot.workflow.engine import Engine, FileUpload, ReminderPolicy
+from bot.workflow.people import People
+from bot.workflow.reminders import ReminderSweep
 
 from conftest import WIB
 from roster import Roster, advance, ketapang_roster
@@ -209,7 +209,7 @@ async def test_daily_digest_once_per_supervisor_per_day_across_restart(
 async def test_digest_content_overdue_slowest_and_dead_letters(
     engine: Engine, db: Database, roster: Roster, clock: ManualClock
 ):
-    from bot.digest import DigestBuilder
+    from bot.workflow.digest import DigestBuilder
 
     out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
     clock.advance(hours=2)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import store
+from bot.storage import store
 
 from world import World, alur_world
 

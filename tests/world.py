@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.clock import ManualClock
 from bot.config import Settings
-from bot.engine import FileUpload
-from bot.models import Case
+from bot.core.clock import ManualClock
 from bot.runtime import Services, open_services
-from handlers.app import SENDER, build_application, shutdown, startup
-from handlers.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
-from handlers.ratelimit import ChatRateLimiter
+from bot.storage.records import Case
+from bot.workflow.engine import FileUpload
+from sandbox.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
+from scheduler.application import SENDER, build_application, shutdown, startup
+from scheduler.ratelimit import ChatRateLimiter
 from scheduler.sender import OutboxSender
 
 from conftest import MONDAY_8

@@ -1,0 +1,141 @@
+"""`alur sop …`: list, show, validate and import SOP definitions from the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.sop.model import Catalog, Sop, load_catalog, read_catalog
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    sop = sub.add_parser("sop", help="katalog SOP: list, show, validate, import")
+    sop_sub = sop.add_subparsers(dest="sop_command", required=True)
+
+    p = sop_sub.add_parser("list", help="daftar SOP")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--dir", type=Path, default=None)
+    p.set_defaults(func=cmd_list)
+
+    p = sop_sub.add_parser("show", help="satu SOP")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--dir", type=Path, default=None)
+    p.set_defaults(func=cmd_show)
+
+    p = sop_sub.add_parser("validate", help="periksa seluruh katalog")
+    p.add_argument("dir", nargs="?", type=Path, default=None)
+    p.set_defaults(func=cmd_validate)
+
+    p = sop_sub.add_parser("import", help="ubah berkas teks SOP menjadi draf YAML")
+    p.add_argument("file", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="folder tujuan draf (default: cetak ke layar)")
+    p.add_argument("--institution", default=None)
+    p.set_defaults(func=cmd_import)
+
+
+def _catalog(directory: Path | None) -> Catalog:
+    return load_catalog(directory)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    catalog = _catalog(args.dir)
+    if args.json:
+        rows = [
+            {
+                "id": s.id,
+                "name": s.name,
+                "institution": s.institution,
+                "unit": s.unit,
+                "steps": len(s.steps),
+                "starters": s.starters,
+                "source": s.source.model_dump(),
+                "hash": s.content_hash,
+            }
+            for s in catalog
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    width = max(len(s.id) for s in catalog) if len(catalog) else 10
+    for s in catalog:
+        print(f"{s.id:<{width}}  {len(s.steps):>3} langkah  {s.institution:<11}  {s.name}")
+    print(f"\n{len(catalog)} SOP")
+    return 0
+
+
+def render_table(sop: Sop, catalog: Catalog) -> str:
+    inst = catalog.institutions.get(sop.institution)
+    lines = [
+        sop.name,
+        f"Institusi : {inst.name if inst else sop.institution}",
+        f"Nomor SOP : {sop.number or '-'}",
+        f"Sumber    : {sop.source.file}:{sop.source.line}",
+        f"Dimulai   : {', '.join(catalog.roles.name(r) for r in sop.starters)}",
+        "",
+    ]
+    header = f"{'No':>4}  {'Pelaksana':<26} {'Waktu':<16} Uraian"
+    lines.append(header)
+    lines.append("-" * len(header))
+    for step in sop.steps:
+        actor = catalog.roles.name(step.actor) + ("*" if step.actor_source == "inferred" else "")
+        lines.append(f"{step.number:>4}  {actor:<26} {(step.duration_text or '-'):<16} {step.text}")
+        if step.outputs:
+            lines.append(f"{'':>4}  {'':<26} {'':<16} → {', '.join(step.outputs)}")
+        if step.decision:
+            for b in step.decision.branches:
+                lines.append(f"{'':>4}  {'':<26} {'':<16} ◇ {b.label} (ke {b.target})")
+    if sop.steps_missing:
+        lines.append("(tabel langkah tidak ada di dokumen sumber)")
+    lines.append("")
+    lines.append("* pelaksana disimpulkan (tanda pelaksana hilang di sumber)")
+    return "\n".join(lines)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    catalog = _catalog(args.dir)
+    sop = catalog.get(args.id)
+    if sop is None:
+        print(f"SOP tidak ditemukan: {args.id}", file=sys.stderr)
+        return 1
+    if args.json:
+        data = sop.model_dump(mode="json")
+        for step, raw in zip(sop.steps, data["steps"], strict=True):
+            duration = sop.duration(step)
+            raw["duration"] = duration.as_dict() if duration else None
+        data["content_hash"] = sop.content_hash
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(render_table(sop, catalog))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    catalog, problems = read_catalog(args.dir)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"\n{len(problems)} masalah", file=sys.stderr)
+        return 1
+    steps = sum(len(s.steps) for s in catalog)
+    print(f"OK: {len(catalog)} SOP, {steps} langkah, {len(catalog.roles.roles)} peran")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.sop_import.importer import import_file
+
+    result = import_file(args.file, institution=args.institution)
+    for note in result.report:
+        print(f"! {note}", file=sys.stderr)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name, text in result.drafts.items():
+            (args.out / f"{name}.yaml").write_text(text, encoding="utf-8")
+        print(f"{len(result.drafts)} draf ditulis ke {args.out}")
+    else:
+        for text in result.drafts.values():
+            print("---")
+            print(text)
+    return 0

@@ -1,0 +1,114 @@
+"""Measuring answer quality on a question set in the format of tests/fixtures/qa/dev.yaml.
+
+An answer is right when it names the expected SOP (its title) and contains every
+``must_mention`` phrase — case-insensitive substring after collapsing whitespace.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "qa" / "dev.yaml"
+"""The public development set (tests/fixtures/qa/dev.yaml), the default of `alur qa eval` and the benchmarks."""
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def check(answer: str, title: str, must_mention: list[str]) -> tuple[bool, list[str]]:
+    """(names the SOP title, phrases missing) for one answer."""
+    hay = _flat(answer)
+    missing = [p for p in must_mention if _flat(str(p)) not in hay]
+    return _flat(title) in hay, missing
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    question: str
+    kind: str
+    title: str
+    must_mention: list[str]
+
+
+@dataclass(frozen=True)
+class Result:
+    item: Item
+    answer: str
+    answered_kind: str
+    names_sop: bool
+    missing: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.names_sop and not self.missing
+
+
+@dataclass(frozen=True)
+class Report:
+    results: list[Result]
+
+    @property
+    def accuracy(self) -> float:
+        return sum(r.ok for r in self.results) / len(self.results) if self.results else 0.0
+
+    def by_kind(self) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        for r in self.results:
+            ok, n = out.get(r.item.kind, (0, 0))
+            out[r.item.kind] = (ok + r.ok, n + 1)
+        return out
+
+
+def load_items(path: Path | str) -> list[Item]:
+    data: list[dict[str, Any]] = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    items = []
+    for raw in data:
+        expect = raw.get("expect") or {}
+        sop = expect.get("sop") or {}
+        title = sop.get("title", "") if isinstance(sop, dict) else str(sop)
+        items.append(Item(str(raw["id"]), str(raw["question"]), str(raw.get("kind", "")), title,
+                          [str(p) for p in expect.get("must_mention") or []]))
+    return items
+
+
+def evaluate(ask: Callable[[str], Any], items: list[Item]) -> Report:
+    """Ask every question (``ask`` returns an Answer) and check each plain-text answer."""
+    results = []
+    for item in items:
+        answer = ask(item.question)
+        names, missing = check(answer.plain, item.title, item.must_mention)
+        results.append(Result(item, answer.plain, answer.kind, names, missing))
+    return Report(results)
+
+
+@dataclass(frozen=True)
+class Timing:
+    p50: float
+    p95: float
+    max: float
+    per_second: float
+    count: int
+
+
+def bench(ask: Callable[[str], Any], questions: list[str], rounds: int = 5) -> Timing:
+    """Latency of answering each question ``rounds`` times (milliseconds)."""
+    times: list[float] = []
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for q in questions:
+            t0 = time.perf_counter()
+            ask(q)
+            times.append((time.perf_counter() - t0) * 1000)
+    elapsed = time.perf_counter() - started
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return Timing(statistics.median(times), p95, times[-1], len(times) / elapsed if elapsed else 0.0, len(times))

@@ -1,0 +1,266 @@
+"""Text handling for question answering: normalisation, chat words, abbreviations, stemming, typos.
+
+SOP texts and questions go through the same steps so that they meet as the same terms:
+normalise (lower case, accents and look-alike letters folded, punctuation to spaces), rewrite
+spelling variants, add long forms of abbreviations, drop stop words, stem with Sastrawi.
+Questions additionally get chat words rewritten ('yg', 'brp', 'abis'), English words
+translated, typos corrected against the vocabulary of the catalog (rapidfuzz) and
+colloquial affixes undone ('ngedampingin' -> 'dampingi', 'nyerahin' -> 'serahi').
+
+Stemming is slow compared to everything else, so every stem and every correction is cached.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from rapidfuzz import fuzz, process
+from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+from bot.qa.synonyms import ABBREVIATIONS, CANONICAL, ENGLISH, ENGLISH_COMMON, INFORMAL, STOPWORDS
+
+_CONFUSABLES = str.maketrans(
+    {"а": "a", "е": "e", "о": "o", "р": "r", "с": "c", "х": "x", "н": "n", "к": "k", "м": "m", "т": "t",
+     "і": "i", "у": "y", "А": "A", "Е": "E", "О": "O", "Р": "R", "С": "C", "Н": "N", "К": "K", "М": "M"}
+)
+"""Cyrillic letters OCR put into Latin words ('Kuisiонер')."""
+
+MIN_FUZZY_LENGTH = 6
+FUZZY_CUTOFF = 85
+"""rapidfuzz ratio a typo needs ('infromasi' 89, 'perlengkapn' 96; 'mengapa'/'mendapat' 80 is refused)."""
+
+_UNTIL = re.compile(r"\bs\s*[./]\s*d\b\.?")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_MAX_PHRASE = 3
+
+
+def normalise(text: str) -> str:
+    """Lower case ASCII words separated by single spaces ('s.d.' becomes 'sampai', '&' 'dan')."""
+    text = unicodedata.normalize("NFKD", text.translate(_CONFUSABLES))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = _UNTIL.sub(" sampai ", text)
+    text = text.replace("&", " dan ").replace("'s ", " ").replace("’s ", " ")
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def _phrase_table(table: dict[str, str]) -> dict[tuple[str, ...], list[str]]:
+    return {tuple(normalise(k).split()): normalise(v).split() for k, v in table.items() if normalise(k)}
+
+
+_CANONICAL = _phrase_table(CANONICAL)
+_ABBREVIATIONS = _phrase_table(ABBREVIATIONS)
+_ENGLISH = _phrase_table(ENGLISH)
+_INFORMAL = {k: normalise(v).split() for k, v in INFORMAL.items()}
+
+
+EXPANDED = "~"
+"""Prefix of words a question gained from an abbreviation ('kaban' -> '~kepala ~badan')."""
+EXPANSION_WEIGHT = 0.6
+"""Weight of such words: the abbreviation itself, where a text uses it, is the sharper match."""
+
+
+def rewrite(
+    words: Sequence[str], table: dict[tuple[str, ...], list[str]], *, keep: bool, mark: str = ""
+) -> list[str]:
+    """Replace (or, with ``keep``, extend) the longest phrases of ``words`` found in ``table``.
+
+    Words added by ``keep`` carry the prefix ``mark``.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for size in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
+            key = tuple(words[i : i + size])
+            if key in table:
+                if keep:
+                    out.extend(key)
+                    out.extend(mark + w for w in table[key] if w not in key)
+                else:
+                    out.extend(table[key])
+                i += size
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def _colloquial_forms(word: str) -> list[str]:
+    """Standard spellings a colloquial word may stand for ('ngedampingin' -> 'dampingi', ...)."""
+    stems = {word}
+    for suffix, repl in (("nya", ""), ("in", "i"), ("in", "kan"), ("in", ""), ("an", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stems.add(word[: -len(suffix)] + repl)
+    out: list[str] = []
+    for w in stems:
+        out.append(w)
+        if w.startswith("nge") and len(w) > 5:
+            out.append(w[3:])
+        if w.startswith("ng") and len(w) > 4 and w[2] in "aiueo":
+            out.extend([w[2:], "k" + w[2:]])
+        if w.startswith("ny") and len(w) > 4 and w[2] in "aiueo":
+            out.append("s" + w[2:])
+        if w.startswith("n") and len(w) > 3 and w[1] in "aiueo":
+            out.append("t" + w[1:])
+        if w.startswith("m") and len(w) > 3 and w[1] in "aiueo":
+            out.append("p" + w[1:])
+        if w.startswith("di") and len(w) > 5:
+            out.append(w[2:])
+    return [w for w in dict.fromkeys(out) if w != word]
+
+
+def _english_stems(word: str) -> list[str]:
+    """Base forms of an inflected English word ('verifying' -> 'verify', 'validating' -> 'validate')."""
+    out: list[str] = []
+    for suffix, repl in (("ing", ""), ("ing", "e"), ("ied", "y"), ("ies", "y"), ("ed", ""), ("ed", "e"),
+                         ("es", ""), ("s", ""), ("ly", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.append(word[: -len(suffix)] + repl)
+    return out
+
+
+class Analyzer:
+    """Turns SOP texts and questions into stemmed terms; learns the catalog's vocabulary.
+
+    Feed every SOP text through :meth:`document_terms` first (that builds the vocabulary),
+    then call :meth:`freeze`; questions go through :meth:`question_words` and :meth:`terms`.
+    """
+
+    def __init__(self, extra_words: Iterable[str] = ()) -> None:
+        self._stemmer = StemmerFactory().create_stemmer()
+        self._stems: dict[str, str] = {}
+        self._resolved: dict[str, list[str]] = {}
+        self.vocabulary: set[str] = set()
+        """Normalised surface words seen in SOP texts."""
+        self.known_stems: set[str] = set()
+        self._targets: set[str] = set(extra_words)
+        """Words a typo may be corrected into besides the catalog's own words (question cue words)."""
+        self._protected: set[str] = set(STOPWORDS) | set(extra_words) | ENGLISH_COMMON
+        for table in (INFORMAL, CANONICAL, ABBREVIATIONS, ENGLISH):
+            for key in table:
+                self._protected.update(normalise(key).split())
+        self._choices: dict[str, list[str]] = {}
+        self._long_forms: list[tuple[str, set[str]]] = [
+            (self.stem(key[0]), set(self.terms(value)))
+            for key, value in _ABBREVIATIONS.items() if len(key) == 1 and len(value) > 1
+        ]
+
+    # ------------------------------------------------------------------ stemming
+
+    def stem(self, word: str) -> str:
+        cached = self._stems.get(word)
+        if cached is None:
+            cached = word if len(word) <= 3 or word.isdigit() else self._stemmer.stem(word) or word
+            self._stems[word] = cached
+        return cached
+
+    # ------------------------------------------------------------------ SOP texts
+
+    def document_words(self, text: str) -> list[str]:
+        """Normalised words of an SOP text. Abbreviations are not expanded here: the question
+        side adds both directions (long forms of its abbreviations, abbreviations of its long
+        forms), which keeps SOP documents their true length for BM25."""
+        return rewrite(normalise(text).split(), _CANONICAL, keep=False)
+
+    def document_terms(self, text: str) -> list[str]:
+        """Stemmed content terms of an SOP text (and remember its words for typo correction)."""
+        words = self.document_words(text)
+        self.vocabulary.update(w for w in words if not w.isdigit())
+        terms = self.terms(words)
+        self.known_stems.update(terms)
+        return terms
+
+    def title_terms(self, text: str) -> set[str]:
+        """Stemmed terms of a title as written (abbreviations not expanded)."""
+        return set(self.terms(rewrite(normalise(text).split(), _CANONICAL, keep=False)))
+
+    def bigrams(self, words: Iterable[str]) -> set[tuple[str, str]]:
+        """Pairs of consecutive content terms (stop words skipped, added long forms ignored)."""
+        terms = self.terms(w for w in words if not w.startswith(EXPANDED))
+        return set(itertools.pairwise(terms))
+
+    def title_bigrams(self, text: str) -> set[tuple[str, str]]:
+        return self.bigrams(rewrite(normalise(text).split(), _CANONICAL, keep=False))
+
+    def contractions(self, terms: set[str]) -> set[str]:
+        """Abbreviations whose every long-form term is among ``terms`` ('rencana kerja ...' -> 'rkpd')."""
+        return {short for short, long in self._long_forms if long and long <= terms}
+
+    def freeze(self) -> None:
+        """Fix the vocabulary used to correct typos (call once every SOP text is in)."""
+        self._choices = {}
+        for w in sorted(self.vocabulary | self._targets):
+            if len(w) >= 5 and not w.isdigit():
+                self._choices.setdefault(w[0], []).append(w)
+        self._resolved.clear()
+
+    # ------------------------------------------------------------------ questions
+
+    def question_words(self, text: str) -> list[str]:
+        """Normalised words of a question: chat words rewritten, typos corrected, English translated."""
+        words: list[str] = []
+        for raw in normalise(text).split():
+            words.extend(self.resolve(raw))
+        words = rewrite(words, _ENGLISH, keep=False)
+        words = rewrite(words, _CANONICAL, keep=False)
+        return rewrite(words, _ABBREVIATIONS, keep=True, mark=EXPANDED)
+
+    def resolve(self, word: str) -> list[str]:
+        """One typed word as standard word(s): chat word, known word, colloquial form or typo fix."""
+        cached = self._resolved.get(word)
+        if cached is not None:
+            return cached
+        result = self._resolve(word)
+        self._resolved[word] = result
+        return result
+
+    def _resolve(self, word: str) -> list[str]:
+        if word in _INFORMAL:
+            return _INFORMAL[word]
+        if word.isdigit() or len(word) <= 3 or word in self.vocabulary or word in self._protected:
+            return [word]
+        if self.stem(word) in self.known_stems:
+            return [word]
+        for form in _colloquial_forms(word):
+            if form in self.vocabulary or self.stem(form) in self.known_stems:
+                return [form]
+        for form in _english_stems(word):
+            if (form,) in _ENGLISH or (form,) in _ABBREVIATIONS or form in self.vocabulary:
+                return [form]
+        choices = self._choices.get(word[0])
+        if choices and len(word) >= MIN_FUZZY_LENGTH:
+            # only longer words, only into words of the catalog (or cue words), same first letter:
+            # English or everyday words must not turn into SOP words ('together' -> 'altogether')
+            cutoff = FUZZY_CUTOFF
+            match = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+            if match:
+                return [match[0]]
+        return [word]
+
+    def question_terms(self, words: Iterable[str]) -> dict[str, float]:
+        """Stemmed terms of question words with their weight, plus abbreviations of spelled-out long forms.
+
+        Words typed by the user weigh 1; words only added as the long form of an abbreviation
+        weigh ``EXPANSION_WEIGHT``.
+        """
+        out: dict[str, float] = {}
+        for word in words:
+            weight = EXPANSION_WEIGHT if word.startswith(EXPANDED) else 1.0
+            if (word,) in _ABBREVIATIONS and self.stem(word) not in self.known_stems:
+                continue  # the SOP texts never use this abbreviation: its long form carries the meaning
+            for term in self.terms([word.lstrip(EXPANDED)]):
+                out[term] = max(out.get(term, 0.0), weight)
+        for term in self.contractions({t for t, w in out.items() if w == 1.0}):
+            if term in self.known_stems:
+                out.setdefault(term, 1.0)
+        return out
+
+    def terms(self, words: Iterable[str]) -> list[str]:
+        """Stemmed terms of already normalised words, stop words and single letters left out."""
+        return [
+            self.stem(w) for w in (w.lstrip(EXPANDED) for w in words)
+            if w not in STOPWORDS and w not in ENGLISH_COMMON and (len(w) > 1 or w.isdigit())
+        ]

@@ -1,0 +1,104 @@
+"""Every sentence a user reads: Jinja2 templates in bot/templates, Telegram HTML, Bahasa Indonesia.
+
+Templates are autoescaped and strict (an undefined name is an error, not an empty string).
+``Renderer.render`` gives Telegram HTML; ``Renderer.plain`` gives the same text for a terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from bot.core.clock import parse_iso
+from bot.sop.calendar import ZONE_NAMES
+
+TELEGRAM_LIMIT = 4096
+STATE_NAMES = {"open": "berjalan", "completed": "selesai", "rejected": "tidak disetujui", "cancelled": "dibatalkan"}
+_TAG = re.compile(r"<[^>]+>")
+
+
+class Renderer:
+    def __init__(self, tz: str = "Asia/Jakarta") -> None:
+        self.tz = ZoneInfo(tz)
+        self.zone = ZONE_NAMES.get(tz, tz)
+        self.env = Environment(
+            loader=PackageLoader("bot.text", "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["when"] = self.when
+        self.env.filters["day"] = self.day
+        self.env.filters["hm"] = self.hm
+        self.env.filters["day_iso"] = lambda text: format_date(date.fromisoformat(str(text)), "EEEE, d MMMM y",
+                                                               locale="id")
+        self.env.filters["minutes"] = format_minutes
+        self.env.filters["joinlist"] = lambda items, sep=", ": sep.join(str(i) for i in items if i)
+        self.env.globals["state_names"] = STATE_NAMES
+
+    def render(self, name: str, /, **context: Any) -> str:
+        """Telegram HTML from ``templates/<name>.j2``, cut to Telegram's message limit."""
+        text = self.env.get_template(f"{name}.j2").render(**context).strip()
+        text = re.sub(r"\n{3,}", "\n\n", text)
+        return fit(text)
+
+    def plain(self, name: str, /, **context: Any) -> str:
+        return to_plain(self.render(name, **context))
+
+    def when(self, moment: datetime | str | None) -> str:
+        """'Senin, 23 November 2026 10.30 WIB'."""
+        if moment is None or moment == "":
+            return "-"
+        value = parse_iso(moment) if isinstance(moment, str) else moment
+        assert value is not None
+        local = value.astimezone(self.tz)
+        return f"{format_datetime(local, 'EEEE, d MMMM y HH.mm', locale='id')} {self.zone}"
+
+    def day(self, moment: datetime | str | None) -> str:
+        if moment is None or moment == "":
+            return "-"
+        value = parse_iso(moment) if isinstance(moment, str) else moment
+        assert value is not None
+        return format_date(value.astimezone(self.tz).date(), "EEEE, d MMMM y", locale="id")
+
+    def hm(self, moment: datetime | str | None) -> str:
+        if moment is None or moment == "":
+            return "-"
+        value = parse_iso(moment) if isinstance(moment, str) else moment
+        assert value is not None
+        return value.astimezone(self.tz).strftime("%H.%M")
+
+
+def format_minutes(minutes: float | int | None) -> str:
+    """Working minutes as '2 jam 15 menit'."""
+    if minutes is None:
+        return "-"
+    total = round(minutes)
+    hours, mins = divmod(total, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} jam")
+    if mins or not parts:
+        parts.append(f"{mins} menit")
+    return " ".join(parts)
+
+
+def to_plain(text: str) -> str:
+    return html.unescape(_TAG.sub("", text))
+
+
+def fit(text: str, limit: int = TELEGRAM_LIMIT) -> str:
+    """Cut an HTML message to Telegram's limit (counted on the visible text) without breaking tags."""
+    if len(to_plain(text)) <= limit:
+        return text
+    plain = to_plain(text)
+    cut = plain[: limit - 2].rsplit("\n", 1)[0]
+    return html.escape(cut) + "\n…"

@@ -1,0 +1,152 @@
+"""A request being filled in, one intake field at a time, kept in the database.
+
+The draft is saved after every answer, so a half-filled request survives a restart of the
+bot; submitting files the case and deletes the draft in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core.clock import Clock
+from bot.sop.model import Catalog, IntakeField, Sop
+from bot.storage import store
+from bot.storage.db import Database
+from bot.workflow.engine import Engine, EngineError, FileUpload, Outcome, intake_problem
+
+
+@dataclass(frozen=True)
+class Draft:
+    person_id: int
+    sop: Sop
+    answers: dict[str, str] = field(default_factory=dict)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    position: int = 0
+    last_message_id: int = 0
+    """The Telegram message that gave the latest answer (a redelivered message is not applied twice)."""
+
+    @property
+    def current(self) -> IntakeField | None:
+        """The field to ask next, None when every field has been answered or skipped."""
+        return self.sop.intake[self.position] if self.position < len(self.sop.intake) else None
+
+    @property
+    def number(self) -> int:
+        return self.position + 1
+
+    @property
+    def total(self) -> int:
+        return len(self.sop.intake)
+
+    def summary(self) -> list[tuple[str, str, bool]]:
+        """(label, answer or file name, is_document) for every answered field."""
+        out = []
+        for fld in self.sop.intake:
+            if fld.kind == "document" and fld.key in self.uploads:
+                out.append((fld.label, str(self.uploads[fld.key].get("file_name") or "dokumen"), True))
+            elif fld.key in self.answers:
+                out.append((fld.label, self.answers[fld.key], False))
+        return out
+
+
+class Intake:
+    def __init__(self, db: Database, catalog: Catalog, clock: Clock, engine: Engine) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.clock = clock
+        self.engine = engine
+
+    async def get(self, person_id: int) -> Draft | None:
+        row = await store.draft(self.db, person_id)
+        if row is None:
+            return None
+        sop = self.catalog.get(row["sop_id"])
+        if sop is None:
+            return None
+        return Draft(person_id, sop, json.loads(row["answers"]), json.loads(row["uploads"]), int(row["position"]),
+                     int(row["last_message_id"]))
+
+    async def start(self, person_id: int, sop_id: str, roles: tuple[str, ...]) -> Draft:
+        sop = self.catalog.get(sop_id)
+        if sop is None:
+            raise EngineError("unknown_sop")
+        if sop.steps_missing or not sop.steps:
+            raise EngineError("not_startable", sop=sop.title)
+        if not set(roles) & set(sop.starters) and "admin" not in roles:
+            raise EngineError("not_allowed_to_start", sop=sop.title)
+        return await self._save(Draft(person_id, sop))
+
+    async def _save(self, draft: Draft) -> Draft:
+        async with self.db.transaction() as tx:
+            await store.save_draft(tx, person_id=draft.person_id, sop_id=draft.sop.id, answers=draft.answers,
+                                   uploads=draft.uploads, position=draft.position, now=self.clock.now(),
+                                   last_message_id=draft.last_message_id)
+        return draft
+
+    async def answer_text(
+        self, person_id: int, text: str, *, message_id: int = 0, position: int | None = None
+    ) -> Draft:
+        """Answer the current field; ``message_id``/``position`` make a repeated delivery a no-op."""
+        draft = await self._require(person_id)
+        fld = draft.current
+        if fld is None or _stale(draft, message_id, position):
+            return draft
+        if fld.kind == "document":
+            raise EngineError("intake_need_document", field=fld.label)
+        value = text.strip() if fld.kind == "long_text" else " ".join(text.split())
+        if not value:
+            raise EngineError("intake_missing", field=fld.label)
+        problem = intake_problem(fld.kind, value, fld.max_length, fld.choices)
+        if problem:
+            raise EngineError(problem, field=fld.label, limit=fld.max_length)
+        return await self._save(Draft(person_id, draft.sop, {**draft.answers, fld.key: value}, draft.uploads,
+                                      draft.position + 1, max(message_id, draft.last_message_id)))
+
+    async def answer_file(self, person_id: int, upload: FileUpload, *, message_id: int = 0) -> Draft:
+        draft = await self._require(person_id)
+        fld = draft.current
+        if fld is None or _stale(draft, message_id, None):
+            return draft
+        if fld.kind != "document":
+            raise EngineError("intake_need_text", field=fld.label)
+        info = {"file_id": upload.file_id, "file_unique_id": upload.file_unique_id, "file_name": upload.file_name,
+                "mime_type": upload.mime_type, "file_size": upload.file_size}
+        return await self._save(Draft(person_id, draft.sop, draft.answers, {**draft.uploads, fld.key: info},
+                                      draft.position + 1, max(message_id, draft.last_message_id)))
+
+    async def skip(self, person_id: int, *, position: int | None = None) -> Draft:
+        draft = await self._require(person_id)
+        fld = draft.current
+        if fld is None or _stale(draft, 0, position):
+            return draft
+        if fld.required:
+            raise EngineError("intake_missing", field=fld.label)
+        return await self._save(Draft(person_id, draft.sop, draft.answers, draft.uploads, draft.position + 1,
+                                      draft.last_message_id))
+
+    async def discard(self, person_id: int) -> bool:
+        existed = await store.draft(self.db, person_id) is not None
+        async with self.db.transaction() as tx:
+            await store.delete_draft(tx, person_id)
+        return existed
+
+    async def submit(self, person_id: int) -> Outcome:
+        draft = await self._require(person_id)
+        uploads = {k: FileUpload(**v) for k, v in draft.uploads.items()}
+        return await self.engine.file_request(draft.sop.id, person_id, draft.answers, uploads, consume_draft=True)
+
+    async def telegram_ids_with_drafts(self) -> set[int]:
+        return set(await store.telegram_ids_with_drafts(self.db))
+
+    async def _require(self, person_id: int) -> Draft:
+        draft = await self.get(person_id)
+        if draft is None:
+            raise EngineError("no_draft")
+        return draft
+
+
+def _stale(draft: Draft, message_id: int, position: int | None) -> bool:
+    """An answer already applied (same or older message) or meant for another question."""
+    return (message_id and message_id <= draft.last_message_id) or (position is not None and position != draft.position)

@@ -1,0 +1,321 @@
+"""People and their roles: the people file, invites, OPD officer registration, agencies.
+
+Staff roles come only from the people file, the `alur people` command or a one-use invite
+made by an admin; self-registration in Telegram creates OPD officers (role ``requester``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.core.clock import Clock
+from bot.core.errors import DomainError
+from bot.sop.model import DEFAULT_SOP_DIR, Catalog, RoleBook
+from bot.storage import store
+from bot.storage.db import Database
+from bot.storage.records import Person
+
+ADMIN = "admin"
+"""System role: manages people and sees undeliverable messages; not an SOP actor."""
+
+SUPERVISOR_ROLES = ("kepala_badan", "sekretaris", "kabid", "kabag", "sekda", "asisten")
+
+
+async def supervisor_levels(
+    r: store.Reader, roles: RoleBook, role_id: str, institution: str | None, unit: str | None,
+    exclude: set[int] | None = None,
+) -> list[list[Person]]:
+    """Who stands above a role, nearest first: e.g. [[the unit's Kabid], [Sekretaris], [Kepala Badan]].
+
+    Only supervising roles count (Kabid, Kabag, Sekretaris, Kepala Badan, …) and only levels
+    someone actually holds; a unit-scoped supervisor must be of the same unit.
+    """
+    exclude = exclude or set()
+    levels: list[list[Person]] = []
+    for sup in roles.supervisors(role_id):
+        role = roles.roles.get(sup)
+        if sup not in SUPERVISOR_ROLES or role is None or institution is None:
+            continue
+        holders = await store.holders_of(r, sup, institution, unit if role.scope == "unit" else None)
+        people = [p for p, _ in holders if p.id not in exclude]
+        if people:
+            levels.append(people)
+    return levels
+
+
+class PeopleError(DomainError):
+    """A people operation that cannot be done (unknown role, invite used, …)."""
+
+
+@dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    institution: str
+
+
+def load_agencies(directory: Path | None = None) -> dict[str, Agency]:
+    data = yaml.safe_load(((directory or DEFAULT_SOP_DIR) / "opd.yaml").read_text(encoding="utf-8"))
+    out: dict[str, Agency] = {}
+    for institution, items in (data.get("agencies") or {}).items():
+        for item in items:
+            out[item["id"]] = Agency(item["id"], item["name"], institution)
+    return out
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    """One entry of the people file."""
+
+    name: str
+    roles: tuple[str, ...]
+    institution: str
+    unit: str | None = None
+    telegram_id: int | None = None
+    username: str | None = None
+
+
+def parse_people_file(path: Path, catalog: Catalog) -> list[PersonSpec]:
+    """Read and check the people file (YAML: telegram id or @username, name, roles, institution, unit)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    specs: list[PersonSpec] = []
+    problems: list[str] = []
+    for i, entry in enumerate(data.get("people") or []):
+        where = f"{path.name}: people[{i}]"
+        ident = entry.get("telegram")
+        telegram_id = username = None
+        if isinstance(ident, int) or (isinstance(ident, str) and ident.lstrip("-").isdigit()):
+            telegram_id = int(ident)
+        elif isinstance(ident, str) and ident.startswith("@") and len(ident) > 1:
+            username = ident[1:].lower()
+        else:
+            problems.append(f"{where}: telegram harus berupa id angka atau @username")
+            continue
+        roles = tuple(entry.get("roles") or [])
+        bad = [r for r in roles if r != ADMIN and r not in catalog.roles]
+        if bad:
+            problems.append(f"{where}: peran tidak dikenal: {', '.join(bad)}")
+        institution = entry.get("institution")
+        if institution not in catalog.institutions:
+            problems.append(f"{where}: institusi tidak dikenal: {institution!r}")
+            continue
+        unit = entry.get("unit")
+        if unit is not None and catalog.institutions[institution].unit(unit) is None:
+            problems.append(f"{where}: unit '{unit}' tidak ada di {institution}")
+        if not entry.get("name"):
+            problems.append(f"{where}: nama wajib diisi")
+        specs.append(PersonSpec(str(entry.get("name", "")), roles, institution, unit, telegram_id, username))
+    if problems:
+        raise PeopleError("people_file", problems=problems)
+    return specs
+
+
+class People:
+    """Person operations that do not touch cases."""
+
+    def __init__(self, db: Database, catalog: Catalog, clock: Clock, agencies: dict[str, Agency] | None = None):
+        self.db = db
+        self.catalog = catalog
+        self.clock = clock
+        self.agencies = agencies if agencies is not None else load_agencies()
+
+    # -- look-ups
+
+    async def by_telegram(self, telegram_id: int) -> Person | None:
+        return await store.person_by_telegram(self.db, telegram_id)
+
+    async def get(self, person_id: int) -> Person | None:
+        return await store.person(self.db, person_id)
+
+    async def find(self, ident: str) -> Person | None:
+        """A person by database id ('#12'), Telegram id or @username."""
+        ident = ident.strip()
+        if ident.startswith("#") and ident[1:].isdigit():
+            return await store.person(self.db, int(ident[1:]))
+        if ident.lstrip("-").isdigit():
+            return await store.person_by_telegram(self.db, int(ident))
+        return await store.person_by_username(self.db, ident)
+
+    async def all(self, active_only: bool = True) -> list[Person]:
+        return await store.people(self.db, active_only=active_only)
+
+    # -- staff from the people file and the CLI
+
+    async def sync_file(self, path: Path) -> dict[str, int]:
+        """Apply the people file: add or update everyone in it, deactivate file entries no longer there."""
+        specs = parse_people_file(path, self.catalog)
+        counts = {"added": 0, "updated": 0, "deactivated": 0}
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            seen: set[int] = set()
+            for spec in specs:
+                existing = None
+                if spec.telegram_id is not None:
+                    existing = await store.person_by_telegram(tx, spec.telegram_id)
+                if existing is None and spec.username:
+                    existing = await store.person_by_username(tx, spec.username)
+                if existing is None:
+                    pid = await store.insert_person(
+                        tx, name=spec.name, kind="staff", now=now, telegram_id=spec.telegram_id,
+                        username=spec.username, institution=spec.institution, unit=spec.unit, source="file",
+                    )
+                    counts["added"] += 1
+                else:
+                    pid = existing.id
+                    await store.update_person(
+                        tx, pid, name=spec.name, kind="staff", institution=spec.institution, unit=spec.unit, active=1,
+                    )
+                    counts["updated"] += 1
+                await store.set_roles(tx, pid, spec.roles)
+                await store.insert_event(tx, type="person_synced", now=now, actor_id=None,
+                                         data={"person_id": pid, "roles": list(spec.roles)})
+                seen.add(pid)
+            for person in await store.people(tx):
+                if person.id not in seen and await store.person_source(tx, person.id) == "file":
+                    await store.update_person(tx, person.id, active=0)
+                    counts["deactivated"] += 1
+        return counts
+
+    async def add_staff(
+        self, *, name: str, roles: list[str], institution: str, unit: str | None,
+        telegram_id: int | None = None, username: str | None = None,
+    ) -> Person:
+        self._check_staff(roles, institution, unit)
+        if telegram_id is None and not username:
+            raise PeopleError("identity_required")
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if telegram_id is not None and await store.person_by_telegram(tx, telegram_id):
+                raise PeopleError("already_registered", telegram_id=telegram_id)
+            if username and await store.person_by_username(tx, username):
+                raise PeopleError("already_registered", username=username)
+            pid = await store.insert_person(
+                tx, name=name, kind="staff", now=now, telegram_id=telegram_id, username=username,
+                institution=institution, unit=unit,
+            )
+            await store.set_roles(tx, pid, roles)
+            await store.insert_event(tx, type="person_added", now=now, data={"person_id": pid, "roles": roles})
+            person = await store.person(tx, pid)
+        assert person is not None
+        return person
+
+    async def deactivate(self, person_id: int) -> Person:
+        async with self.db.transaction() as tx:
+            person = await store.person(tx, person_id)
+            if person is None:
+                raise PeopleError("person_not_found", ident=person_id)
+            await store.update_person(tx, person_id, active=0)
+            await store.insert_event(tx, type="person_removed", now=self.clock.now(), data={"person_id": person_id})
+        return person
+
+    def _check_staff(self, roles: list[str], institution: str, unit: str | None) -> None:
+        bad = [r for r in roles if r != ADMIN and r not in self.catalog.roles]
+        if bad or not roles:
+            raise PeopleError("unknown_role", roles=bad)
+        inst = self.catalog.institutions.get(institution)
+        if inst is None:
+            raise PeopleError("unknown_institution", institution=institution)
+        if unit is not None and inst.unit(unit) is None:
+            raise PeopleError("unknown_unit", unit=unit)
+
+    # -- invites
+
+    async def create_invite(
+        self, *, name: str, roles: list[str], institution: str, unit: str | None, created_by: int | None = None
+    ) -> str:
+        self._check_staff(roles, institution, unit)
+        code = "inv_" + secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
+        async with self.db.transaction() as tx:
+            await store.insert_invite(tx, code=code, name=name, roles=roles, institution=institution, unit=unit,
+                                      now=self.clock.now(), created_by=created_by)
+        return code
+
+    async def accept_invite(self, code: str, *, telegram_id: int, username: str | None, name: str) -> Person:
+        """Bind the Telegram account that opened the invite link to the invited roles, once."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            inv = await store.invite(tx, code)
+            if inv is None:
+                raise PeopleError("invite_unknown")
+            if inv["used_by"] is not None:
+                raise PeopleError("invite_used")
+            existing = await store.person_by_telegram(tx, telegram_id)
+            if existing is not None and existing.is_staff:
+                raise PeopleError("already_staff")
+            if existing is None:
+                pid = await store.insert_person(
+                    tx, name=inv["name"] or name, kind="staff", now=now, telegram_id=telegram_id,
+                    username=None, institution=inv["institution"], unit=inv["unit"], source="invite",
+                )
+            else:
+                pid = existing.id
+                await store.update_person(tx, pid, kind="staff", institution=inv["institution"], unit=inv["unit"],
+                                          opd=None, name=inv["name"] or name)
+            if username and await store.person_by_username(tx, username) is None:
+                await store.update_person(tx, pid, username=username.lower())
+            await store.set_roles(tx, pid, json.loads(inv["roles"]))
+            if not await store.use_invite(tx, code, pid, now):
+                raise PeopleError("invite_used")
+            await store.release_held(tx, pid, telegram_id)
+            await store.insert_event(tx, type="invite_accepted", now=now, actor_id=pid, data={"code": code[:8]})
+            person = await store.person(tx, pid)
+        assert person is not None
+        return person
+
+    # -- Telegram identity
+
+    async def bind_username(self, *, telegram_id: int, username: str | None) -> Person | None:
+        """A staff member listed by @username gets their Telegram id bound on first contact."""
+        if not username:
+            return None
+        async with self.db.transaction() as tx:
+            person = await store.person_by_username(tx, username)
+            if person is None or person.telegram_id is not None:
+                return None
+            if await store.person_by_telegram(tx, telegram_id) is not None:
+                return None
+            await store.update_person(tx, person.id, telegram_id=telegram_id)
+            await store.release_held(tx, person.id, telegram_id)
+            await store.insert_event(tx, type="telegram_bound", now=self.clock.now(), actor_id=person.id)
+            return await store.person(tx, person.id)
+
+    async def register_officer(
+        self, *, telegram_id: int, username: str | None, name: str, agency_id: str
+    ) -> Person:
+        """Self-registration of an OPD officer: always the requester role, never a staff role."""
+        agency = self.agencies.get(agency_id)
+        if agency is None:
+            raise PeopleError("unknown_agency")
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            existing = await store.person_by_telegram(tx, telegram_id)
+            if existing is not None and existing.is_staff:
+                raise PeopleError("already_staff")
+            if existing is None:
+                uname = username if username and await store.person_by_username(tx, username) is None else None
+                pid = await store.insert_person(
+                    tx, name=name, kind="officer", now=now, telegram_id=telegram_id, username=uname,
+                    institution=agency.institution, opd=agency.id, source="self",
+                )
+            else:
+                pid = existing.id
+                await store.update_person(tx, pid, opd=agency.id, institution=agency.institution, name=name, active=1)
+            await store.set_roles(tx, pid, ["requester"])
+            await store.insert_event(tx, type="officer_registered", now=now, actor_id=pid,
+                                     data={"opd": agency.id})
+            person = await store.person(tx, pid)
+        assert person is not None
+        return person
+
+    async def set_reachable(self, person_id: int, reachable: bool) -> None:
+        async with self.db.transaction() as tx:
+            await store.update_person(tx, person_id, reachable=int(reachable))
+
+    def agency_name(self, person: Person) -> str:
+        agency = self.agencies.get(person.opd or "")
+        return agency.name if agency else ""

@@ -1,0 +1,178 @@
+"""The reminder sweep: reminders before and at the due moment, escalations when overdue.
+
+Alarm times are columns of each open step (``next_alarm_at`` is the earliest pending one,
+indexed), so a sweep reads only what is due. Alarms fire only in working hours; one that
+fell outside goes out at the next working start. After downtime the most advanced alarm
+that was missed is sent once and the earlier ones are marked as passed, not replayed.
+Each step changes in its own transaction, conditional on the alarm it read, and every
+notification carries a dedupe key, so two sweepers or a retried sweep send nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.core.clock import Clock, iso, parse_iso
+from bot.sop.calendar import WorkCalendar
+from bot.sop.durations import Duration
+from bot.sop.model import Catalog
+from bot.storage import store
+from bot.storage.db import Database, Tx
+from bot.storage.records import Case, Person, StepInstance
+from bot.workflow.engine import PRIORITY_BULK, ReminderPolicy, lateness
+from bot.workflow.people import ADMIN, supervisor_levels
+
+ORDER = ("remind", "prewarn", "due", "escalate")
+
+
+@dataclass
+class SweepResult:
+    checked: int = 0
+    sent: dict[str, int] = field(default_factory=lambda: {k: 0 for k in ORDER})
+    skipped: int = 0
+    outside_hours: bool = False
+
+
+class ReminderSweep:
+    def __init__(
+        self, db: Database, catalog: Catalog, calendar: WorkCalendar, clock: Clock, policy: ReminderPolicy,
+        sop_of: Any,
+    ) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.calendar = calendar
+        self.clock = clock
+        self.policy = policy
+        self.sop_of = sop_of
+
+    async def run(self, limit: int = 1000) -> SweepResult:
+        result = SweepResult()
+        now = self.clock.now()
+        if not self.calendar.is_working_time(now):
+            result.outside_hours = True
+            return result
+        for instance in await store.alarms_due(self.db, now, limit):
+            result.checked += 1
+            fired = await self._step(instance, now)
+            if fired is None:
+                continue
+            kind, skipped = fired
+            result.sent[kind] += 1
+            result.skipped += skipped
+        return result
+
+    async def _step(self, seen: StepInstance, now: datetime) -> tuple[str, int] | None:
+        async with self.db.transaction() as tx:
+            stamps = await store.alarm_stamps(tx, seen.id)
+            if stamps is None or stamps["state"] != "open":
+                return None
+            pending = self._passed(stamps, now)
+            if not pending:
+                return None
+            kind = pending[-1]
+            case = await store.case(tx, seen.case_id)
+            assert case is not None
+            updates: dict[str, Any] = {}
+            for k in pending:
+                if k == "remind":
+                    updates["reminded_at"] = now
+                elif k == "prewarn":
+                    updates["prewarned_at"] = now
+                elif k == "due":
+                    updates["due_notified_at"] = now
+            level = int(stamps["escalation_level"])
+            if kind == "escalate":
+                level = self._missed_level(stamps, now)
+                updates["escalation_level"] = level
+                updates["escalate_at"] = self._escalate_at(seen.due_at, level + 1)
+            nxt = self._next_alarm(stamps, updates)
+            updates["next_alarm_at"] = nxt
+            if not await store.update_alarms(tx, seen.id, stamps["next_alarm_at"], **updates):
+                return None
+            await self._notify(tx, kind, seen, case, now, level)
+        return kind, len(pending) - 1
+
+    def _passed(self, stamps: Any, now: datetime) -> list[str]:
+        out = []
+        moment = iso(now)
+        if stamps["remind_at"] and stamps["reminded_at"] is None and stamps["remind_at"] <= moment:
+            out.append("remind")
+        if stamps["prewarn_at"] and stamps["prewarned_at"] is None and stamps["prewarn_at"] <= moment:
+            out.append("prewarn")
+        if stamps["due_at"] and stamps["due_notified_at"] is None and stamps["due_at"] <= moment:
+            out.append("due")
+        if stamps["escalate_at"] and stamps["escalate_at"] <= moment:
+            out.append("escalate")
+        return out
+
+    def _escalate_at(self, due: datetime | None, level: int) -> datetime | None:
+        if due is None or level > self.policy.escalation_levels:
+            return None
+        grace = self.policy.escalation_grace
+        total = Duration(minutes=grace.minutes * level, days=grace.days * level, weeks=grace.weeks * level,
+                         months=grace.months * level)
+        return self.calendar.add(due, total)
+
+    def _missed_level(self, stamps: Any, now: datetime) -> int:
+        """The highest escalation level whose time has passed (after downtime, only that one is sent)."""
+        due = parse_iso(stamps["due_at"])
+        level = int(stamps["escalation_level"]) + 1
+        while level < self.policy.escalation_levels:
+            later = self._escalate_at(due, level + 1)
+            if later is None or later > now:
+                break
+            level += 1
+        return level
+
+    def _next_alarm(self, stamps: Any, updates: dict[str, Any]) -> str | None:
+        def val(key: str) -> Any:
+            return updates[key] if key in updates else stamps[key]
+
+        candidates = []
+        if stamps["remind_at"] and val("reminded_at") is None:
+            candidates.append(stamps["remind_at"])
+        if stamps["prewarn_at"] and val("prewarned_at") is None:
+            candidates.append(stamps["prewarn_at"])
+        if stamps["due_at"] and val("due_notified_at") is None:
+            candidates.append(stamps["due_at"])
+        escalate = val("escalate_at")
+        if escalate:
+            candidates.append(iso(escalate) if isinstance(escalate, datetime) else escalate)
+        return min(candidates) if candidates else None
+
+    async def _notify(self, tx: Tx, kind: str, instance: StepInstance, case: Case, now: datetime, level: int) -> None:
+        sop = await self.sop_of(case, tx)
+        step = sop.step(instance.step_no)
+        holder = await store.person(tx, instance.holder_id) if instance.holder_id else None
+        late = lateness(self.calendar, instance, now)
+        payload = {
+            "case_id": case.id, "register_no": case.register_no, "title": sop.title, "step": step.number,
+            "text": step.text, "role": self.catalog.roles.name(step.actor), "due_at": iso(instance.due_at),
+            "duration_text": step.duration_text, "holder": holder.name if holder else None,
+            "late_minutes": int(late.total_seconds() // 60), "kind": kind, "level": level,
+            "step_instance_id": instance.id,
+        }
+        if kind in ("remind", "prewarn", "due") and holder is not None:
+            await store.enqueue(tx, person_id=holder.id, chat_id=holder.telegram_id, kind="reminder", payload=payload,
+                                priority=PRIORITY_BULK, now=now, dedupe_key=f"alarm:{instance.id}:{kind}")
+            await store.insert_event(tx, type="reminder_sent", now=now, case_id=case.id,
+                                     step_instance_id=instance.id, data={"step": step.number, "kind": kind})
+            return
+        targets = await self._escalation_targets(tx, instance, case, max(level, 1))
+        names = ", ".join(p.name for p in targets) or "-"
+        for person in targets:
+            await store.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind="escalation",
+                                payload={**payload, "to": person.name}, priority=PRIORITY_BULK, now=now,
+                                dedupe_key=f"alarm:{instance.id}:{kind}:{level}:{person.id}")
+        await store.insert_event(tx, type="escalated", now=now, case_id=case.id, step_instance_id=instance.id,
+                                 data={"step": step.number, "level": level, "to": names, "kind": kind})
+
+    async def _escalation_targets(self, tx: Tx, instance: StepInstance, case: Case, level: int) -> list[Person]:
+        """Level 1: the nearest supervisor (the Kabid for staff); level 2: the next one up; else admins."""
+        levels = await supervisor_levels(tx, self.catalog.roles, instance.role, case.institution, case.unit,
+                                         {instance.holder_id} if instance.holder_id else set())
+        if levels:
+            return levels[min(level, len(levels)) - 1]
+        return await store.people_with_roles(tx, [ADMIN], case.institution)

@@ -1,0 +1,63 @@
+"""Clock ticks: PTB's JobQueue only says 'a minute passed'; the state is in SQLite.
+
+Each tick runs the reminder sweep and the digest round and wakes the outbox sender. A tick
+that finds nothing to do costs one indexed query; a tick missed while the bot was down is
+made up by the next one (alarms and digests are rows, not jobs).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram.ext import Application, ContextTypes
+
+from bot.runtime import Services
+from bot.storage import store
+from bot.workflow.digest import DigestRound
+from bot.workflow.reminders import ReminderSweep, SweepResult
+from handlers.common import KICK, SERVICES
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 60
+UPDATE_RETENTION = timedelta(days=7)
+
+
+@dataclass
+class TickResult:
+    sweep: SweepResult
+    digests: int
+    pruned_updates: int = 0
+
+
+def sweeper(services: Services) -> ReminderSweep:
+    s = services
+    return ReminderSweep(s.db, s.catalog, s.calendar, s.clock, s.engine.policy, s.engine.sop_of)
+
+
+async def tick(services: Services) -> TickResult:
+    result = await sweeper(services).run()
+    digests = await DigestRound(services.db, services.catalog, services.calendar, services.clock,
+                                services.settings.digest_time).run()
+    async with services.db.transaction() as tx:  # handled updates are only needed while they may come again
+        pruned = await store.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
+    return TickResult(result, digests, pruned)
+
+
+async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    app = context.application
+    try:
+        result = await tick(app.bot_data[SERVICES])
+    except Exception:  # a failed tick is retried by the next one
+        log.exception("scheduler tick failed")
+        return
+    if result.digests or any(result.sweep.sent.values()):
+        kick = app.bot_data.get(KICK)
+        if kick:
+            kick()
+
+
+def schedule_jobs(app: Application) -> None:
+    assert app.job_queue is not None, "install python-telegram-bot[job-queue]"
+    app.job_queue.run_repeating(_job, interval=TICK_SECONDS, first=5, name="alur-tick")
