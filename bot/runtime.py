@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
+from bot.sop.agencies import Agency, load_agencies
 from bot.sop.calendar import WorkCalendar
 from bot.sop.model import Catalog, load_catalog
 from bot.storage.db import Database
 from bot.workflow.engine import Engine
-from bot.workflow.people import Agency, People, load_agencies
+from bot.workflow.people import People
 
 
 @dataclass

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.clock import ManualClock
+from bot.sop.agencies import load_agencies
 from bot.sop.calendar import WorkCalendar
 from bot.sop.model import Catalog, load_catalog
 from bot.storage.db import Database
 from bot.workflow.engine import Engine
-from bot.workflow.people import People, load_agencies
+from bot.workflow.people import People
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY_8 = datetime(2026, 11, 23, 8, 0, tzinfo=WIB)
