@@ -9,7 +9,7 @@ from markupsafe import Markup
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.storage import store
+from bot import storage
 from bot.storage.records import Case, Person
 from bot.text.buttons import Button
 from bot.workflow.engine import EngineError, WhatNext
@@ -71,7 +71,10 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     s = services(context)
     mine = not person.is_staff
-    cases = await (store.cases_of_requester(s.db, person.id) if mine else store.cases_touched_by(s.db, person.id))
+    if mine:
+        cases = await storage.cases.cases_of_requester(s.db, person.id)
+    else:
+        cases = await storage.cases.cases_touched_by(s.db, person.id)
     items = [{"case": c, "current": await _current(context, await s.engine.what_next(c.id))} for c in cases[:10]]
     await reply(update, context, "status_list", cases=items, mine=mine)
 
@@ -136,7 +139,7 @@ async def _history(update: Update, context: ContextTypes.DEFAULT_TYPE, case: Cas
 async def _tapped_case(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> tuple[Person, Case] | None:
     query = update.callback_query
     assert query is not None
-    found = await tapped(update, context, tap, lambda cid: store.case(services(context).db, cid))
+    found = await tapped(update, context, tap, lambda cid: storage.cases.case(services(context).db, cid))
     if found is None:
         return None
     person, case = found
@@ -169,7 +172,7 @@ async def on_cancel_case(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
     """🚫 Batalkan: the requester is asked for a reason (the next text message)."""
     query = update.callback_query
     assert query is not None
-    found = await tapped(update, context, tap, lambda cid: store.case(services(context).db, cid))
+    found = await tapped(update, context, tap, lambda cid: storage.cases.case(services(context).db, cid))
     if found is None:
         return
     person, case = found

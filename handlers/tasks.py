@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.storage import store
+from bot import storage
 from bot.storage.records import Person, StepInstance
 from bot.text.buttons import Button
 from bot.text.notices import render_notice
@@ -63,7 +63,7 @@ async def _checked_step(
     """The tapping person and the step, or None after an alert (garbage, not yours, already done)."""
     query = update.callback_query
     assert query is not None
-    found = await tapped(update, context, tap, lambda sid: store.step(services(context).db, sid))
+    found = await tapped(update, context, tap, lambda sid: storage.steps.step(services(context).db, sid))
     if found is None:
         return None
     person, instance = found
@@ -139,7 +139,8 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) 
         await query.answer(error_text(context, "needs_decision"), show_alert=True)
         return
     await query.answer()
-    has_output = any(a.step_instance_id == instance.id for a in await store.attachments(s.db, case.id, instance.id))
+    has_output = any(a.step_instance_id == instance.id for a in await storage.attachments.attachments(s.db, case.id,
+                                                                                                      instance.id))
     if step.hands_off and not has_output and instance.holder_id != case.requester_id:
         context.user_data[PENDING] = {"kind": "output_then_done", "step": instance.id,
                                       "card": CardRef.of(query.message)}
@@ -235,7 +236,7 @@ async def on_detail(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap
         return
     await query.answer()
     requester = await s.people.get(case.requester_id)
-    files = await store.attachments(s.db, case.id)
+    files = await storage.attachments.attachments(s.db, case.id)
     labels = {f.key: f.label for f in sop.intake}
     await reply(update, context, "step_detail", case=case, sop=sop, step=step, instance=instance,
                 role=s.catalog.roles.name(step.actor), requester=requester.name if requester else "-",

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes
 
+from bot import storage
 from bot.runtime import Services
-from bot.storage import store
 from bot.workflow.digest import DigestRound
 from bot.workflow.reminders import ReminderSweep, SweepResult
 from handlers.common import KICK, SERVICES
@@ -41,7 +41,7 @@ async def tick(services: Services) -> TickResult:
     digests = await DigestRound(services.db, services.catalog, services.calendar, services.clock,
                                 services.settings.digest_time).run()
     async with services.db.transaction() as tx:  # handled updates are only needed while they may come again
-        pruned = await store.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
+        pruned = await storage.updates.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
     return TickResult(result, digests, pruned)
 
 

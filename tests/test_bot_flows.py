@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import store
+from bot import storage
 
 from world import alur_world
 
@@ -170,4 +170,4 @@ async def test_permintaan_informasi_from_ajukan_to_answer(tmp_path: Path) -> Non
         assert case is not None and case.state == "completed"
         await w.deliver()
         assert not w.api.limit_violations, w.api.limit_violations
-        assert await store.outbox(w.services.db, state="pending") == []
+        assert await storage.outbox.outbox(w.services.db, state="pending") == []

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import storage
 from bot.core.clock import ManualClock
 from bot.sop.calendar import WorkCalendar
 from bot.sop.model import Catalog, Sop
-from bot.storage import store
 from bot.storage.db import Database
 from bot.storage.records import Person
 from bot.workflow.engine import Engine, EngineError, FileUpload
@@ -31,17 +31,17 @@ SURAT = {"surat_permintaan": FileUpload("file-surat-1", "u1", "surat_permintaan.
 
 async def kinds(db: Database, since_id: int = 0, *, documents: bool = False) -> list[tuple[int | None, str]]:
     """Outbox rows after ``since_id`` as (person, kind); documents sent along are left out unless asked."""
-    return [(m.person_id, m.kind) for m in await store.outbox(db)
+    return [(m.person_id, m.kind) for m in await storage.outbox.outbox(db)
             if m.id > since_id and (documents or m.kind != "document")]
 
 
 async def last_outbox_id(db: Database) -> int:
-    rows = await store.outbox(db)
+    rows = await storage.outbox.outbox(db)
     return rows[-1].id if rows else 0
 
 
 async def event_types(db: Database, case_id: int) -> list[str]:
-    return [e.type for e in await store.events_of_case(db, case_id)]
+    return [e.type for e in await storage.events.events_of_case(db, case_id)]
 
 
 async def holder_of_current(engine: Engine, case_id: int) -> tuple[int, Person]:
@@ -70,7 +70,7 @@ async def test_permintaan_informasi_end_to_end(engine: Engine, db: Database, ros
     assert await kinds(db, documents=True) == [
         (roster["tu"].id, "assignment"), (roster["tu"].id, "document"), (officer.id, "case_filed"),
     ]
-    files = await store.attachments(db, case.id)
+    files = await storage.attachments.attachments(db, case.id)
     assert [(a.purpose, a.field, a.file_name) for a in files] == [
         ("intake", "surat_permintaan", "surat_permintaan.pdf")
     ]
@@ -106,13 +106,14 @@ async def test_permintaan_informasi_end_to_end(engine: Engine, db: Database, ros
             if nxt.holder_id != officer.id:
                 assert rows[1] == (officer.id, "progress")
     assert seen_steps == ["2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]
-    final = await store.case(db, case.id)
+    final = await storage.cases.case(db, case.id)
     assert final is not None and final.state == "completed"
     # The answer letter reaches the requester with their own last step ('Pemohon menerima Surat Jawaban') …
-    receipt = [m for m in await store.outbox(db) if m.kind == "assignment" and m.person_id == officer.id][-1]
+    receipt = [m for m in await storage.outbox.outbox(db) if m.kind == "assignment" and m.person_id == officer.id][-1]
     assert [f["file_id"] for f in receipt.payload["files"]] == ["out-11"]
     # … so the closing message does not send it again.
-    completed_msg = next(m for m in await store.outbox(db) if m.kind == "case_completed" and m.person_id == officer.id)
+    completed_msg = next(m for m in await storage.outbox.outbox(db)
+                         if m.kind == "case_completed" and m.person_id == officer.id)
     assert completed_msg.payload["files"] == []
 
 
@@ -121,7 +122,8 @@ async def test_requester_step_goes_back_to_requester(engine: Engine, db: Databas
     await advance(engine, out.case.id, 10)
     _, holder = await holder_of_current(engine, out.case.id)
     assert holder.id == roster["officer"].id
-    msg = [m for m in await store.outbox(db) if m.person_id == roster["officer"].id and m.kind == "assignment"][-1]
+    msg = [m for m in await storage.outbox.outbox(db)
+           if m.person_id == roster["officer"].id and m.kind == "assignment"][-1]
     assert msg.payload["for_requester"] is True and msg.payload["step"] == "12"
 
 
@@ -141,7 +143,7 @@ async def test_konsultasi_with_kabid_decision(engine: Engine, db: Database, rost
     assert err.value.code == "needs_decision"
     res = await engine.decide(sid, holder.id, 0)
     assert res.opened[0].step_no == "5" and res.opened[0].holder_id == roster["subkoor"].id
-    events = await store.events_of_case(db, out.case.id)
+    events = await storage.events.events_of_case(db, out.case.id)
     decided = next(e for e in events if e.type == "step_decided")
     assert decided.data["target"] == "5" and "Sub Koordinator" in decided.data["branch"]
     for expected in ("subkoor", "tu", "officer"):
@@ -170,9 +172,9 @@ async def test_decision_that_loops_back_keeps_both_instances(engine: Engine, db:
     sid, holder = await holder_of_current(engine, out.case.id)
     res = await engine.decide(sid, holder.id, 2)  # not for this bidang → back to step 2
     assert res.opened[0].step_no == "2"
-    steps = [s.step_no for s in await store.steps_of_case(db, out.case.id)]
+    steps = [s.step_no for s in await storage.steps.steps_of_case(db, out.case.id)]
     assert steps == ["1", "2", "4", "2"]
-    prog = [m for m in await store.outbox(db) if m.kind == "progress"][-1]
+    prog = [m for m in await storage.outbox.outbox(db) if m.kind == "progress"][-1]
     assert prog.payload["returned"] is True
 
 
@@ -200,7 +202,7 @@ async def test_concurrent_completion_has_one_winner(engine: Engine, db: Database
     sid = out.opened[0].id
     results = await asyncio.gather(*[engine.complete_step(sid, roster["tu"].id) for _ in range(5)])
     assert sum(r.changed for r in results) == 1
-    opened = [s for s in await store.steps_of_case(db, out.case.id) if s.step_no == "3"]
+    opened = [s for s in await storage.steps.steps_of_case(db, out.case.id) if s.step_no == "3"]
     assert len(opened) == 1
 
 
@@ -235,9 +237,9 @@ async def test_two_processes_on_one_database_file(engine: Engine, db: Database, 
         await asyncio.to_thread(p.join, 60)
     results = sorted([queue.get(timeout=5) for _ in procs])
     assert results == [False, True]
-    opened = [s for s in await store.steps_of_case(db, out.case.id) if s.step_no == "3"]
+    opened = [s for s in await storage.steps.steps_of_case(db, out.case.id) if s.step_no == "3"]
     assert len(opened) == 1
-    completions = [e for e in await store.events_of_case(db, out.case.id) if e.type == "step_completed"]
+    completions = [e for e in await storage.events.events_of_case(db, out.case.id) if e.type == "step_completed"]
     assert len(completions) == 2  # step 1 (filing) and step 2 once
 
 
@@ -270,7 +272,8 @@ async def test_rejection_closes_the_case(engine: Engine, db: Database, roster: R
     sid, holder = await holder_of_current(engine, out.case.id)
     res = await engine.decide(sid, holder.id, 1)
     assert res.closed == "rejected"
-    msg = next(m for m in await store.outbox(db) if m.kind == "case_rejected" and m.person_id == roster["officer"].id)
+    msg = next(m for m in await storage.outbox.outbox(db)
+               if m.kind == "case_rejected" and m.person_id == roster["officer"].id)
     assert msg.payload["state"] == "rejected"
 
 
@@ -303,7 +306,7 @@ async def test_delegation_by_holder_and_by_supervisor(engine: Engine, db: Databa
     res = await engine.reassign(sid, holder.id, roster["staf2"].id, "Sedang dinas luar")
     assert res.changed and res.step.holder_id == roster["staf2"].id
     assert await kinds(db, mark) == [(roster["staf2"].id, "assignment")]
-    ev = [e for e in await store.events_of_case(db, out.case.id) if e.type == "step_reassigned"][-1]
+    ev = [e for e in await storage.events.events_of_case(db, out.case.id) if e.type == "step_reassigned"][-1]
     assert ev.actor_id == roster["staf"].id and ev.data["reason"] == "Sedang dinas luar"
     # the Kabid (supervisor of the unit) takes it back to the first staff member, who is told
     mark = await last_outbox_id(db)
@@ -325,7 +328,7 @@ async def test_role_with_no_holder_is_flagged_and_picked_up_later(
     await advance(engine, out.case.id, 1)
     wn = await engine.what_next(out.case.id)
     assert wn.current[0].step.number == "6" and wn.current[0].holder is None
-    case = await store.case(db, out.case.id)
+    case = await storage.cases.case(db, out.case.id)
     assert case is not None and case.unassigned
     told = {pid for pid, kind in await kinds(db, mark) if kind == "unassigned"}
     assert told == {roster["kabid"].id, roster["sekban"].id, roster["kaban"].id, roster["admin"].id}
@@ -334,7 +337,7 @@ async def test_role_with_no_holder_is_flagged_and_picked_up_later(
                                       unit="perstradal", telegram_id=2100)
     assigned = await engine.assign_waiting()
     assert [s.holder_id for s in assigned] == [newcomer.id]
-    case = await store.case(db, out.case.id)
+    case = await storage.cases.case(db, out.case.id)
     assert case is not None and not case.unassigned
 
 
@@ -350,7 +353,7 @@ async def test_acting_official_takes_open_and_new_steps(engine: Engine, db: Data
     wn = await engine.what_next(out.case.id)
     assert wn.current[0].holder.id == roster["sekban"].id and wn.current[0].acting_for.id == roster["kaban"].id
     res = await engine.decide(sid, roster["sekban"].id, 0)
-    ev = [e for e in await store.events_of_case(db, out.case.id) if e.type == "step_decided"][-1]
+    ev = [e for e in await storage.events.events_of_case(db, out.case.id) if e.type == "step_decided"][-1]
     assert ev.actor_id == roster["sekban"].id and ev.on_behalf_of == roster["kaban"].id
     # a new step for the Kepala Badan during the range also goes to the Plh
     out2 = await engine.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
@@ -377,7 +380,7 @@ async def test_cancel_by_requester_only(engine: Engine, db: Database, roster: Ro
     assert res.changed and res.case.state == "cancelled"
     assert {pid for pid, k in await kinds(db, mark) if k == "case_cancelled"} == {roster["officer"].id,
                                                                                   roster["tu"].id}
-    assert all(s.state != "open" for s in await store.steps_of_case(db, out.case.id))
+    assert all(s.state != "open" for s in await storage.steps.steps_of_case(db, out.case.id))
     again = await engine.cancel(out.case.id, roster["officer"].id, "lagi")
     assert not again.changed
 
@@ -396,8 +399,8 @@ async def test_bad_intake_changes_nothing(engine: Engine, db: Database, roster: 
     with pytest.raises(EngineError) as err:
         await engine.file_request(INFO, roster["officer"].id, intake, uploads)
     assert err.value.code == code
-    assert await store.cases(db) == []
-    assert await store.outbox(db) == []
+    assert await storage.cases.cases(db) == []
+    assert await storage.outbox.outbox(db) == []
 
 
 async def test_staff_only_sop_cannot_be_started_by_an_officer(engine: Engine, roster: Roster):
@@ -455,7 +458,7 @@ async def test_deadlines_and_alarms_are_stored(engine: Engine, db: Database, ros
     out = await engine.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
     await advance(engine, out.case.id, 4)
     sid, _ = await holder_of_current(engine, out.case.id)
-    inst = await store.step(db, sid)
+    inst = await storage.steps.step(db, sid)
     assert inst is not None and inst.step_no == "6"  # '1 hari'
     opened = inst.opened_at.astimezone(WIB)
     assert inst.due_at.astimezone(WIB) == opened + timedelta(days=1)
@@ -497,14 +500,14 @@ async def test_rakordal_goes_round_the_tidak_sesuai_loop(engine: Engine, db: Dat
             assert (kaban.id, "progress") in rows  # the Kepala Badan started it and follows it
     assert path == [("1", "jfp"), ("2", "admin"), ("3", "jfp"), ("4", "admin"), ("5", "jfp"), ("6", "jfp"),
                     ("7", "kabid"), ("6", "jfp"), ("7", "kabid"), ("8", "kabid"), ("9", "admin")]
-    instances = await store.steps_of_case(db, case.id)
+    instances = await storage.steps.steps_of_case(db, case.id)
     assert [s.step_no for s in instances].count("6") == 2 and [s.step_no for s in instances].count("7") == 2
-    decided = [e for e in await store.events_of_case(db, case.id) if e.type == "step_decided"]
+    decided = [e for e in await storage.events.events_of_case(db, case.id) if e.type == "step_decided"]
     assert [e.data["target"] for e in decided] == ["6", "8"]
     assert decided[0].data["outcome"] == "return"
-    returned = [m for m in await store.outbox(db) if m.kind == "progress" and m.payload.get("returned")]
+    returned = [m for m in await storage.outbox.outbox(db) if m.kind == "progress" and m.payload.get("returned")]
     assert len(returned) == 1 and returned[0].payload["step"] == "6"
-    final = await store.case(db, case.id)
+    final = await storage.cases.case(db, case.id)
     assert final is not None and final.state == "completed"
 
 

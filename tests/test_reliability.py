@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import storage
 from bot.qa.answers import Answerer
 from bot.runtime import open_services
-from bot.storage import store
 from bot.text.notices import render_notice
 from bot.text.render import Renderer, to_plain
 from sandbox.fake_bot_api import parse_html
@@ -54,13 +54,13 @@ async def test_update_confirmed_but_not_handled_is_replayed_after_restart(tmp_pa
         w.services = await open_services(w.settings, clock=w.clock, sync_people=False)
         ids = await _fetch_and_confirm_without_handling(w)
         assert w.api.pending_updates() == []  # Telegram will not deliver it again
-        assert [r["update_id"] for r in await store.unfinished_updates(w.services.db)] == ids
+        assert [r["update_id"] for r in await storage.updates.unfinished_updates(w.services.db)] == ids
         await w.services.close()
         await w.start()  # replays the recorded update
         await tu.wait_for(lambda m: "oleh Anda" in (m.text or ""))
         wn = await w.services.engine.what_next(1)
         assert wn.current[0].step.number == "3"
-        assert await store.unfinished_updates(w.services.db) == []
+        assert await storage.updates.unfinished_updates(w.services.db) == []
 
 
 async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path)
         first = raw.response["result"][0]
         w.api.inject_update(first)
         await asyncio.sleep(0.5)
-        events = [e.type for e in await store.events_of_case(w.services.db, 1)]
+        events = [e.type for e in await storage.events.events_of_case(w.services.db, 1)]
         assert events.count("step_completed") == 2  # step 1 (filing) and step 2, once
         # handled updates are kept a week (long enough for any redelivery), then pruned by the tick
         from datetime import timedelta
@@ -108,7 +108,7 @@ async def test_two_people_tap_at_once_one_wins(tmp_path: Path) -> None:
         prompt = await staf2.wait_for_text("Kirim dokumennya")
         await staf2.tap(prompt, "Selesai tanpa lampiran")
         await staf2.wait_for(lambda m: "oleh Anda" in (m.text or ""))
-        done = [e for e in await store.events_of_case(w.services.db, 1) if e.type == "step_completed"
+        done = [e for e in await storage.events.events_of_case(w.services.db, 1) if e.type == "step_completed"
                 and e.data.get("step") == "6"]
         assert len(done) == 1 and done[0].actor_id == w.roster["staf2"].id
 
@@ -138,7 +138,7 @@ async def test_faulty_bot_api_30_percent_everything_delivered(tmp_path: Path) ->
             case = await w.services.engine.case_by_ref(register_no)
             assert case.state == "completed"
             for _ in range(300):
-                rows = await store.outbox(w.services.db)
+                rows = await storage.outbox.outbox(w.services.db)
                 if all(r.state in ("sent", "dead") for r in rows):
                     break
                 await asyncio.sleep(0.1)
@@ -156,7 +156,7 @@ async def _finish_under_faults(w: World, user, register_no: str, sid: int | None
 
     async def done() -> bool:
         if sid is not None:
-            inst = await store.step(w.services.db, sid)
+            inst = await storage.steps.step(w.services.db, sid)
             return inst is not None and not inst.is_open
         return (await w.services.engine.case_by_ref(register_no)).state != "open"
 

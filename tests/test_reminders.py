@@ -6,10 +6,10 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
+from bot import storage
 from bot.core.clock import ManualClock
 from bot.sop.calendar import WorkCalendar
 from bot.sop.model import Catalog
-from bot.storage import store
 from bot.storage.db import Database
 from bot.workflow.digest import DigestRound
 from bot.workflow.engine import Engine, FileUpload, ReminderPolicy
@@ -34,12 +34,12 @@ def sweep_of(engine: Engine) -> ReminderSweep:
 
 
 async def alarms(db: Database, since: int = 0) -> list[tuple[int | None, str, str]]:
-    return [(m.person_id, m.kind, m.payload.get("kind", "")) for m in await store.outbox(db)
+    return [(m.person_id, m.kind, m.payload.get("kind", "")) for m in await storage.outbox.outbox(db)
             if m.id > since and m.kind in ("reminder", "escalation")]
 
 
 async def last_id(db: Database) -> int:
-    rows = await store.outbox(db)
+    rows = await storage.outbox.outbox(db)
     return rows[-1].id if rows else 0
 
 
@@ -56,7 +56,7 @@ async def test_reminder_at_75_percent_prewarn_due_and_escalation_chain(
     engine: Engine, db: Database, roster: Roster, clock: ManualClock
 ):
     sid = await to_step_6(engine, roster)
-    inst = await store.step(db, sid)
+    inst = await storage.steps.step(db, sid)
     assert inst is not None
     sweep = sweep_of(engine)
     staf, kabid, sekban = roster["staf"].id, roster["kabid"].id, roster["sekban"].id
@@ -93,7 +93,7 @@ async def test_reminder_at_75_percent_prewarn_due_and_escalation_chain(
     mark = await last_id(db)
     await sweep.run()
     assert await alarms(db, mark) == []  # each level once
-    events = [e.type for e in await store.events_of_case(db, inst.case_id)]
+    events = [e.type for e in await storage.events.events_of_case(db, inst.case_id)]
     assert events.count("reminder_sent") == 3 and events.count("escalated") == 2
 
 
@@ -121,7 +121,7 @@ async def test_deadline_crossing_a_national_holiday(
 ):
     clock.set(datetime(2026, 12, 23, 10, 0, tzinfo=WIB))  # Wednesday before cuti bersama + Natal
     sid = await to_step_6(engine, roster)
-    inst = await store.step(db, sid)
+    inst = await storage.steps.step(db, sid)
     assert inst is not None
     assert inst.due_at.astimezone(WIB).date().isoformat() == "2026-12-28"
     sweep = sweep_of(engine)
@@ -192,7 +192,7 @@ async def test_daily_digest_once_per_supervisor_per_day_across_restart(
     await db.close()
     db = await Database.open(db_path)  # restart
     assert await DigestRound(db, catalog, calendar, clock, time(7, 30)).run() == 0
-    rows = [m for m in await store.outbox(db) if m.kind == "digest"]
+    rows = [m for m in await storage.outbox.outbox(db) if m.kind == "digest"]
     assert sorted(m.person_id for m in rows) == sorted(
         roster[k].id for k in ("kaban", "sekban", "kabid", "admin")
     )
@@ -215,9 +215,9 @@ async def test_digest_content_overdue_slowest_and_dead_letters(
     clock.advance(hours=2)
     await engine.complete_step(out.opened[0].id, roster["tu"].id)  # 2 working hours vs 0,5 jam standard
     async with db.transaction() as tx:
-        mid = await store.enqueue(tx, person_id=roster["kabid"].id, chat_id=1, kind="progress", payload={},
+        mid = await storage.outbox.enqueue(tx, person_id=roster["kabid"].id, chat_id=1, kind="progress", payload={},
                                   priority=1, now=clock.now())
-        await store.mark_dead(tx, mid, "403 Forbidden: bot was blocked by the user")
+        await storage.outbox.mark_dead(tx, mid, "403 Forbidden: bot was blocked by the user")
     clock.advance(days=1)
     builder = DigestBuilder(db, engine.catalog, engine.calendar)
     await builder.load(clock.now())

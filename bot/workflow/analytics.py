@@ -6,10 +6,10 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot import storage
 from bot.core.clock import parse_iso
 from bot.sop.calendar import WorkCalendar
 from bot.sop.model import Catalog
-from bot.storage import store
 from bot.storage.db import Database
 
 
@@ -41,7 +41,7 @@ async def sla_report(
     """Per SOP step: how many were completed, median working minutes taken, standard, share on time."""
     groups: dict[tuple[str, str], list[tuple[int, int | None, bool]]] = {}
     roles: dict[tuple[str, str], str] = {}
-    for row in await store.completed_steps(db, since=since):
+    for row in await storage.steps.completed_steps(db, since=since):
         opened = parse_iso(row["opened_at"])
         completed = parse_iso(row["completed_at"])
         due = parse_iso(row["due_at"])

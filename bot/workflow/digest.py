@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from bot import storage
 from bot.core.clock import iso
 from bot.sop.calendar import WorkCalendar
 from bot.sop.model import Catalog
-from bot.storage import store
 from bot.storage.db import Database
 from bot.storage.records import Person
 from bot.workflow.analytics import sla_report
@@ -103,10 +103,10 @@ class DigestBuilder:
         day_start = datetime.combine(local_today, time(0), self.calendar.tz)
         yesterday_start = day_start - timedelta(days=1)
         since = since or (now - timedelta(days=1))
-        people = {p.id: p for p in await store.people(self.db, active_only=False)}
+        people = {p.id: p for p in await storage.people.people(self.db, active_only=False)}
         day_end = day_start + timedelta(days=1)
         work: dict[tuple[str, str], _UnitWork] = {}
-        for row in await store.open_steps_overview(self.db):
+        for row in await storage.steps.open_steps_overview(self.db):
             bucket = work.setdefault((row["institution"], row["unit"]), _UnitWork())
             holder = people.get(row["holder_id"]) if row["holder_id"] else None
             item = {
@@ -128,12 +128,12 @@ class DigestBuilder:
             "now": now,
             "today": local_today,
             "work": work,
-            "open_cases": await store.open_case_units(self.db),
-            "new_cases": await store.cases_created_between(self.db, since, now),
-            "done_yesterday": await store.steps_completed_between(self.db, yesterday_start, day_start),
-            "dead": await store.outbox(self.db, state="dead"),
+            "open_cases": await storage.cases.open_case_units(self.db),
+            "new_cases": await storage.cases.cases_created_between(self.db, since, now),
+            "done_yesterday": await storage.steps.steps_completed_between(self.db, yesterday_start, day_start),
+            "dead": await storage.outbox.outbox(self.db, state="dead"),
             "sla": await sla_report(self.db, self.catalog, self.calendar, since=now - timedelta(days=30)),
-            "sla_units": await store.sop_units(self.db),
+            "sla_units": await storage.cases.sop_units(self.db),
         }
 
     def build(self, person: Person, since: datetime | None = None) -> Digest | None:
@@ -218,13 +218,13 @@ class DigestRound:
         if not self.calendar.is_working_day(local.date()) or local.time() < self.at:
             return 0
         day = local.date().isoformat()
-        done = await store.digests_on(self.db, day)
-        waiting = [p for p in await store.people(self.db) if p.id not in done and scope_of(p) is not None]
+        done = await storage.digests.digests_on(self.db, day)
+        waiting = [p for p in await storage.people.people(self.db) if p.id not in done and scope_of(p) is not None]
         if not waiting:
             return 0
         since: dict[int, datetime] = {}
         for p in waiting:
-            last = await store.last_digest_at(self.db, p.id)
+            last = await storage.digests.last_digest_at(self.db, p.id)
             since[p.id] = datetime.fromisoformat(last) if last else now - timedelta(days=1)
         builder = DigestBuilder(self.db, self.catalog, self.calendar)
         await builder.load(now, since=min(since.values()))
@@ -234,15 +234,15 @@ class DigestRound:
             if digest is None:
                 continue
             async with self.db.transaction() as tx:
-                if not await store.claim_digest(tx, person.id, day, now):
+                if not await storage.digests.claim_digest(tx, person.id, day, now):
                     continue
-                outbox_id = await store.enqueue(
+                outbox_id = await storage.outbox.enqueue(
                     tx, person_id=person.id, chat_id=person.telegram_id, kind="digest", payload=digest.as_payload(),
                     priority=2, now=now, dedupe_key=f"digest:{person.id}:{day}",
                 )
-                await store.set_digest_outbox(tx, person.id, day, outbox_id)
+                await storage.digests.set_digest_outbox(tx, person.id, day, outbox_id)
                 if digest.overdue_by_unit:
-                    await store.enqueue(
+                    await storage.outbox.enqueue(
                         tx, person_id=person.id, chat_id=person.telegram_id, kind="digest_chart", priority=2,
                         now=now, payload={"overdue_by_unit": digest.overdue_by_unit, "day": day},
                         dedupe_key=f"digest_chart:{person.id}:{day}",

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import storage
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.sop.calendar import WorkCalendar
 from bot.sop.durations import Duration
 from bot.sop.model import END, Catalog, Sop, Step, snapshot, sop_from_snapshot
-from bot.storage import store
-from bot.storage.db import Database, Tx
+from bot.storage.db import Database, Reader, Tx
 from bot.storage.records import Attachment, Case, Event, Person, StepInstance
 from bot.text import payloads
 from bot.workflow.people import ADMIN, SUPERVISOR_ROLES
@@ -103,7 +103,7 @@ class Engine:
 
     # ------------------------------------------------------------ SOP versions
 
-    async def sop_of(self, case: Case, r: store.Reader | None = None) -> Sop:
+    async def sop_of(self, case: Case, r: Reader | None = None) -> Sop:
         """The SOP version the case started with (not the catalog's current one)."""
         pinned = self._pinned.get(case.sop_hash)
         if pinned is None:
@@ -111,7 +111,7 @@ class Engine:
             if current is not None and current.content_hash == case.sop_hash:
                 pinned = current
             else:
-                text = await store.sop_snapshot(r or self.db, case.sop_hash)
+                text = await storage.sop_versions.sop_snapshot(r or self.db, case.sop_hash)
                 if text is None:
                     raise EngineError("sop_version_missing", sop=case.sop_id)
                 pinned = sop_from_snapshot(text)
@@ -142,42 +142,44 @@ class Engine:
         clean = self.check_intake(sop, intake, uploads)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            requester = await store.person(tx, requester_id)
+            requester = await storage.people.person(tx, requester_id)
             if requester is None or not requester.active:
                 raise EngineError("not_registered")
             if not set(requester.roles) & set(sop.starters) and not requester.is_admin:
                 raise EngineError("not_allowed_to_start", sop=sop.title)
-            await store.ensure_sop_version(tx, sop_id=sop.id, sop_hash=sop.content_hash, snapshot=snapshot(sop),
+            await storage.sop_versions.ensure_sop_version(tx, sop_id=sop.id, sop_hash=sop.content_hash,
+                                                          snapshot=snapshot(sop),
                                            now=now)
             inst = self.catalog.institution(sop.institution)
             year = now.astimezone(self.calendar.tz).year
-            number = await store.next_register_number(tx, f"{inst.prefix}-{sop.register_code}", year)
+            number = await storage.cases.next_register_number(tx, f"{inst.prefix}-{sop.register_code}", year)
             register_no = f"{inst.prefix}-{sop.register_code}-{year}-{number:04d}"
-            case_id = await store.insert_case(
+            case_id = await storage.cases.insert_case(
                 tx, register_no=register_no, sop_id=sop.id, sop_hash=sop.content_hash, institution=sop.institution,
                 unit=sop.unit, requester_id=requester_id, title=sop.title, intake=clean, now=now,
             )
             for key, up in uploads.items():
-                await store.insert_attachment(
+                await storage.attachments.insert_attachment(
                     tx, case_id=case_id, step_instance_id=None, purpose="intake", field=key, file_id=up.file_id,
                     file_unique_id=up.file_unique_id, file_name=up.file_name, mime_type=up.mime_type,
                     file_size=up.file_size, uploaded_by=requester_id, now=now,
                 )
-            await store.insert_event(tx, type="case_filed", now=now, case_id=case_id, actor_id=requester_id,
+            await storage.events.insert_event(tx, type="case_filed", now=now, case_id=case_id, actor_id=requester_id,
                                      data={"register_no": register_no, "sop_id": sop.id, "sop_hash": sop.content_hash})
-            case = await store.case(tx, case_id)
+            case = await storage.cases.case(tx, case_id)
             assert case is not None
             first = sop.steps[0]
             opened: list[StepInstance] = []
             if first.actor == "requester":
                 # Filing the request in Telegram is the requester's first step ('Pemohon mengajukan …').
-                sid = await store.insert_step(
+                sid = await storage.steps.insert_step(
                     tx, case_id=case_id, step_no=first.number, role=first.actor, holder_id=requester_id,
                     acting_for_id=None, now=now, due_at=None, remind_at=None, prewarn_at=None, escalate_at=None,
                 )
-                await store.finish_step(tx, sid, by=requester_id, now=now, outcome="done", branch_label=None,
+                await storage.steps.finish_step(tx, sid, by=requester_id, now=now, outcome="done", branch_label=None,
                                         note=None)
-                await store.insert_event(tx, type="step_completed", now=now, case_id=case_id, step_instance_id=sid,
+                await storage.events.insert_event(tx, type="step_completed", now=now, case_id=case_id,
+                                                  step_instance_id=sid,
                                          actor_id=requester_id, data={"step": first.number, "via": "filing"})
                 nxt = sop.next_step(first)
                 if nxt is not None:
@@ -186,8 +188,8 @@ class Engine:
                 opened.append(await self._open_step(tx, case, sop, first, now))
             await self._notify_filed(tx, case, sop, requester, opened, now)
             if consume_draft:
-                await store.delete_draft(tx, requester_id)
-            case = await store.case(tx, case_id)
+                await storage.drafts.delete_draft(tx, requester_id)
+            case = await storage.cases.case(tx, case_id)
             assert case is not None
         return Outcome(True, case, None, tuple(opened))
 
@@ -226,26 +228,27 @@ class Engine:
         if duration is not None and not duration.is_zero:
             due = self.calendar.add(now, duration)
             remind, prewarn, escalate = self._alarms(now, due, step.actor == "requester")
-        sid = await store.insert_step(
+        sid = await storage.steps.insert_step(
             tx, case_id=case.id, step_no=step.number, role=step.actor, holder_id=holder.id if holder else None,
             acting_for_id=acting_for.id if acting_for else None, now=now, due_at=due, remind_at=remind,
             prewarn_at=prewarn, escalate_at=escalate,
         )
-        await store.insert_event(
+        await storage.events.insert_event(
             tx, type="step_opened", now=now, case_id=case.id, step_instance_id=sid,
             data={"step": step.number, "role": step.actor, "holder_id": holder.id if holder else None,
                   "due_at": due.isoformat() if due else None},
         )
-        instance = await store.step(tx, sid)
+        instance = await storage.steps.step(tx, sid)
         assert instance is not None
         if holder is None:
-            await store.set_case_unassigned(tx, case.id, True)
-            await store.insert_event(tx, type="step_unassigned", now=now, case_id=case.id, step_instance_id=sid,
+            await storage.cases.set_case_unassigned(tx, case.id, True)
+            await storage.events.insert_event(tx, type="step_unassigned", now=now, case_id=case.id,
+                                              step_instance_id=sid,
                                      data={"step": step.number, "role": step.actor})
             await self._notify_unassigned(tx, case, sop, step, instance, now)
         else:
             if acting_for is not None:
-                await store.insert_event(
+                await storage.events.insert_event(
                     tx, type="acting_assigned", now=now, case_id=case.id, step_instance_id=sid,
                     actor_id=holder.id, on_behalf_of=acting_for.id, data={"step": step.number},
                 )
@@ -271,7 +274,7 @@ class Engine:
     ) -> tuple[Person | None, Person | None]:
         """(holder, acting_for): the least-loaded holder of the role, routed to their Plt/Plh if absent."""
         if role_id == "requester":
-            return await store.person(tx, case.requester_id), None
+            return await storage.people.person(tx, case.requester_id), None
         candidates = await self._role_holders(tx, case, role_id)
         role = self.catalog.roles.roles.get(role_id)
         if not candidates and role is not None and role.kind == "external":
@@ -288,14 +291,14 @@ class Engine:
     async def _role_holders(self, tx: Tx, case: Case, role_id: str) -> list[tuple[Person, int]]:
         role = self.catalog.roles.roles.get(role_id)
         unit = case.unit if role is not None and role.scope == "unit" else None
-        return await store.holders_of(tx, role_id, case.institution, unit)
+        return await storage.people.holders_of(tx, role_id, case.institution, unit)
 
     async def _route_acting(self, tx: Tx, person: Person, now: datetime) -> tuple[Person, Person | None]:
         day = now.astimezone(self.calendar.tz).date().isoformat()
-        arrangement = await store.acting_for(tx, person.id, day)
+        arrangement = await storage.acting.acting_for(tx, person.id, day)
         if arrangement is None:
             return person, None
-        acting = await store.person(tx, arrangement["acting_id"])
+        acting = await storage.people.person(tx, arrangement["acting_id"])
         if acting is None or not acting.active:
             return person, None
         return acting, person
@@ -321,7 +324,7 @@ class Engine:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             instance, case, sop = await self._load_step(tx, step_id)
-            actor = await store.person(tx, actor_id)
+            actor = await storage.people.person(tx, actor_id)
             if actor is None:
                 raise EngineError("not_registered")
             if not instance.is_open:
@@ -339,20 +342,21 @@ class Engine:
                 outcome, label, target = branch.outcome, branch.label, branch.target
             elif branch_index is not None:
                 raise EngineError("bad_branch")
-            if not await store.finish_step(tx, step_id, by=actor_id, now=now, outcome=outcome, branch_label=label,
+            if not await storage.steps.finish_step(tx, step_id, by=actor_id, now=now, outcome=outcome,
+                                                   branch_label=label,
                                            note=note):
                 return await self._already(tx, case, instance)
             if output is not None:
                 await self._store_output(tx, case, instance, actor_id, output, now)
             on_behalf = instance.holder_id if instance.holder_id != actor_id else None
-            await store.insert_event(
+            await storage.events.insert_event(
                 tx, type="step_decided" if label else "step_completed", now=now, case_id=case.id,
                 step_instance_id=step_id, actor_id=actor_id, on_behalf_of=on_behalf or instance.acting_for_id,
                 data={"step": step.number, "branch": label, "target": target, "outcome": outcome, "note": note},
             )
             opened, closed = await self._advance(tx, case, sop, step, target, outcome, actor, now)
-            case = await store.case(tx, case.id)
-            done = await store.step(tx, step_id)
+            case = await storage.cases.case(tx, case.id)
+            done = await storage.steps.step(tx, step_id)
             assert case is not None
         return Outcome(True, case, done, tuple(opened), closed)
 
@@ -360,8 +364,8 @@ class Engine:
         return actor.id == instance.holder_id
 
     async def _already(self, tx: Tx, case: Case, instance: StepInstance) -> Outcome:
-        current = await store.step(tx, instance.id)
-        by = await store.person(tx, current.completed_by) if current and current.completed_by else None
+        current = await storage.steps.step(tx, instance.id)
+        by = await storage.people.person(tx, current.completed_by) if current and current.completed_by else None
         return Outcome(False, case, current, (), None, by)
 
     async def _advance(
@@ -378,23 +382,24 @@ class Engine:
             opened = await self._open_step(tx, case, sop, nxt, now)
             await self._notify_progress(tx, case, sop, nxt, opened, now, returned=outcome == "return")
             return [opened], None
-        if await store.open_steps_of_case(tx, case.id):
+        if await storage.steps.open_steps_of_case(tx, case.id):
             return [], None
         state = "rejected" if outcome == "reject" else "completed"
-        await store.close_case(tx, case.id, state, now, None)
-        await store.insert_event(tx, type=f"case_{state}", now=now, case_id=case.id, actor_id=actor.id)
+        await storage.cases.close_case(tx, case.id, state, now, None)
+        await storage.events.insert_event(tx, type=f"case_{state}", now=now, case_id=case.id, actor_id=actor.id)
         await self._notify_closed(tx, case, sop, state, actor, None, now)
         return [], state
 
     async def _store_output(
         self, tx: Tx, case: Case, instance: StepInstance, by: int, up: FileUpload, now: datetime
     ) -> int:
-        aid = await store.insert_attachment(
+        aid = await storage.attachments.insert_attachment(
             tx, case_id=case.id, step_instance_id=instance.id, purpose="output", field=None, file_id=up.file_id,
             file_unique_id=up.file_unique_id, file_name=up.file_name, mime_type=up.mime_type, file_size=up.file_size,
             uploaded_by=by, now=now,
         )
-        await store.insert_event(tx, type="output_attached", now=now, case_id=case.id, step_instance_id=instance.id,
+        await storage.events.insert_event(tx, type="output_attached", now=now, case_id=case.id,
+                                          step_instance_id=instance.id,
                                  actor_id=by, data={"attachment_id": aid, "file_name": up.file_name})
         return aid
 
@@ -403,11 +408,11 @@ class Engine:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             instance, case, _ = await self._load_step(tx, step_id)
-            actor = await store.person(tx, actor_id)
+            actor = await storage.people.person(tx, actor_id)
             if actor is None or not instance.is_open or not self._may_act(actor, instance):
                 raise EngineError("not_holder" if instance.is_open else "step_closed", step=instance.step_no)
             aid = await self._store_output(tx, case, instance, actor_id, upload, now)
-            rows = await store.attachments(tx, case.id, instance.id)
+            rows = await storage.attachments.attachments(tx, case.id, instance.id)
         return next(a for a in rows if a.id == aid)
 
     # ------------------------------------------------------------ delegation and cancellation
@@ -420,8 +425,8 @@ class Engine:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             instance, case, sop = await self._load_step(tx, step_id)
-            by = await store.person(tx, by_id)
-            to = await store.person(tx, to_id)
+            by = await storage.people.person(tx, by_id)
+            to = await storage.people.person(tx, to_id)
             if by is None:
                 raise EngineError("not_registered")
             if not instance.is_open:
@@ -433,20 +438,20 @@ class Engine:
             candidates = await self.reassign_candidates(tx, instance, case, by)
             if to.id not in {p.id for p in candidates}:
                 raise EngineError("not_allowed_reassign" if not candidates else "bad_target")
-            previous = await store.person(tx, instance.holder_id) if instance.holder_id else None
+            previous = await storage.people.person(tx, instance.holder_id) if instance.holder_id else None
             target, acting_for = await self._route_acting(tx, to, now)
-            if not await store.set_holder(tx, step_id, target.id, acting_for.id if acting_for else None):
+            if not await storage.steps.set_holder(tx, step_id, target.id, acting_for.id if acting_for else None):
                 return await self._already(tx, case, instance)
-            await store.insert_event(
+            await storage.events.insert_event(
                 tx, type="step_reassigned", now=now, case_id=case.id, step_instance_id=step_id, actor_id=by.id,
                 on_behalf_of=acting_for.id if acting_for else None,
                 data={"from": previous.id if previous else None, "to": target.id, "reason": reason,
                       "step": instance.step_no},
             )
-            if not await store.unassigned_open_steps_of_case(tx, case.id):
-                await store.set_case_unassigned(tx, case.id, False)
+            if not await storage.steps.unassigned_open_steps_of_case(tx, case.id):
+                await storage.cases.set_case_unassigned(tx, case.id, False)
             step = sop.step(instance.step_no)
-            updated = await store.step(tx, step_id)
+            updated = await storage.steps.step(tx, step_id)
             assert updated is not None
             await self._notify_assigned(tx, case, sop, step, updated, target, acting_for, now,
                                         reassigned_by=by, reason=reason)
@@ -456,12 +461,12 @@ class Engine:
         return Outcome(True, case, updated)
 
     async def reassign_candidates(
-        self, r: store.Reader, instance: StepInstance, case: Case, by: Person
+        self, r: Reader, instance: StepInstance, case: Case, by: Person
     ) -> list[Person]:
         """Who ``by`` may hand this step to: colleagues with the role (holder), anyone in the unit (supervisor)."""
         if not instance.is_open:
             return []
-        staff = [p for p in await store.people(r) if p.is_staff and p.institution == case.institution]
+        staff = [p for p in await storage.people.people(r) if p.is_staff and p.institution == case.institution]
         role = self.catalog.roles.roles.get(instance.role)
         if by.is_admin or self.is_supervisor_of(by, case, instance.role):
             in_unit = [p for p in staff if p.unit == case.unit or p.unit is None or (role and role.scope == "org")]
@@ -492,8 +497,8 @@ class Engine:
             raise EngineError("reason_required")
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            case = await store.case(tx, case_id)
-            by = await store.person(tx, by_id)
+            case = await storage.cases.case(tx, case_id)
+            by = await storage.people.person(tx, by_id)
             if case is None:
                 raise EngineError("case_not_found")
             if by is None or not (by.id == case.requester_id or by.is_admin):
@@ -501,13 +506,13 @@ class Engine:
             if not case.is_open:
                 return Outcome(False, case)
             sop = await self.sop_of(case, tx)
-            holders = [s.holder_id for s in await store.open_steps_of_case(tx, case_id) if s.holder_id]
-            await store.cancel_open_steps(tx, case_id, now)
-            await store.close_case(tx, case_id, "cancelled", now, reason)
-            await store.insert_event(tx, type="case_cancelled", now=now, case_id=case_id, actor_id=by.id,
+            holders = [s.holder_id for s in await storage.steps.open_steps_of_case(tx, case_id) if s.holder_id]
+            await storage.steps.cancel_open_steps(tx, case_id, now)
+            await storage.cases.close_case(tx, case_id, "cancelled", now, reason)
+            await storage.events.insert_event(tx, type="case_cancelled", now=now, case_id=case_id, actor_id=by.id,
                                      data={"reason": reason})
             await self._notify_closed(tx, case, sop, "cancelled", by, reason, now, extra=holders)
-            case = await store.case(tx, case_id)
+            case = await storage.cases.case(tx, case_id)
             assert case is not None
         return Outcome(True, case, closed="cancelled")
 
@@ -523,26 +528,27 @@ class Engine:
         now = self.clock.now()
         moved: list[StepInstance] = []
         async with self.db.transaction() as tx:
-            absent = await store.person(tx, absent_id)
-            acting = await store.person(tx, acting_id)
+            absent = await storage.people.person(tx, absent_id)
+            acting = await storage.people.person(tx, acting_id)
             if absent is None or acting is None or not acting.active or not acting.is_staff or absent_id == acting_id:
                 raise EngineError("bad_target")
-            await store.insert_acting(tx, absent_id=absent_id, acting_id=acting_id, kind=kind, start=start, end=end,
+            await storage.acting.insert_acting(tx, absent_id=absent_id, acting_id=acting_id, kind=kind, start=start,
+                                               end=end,
                                       reason=reason, now=now)
-            await store.insert_event(tx, type="acting_set", now=now, actor_id=by_id, on_behalf_of=absent_id,
+            await storage.events.insert_event(tx, type="acting_set", now=now, actor_id=by_id, on_behalf_of=absent_id,
                                      data={"acting_id": acting_id, "start": start, "end": end, "kind": kind})
             today = now.astimezone(self.calendar.tz).date().isoformat()
             if start <= today <= end:
-                for instance in await store.open_steps_held_by(tx, absent_id):
-                    await store.set_holder(tx, instance.id, acting_id, absent_id)
-                    case = await store.case(tx, instance.case_id)
+                for instance in await storage.steps.open_steps_held_by(tx, absent_id):
+                    await storage.steps.set_holder(tx, instance.id, acting_id, absent_id)
+                    case = await storage.cases.case(tx, instance.case_id)
                     assert case is not None
                     sop = await self.sop_of(case, tx)
-                    await store.insert_event(
+                    await storage.events.insert_event(
                         tx, type="step_rerouted", now=now, case_id=case.id, step_instance_id=instance.id,
                         actor_id=acting_id, on_behalf_of=absent_id, data={"step": instance.step_no, "kind": kind},
                     )
-                    updated = await store.step(tx, instance.id)
+                    updated = await storage.steps.step(tx, instance.id)
                     assert updated is not None
                     await self._notify_assigned(tx, case, sop, sop.step(instance.step_no), updated, acting, absent, now)
                     moved.append(updated)
@@ -553,23 +559,23 @@ class Engine:
         now = self.clock.now()
         moved: list[StepInstance] = []
         async with self.db.transaction() as tx:
-            for instance in await store.open_steps_held_by(tx, person_id):
-                case = await store.case(tx, instance.case_id)
+            for instance in await storage.steps.open_steps_held_by(tx, person_id):
+                case = await storage.cases.case(tx, instance.case_id)
                 assert case is not None
                 if instance.role == "requester":
                     continue
                 sop = await self.sop_of(case, tx)
                 step = sop.step(instance.step_no)
                 holder, acting_for = await self._choose_holder(tx, case, instance.role, now, {person_id})
-                await store.set_holder(tx, instance.id, holder.id if holder else None,
+                await storage.steps.set_holder(tx, instance.id, holder.id if holder else None,
                                        acting_for.id if acting_for else None)
-                await store.insert_event(tx, type="step_released", now=now, case_id=case.id,
+                await storage.events.insert_event(tx, type="step_released", now=now, case_id=case.id,
                                          step_instance_id=instance.id, on_behalf_of=person_id,
                                          data={"holder_id": holder.id if holder else None})
-                updated = await store.step(tx, instance.id)
+                updated = await storage.steps.step(tx, instance.id)
                 assert updated is not None
                 if holder is None:
-                    await store.set_case_unassigned(tx, case.id, True)
+                    await storage.cases.set_case_unassigned(tx, case.id, True)
                     await self._notify_unassigned(tx, case, sop, step, updated, now)
                 else:
                     await self._notify_assigned(tx, case, sop, step, updated, holder, acting_for, now)
@@ -581,19 +587,19 @@ class Engine:
         now = self.clock.now()
         assigned: list[StepInstance] = []
         async with self.db.transaction() as tx:
-            for instance in await store.unassigned_open_steps(tx):
-                case = await store.case(tx, instance.case_id)
+            for instance in await storage.steps.unassigned_open_steps(tx):
+                case = await storage.cases.case(tx, instance.case_id)
                 assert case is not None
                 holder, acting_for = await self._choose_holder(tx, case, instance.role, now, set())
                 if holder is None:
                     continue
-                await store.set_holder(tx, instance.id, holder.id, acting_for.id if acting_for else None)
-                await store.insert_event(tx, type="step_assigned", now=now, case_id=case.id,
+                await storage.steps.set_holder(tx, instance.id, holder.id, acting_for.id if acting_for else None)
+                await storage.events.insert_event(tx, type="step_assigned", now=now, case_id=case.id,
                                          step_instance_id=instance.id, data={"holder_id": holder.id})
-                if not await store.unassigned_open_steps_of_case(tx, case.id):
-                    await store.set_case_unassigned(tx, case.id, False)
+                if not await storage.steps.unassigned_open_steps_of_case(tx, case.id):
+                    await storage.cases.set_case_unassigned(tx, case.id, False)
                 sop = await self.sop_of(case, tx)
-                updated = await store.step(tx, instance.id)
+                updated = await storage.steps.step(tx, instance.id)
                 assert updated is not None
                 await self._notify_assigned(tx, case, sop, sop.step(instance.step_no), updated, holder, acting_for,
                                             now)
@@ -606,18 +612,18 @@ class Engine:
         """A case by register number ('KTP-INFO-2026-0007') or database number ('12')."""
         text = str(ref).strip().lstrip("#")
         if text.isdigit():
-            return await store.case(self.db, int(text))
-        return await store.case_by_register(self.db, text.upper())
+            return await storage.cases.case(self.db, int(text))
+        return await storage.cases.case_by_register(self.db, text.upper())
 
     async def what_next(self, case_id: int) -> WhatNext:
-        case = await store.case(self.db, case_id)
+        case = await storage.cases.case(self.db, case_id)
         if case is None:
             raise EngineError("case_not_found")
         sop = await self.sop_of(case)
         current: list[CurrentStep] = []
-        for instance in await store.open_steps_of_case(self.db, case_id):
-            holder = await store.person(self.db, instance.holder_id) if instance.holder_id else None
-            acting = await store.person(self.db, instance.acting_for_id) if instance.acting_for_id else None
+        for instance in await storage.steps.open_steps_of_case(self.db, case_id):
+            holder = await storage.people.person(self.db, instance.holder_id) if instance.holder_id else None
+            acting = await storage.people.person(self.db, instance.acting_for_id) if instance.acting_for_id else None
             current.append(CurrentStep(instance, sop.step(instance.step_no), holder, acting))
         following: list[tuple[str, Step | None]] = []
         if current:
@@ -638,21 +644,21 @@ class Engine:
             if pid is None:
                 return None
             if pid not in cache:
-                cache[pid] = await store.person(self.db, pid)
+                cache[pid] = await storage.people.person(self.db, pid)
             return cache[pid]
 
-        for ev in await store.events_of_case(self.db, case_id):
+        for ev in await storage.events.events_of_case(self.db, case_id):
             out.append((ev, await who(ev.actor_id), await who(ev.on_behalf_of)))
         return out
 
     async def steps(self, case_id: int) -> list[StepInstance]:
-        return await store.steps_of_case(self.db, case_id)
+        return await storage.steps.steps_of_case(self.db, case_id)
 
     async def open_tasks(self, person_id: int) -> list[tuple[StepInstance, Case, Step]]:
         """A person's open steps, soonest due first."""
         out = []
-        for instance in await store.open_steps_held_by(self.db, person_id):
-            case = await store.case(self.db, instance.case_id)
+        for instance in await storage.steps.open_steps_held_by(self.db, person_id):
+            case = await storage.cases.case(self.db, instance.case_id)
             assert case is not None
             sop = await self.sop_of(case)
             out.append((instance, case, sop.step(instance.step_no)))
@@ -661,14 +667,15 @@ class Engine:
     async def step_notice(self, step_id: int) -> dict[str, Any]:
         """The assignment payload of an open step as it stands now (for /tugas and re-sent cards)."""
         instance, case, sop = await self._load_step(self.db, step_id)
-        requester = await store.person(self.db, case.requester_id)
+        requester = await storage.people.person(self.db, case.requester_id)
         assert requester is not None
-        acting = await store.person(self.db, instance.acting_for_id) if instance.acting_for_id else None
+        acting = await storage.people.person(self.db, instance.acting_for_id) if instance.acting_for_id else None
         for_requester = instance.holder_id == case.requester_id
         return payloads.assignment(
             case, sop, sop.step(instance.step_no), instance, self.catalog.roles, requester,
             self._agency_name(requester), acting_for=acting, reassigned_by=None, reason=None,
-            files=handed_files(await store.attachments(self.db, case.id), for_requester), for_requester=for_requester,
+            files=handed_files(await storage.attachments.attachments(self.db, case.id), for_requester),
+                for_requester=for_requester,
         )
 
     async def may_view(self, person: Person, case: Case) -> bool:
@@ -681,11 +688,11 @@ class Engine:
         instance, case, sop = await self._load_step(self.db, step_id)
         return instance, case, sop, sop.step(instance.step_no)
 
-    async def _load_step(self, r: store.Reader, step_id: int) -> tuple[StepInstance, Case, Sop]:
-        instance = await store.step(r, step_id)
+    async def _load_step(self, r: Reader, step_id: int) -> tuple[StepInstance, Case, Sop]:
+        instance = await storage.steps.step(r, step_id)
         if instance is None:
             raise EngineError("step_not_found")
-        case = await store.case(r, instance.case_id)
+        case = await storage.cases.case(r, instance.case_id)
         assert case is not None
         return instance, case, await self.sop_of(case, r)
 
@@ -696,16 +703,16 @@ class Engine:
         dedupe_key: str | None = None,
     ) -> None:
         """Queue a notification, then each document it carries as its own message (delivered right after)."""
-        await store.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind=kind, payload=payload,
+        await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind=kind, payload=payload,
                             priority=priority, now=now, dedupe_key=dedupe_key)
         for f in payload.get("files") or []:
-            await store.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind="document",
+            await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind="document",
                                 payload={"file_id": f["file_id"], "file_name": f.get("file_name"),
                                          "register_no": payload.get("register_no")},
                                 priority=priority, now=now)
 
     async def _requester(self, tx: Tx, case: Case) -> Person:
-        person = await store.person(tx, case.requester_id)
+        person = await storage.people.person(tx, case.requester_id)
         assert person is not None
         return person
 
@@ -730,7 +737,8 @@ class Engine:
         payload = payloads.assignment(
             case, sop, step, instance, self.catalog.roles, requester, self._agency_name(requester),
             acting_for=acting_for, reassigned_by=reassigned_by, reason=reason,
-            files=handed_files(await store.attachments(tx, case.id), for_requester), for_requester=for_requester,
+            files=handed_files(await storage.attachments.attachments(tx, case.id), for_requester),
+                for_requester=for_requester,
         )
         await self._enqueue(tx, holder, "assignment", payload, PRIORITY_NORMAL, now)
 
@@ -750,8 +758,8 @@ class Engine:
         for person in await self._supervisors_and_admins(tx, case):
             await self._enqueue(tx, person, "unassigned", payload, PRIORITY_NORMAL, now)
 
-    async def _supervisors_and_admins(self, r: store.Reader, case: Case) -> list[Person]:
-        people = await store.people_with_roles(r, [*SUPERVISOR_ROLES, ADMIN], case.institution)
+    async def _supervisors_and_admins(self, r: Reader, case: Case) -> list[Person]:
+        people = await storage.people.people_with_roles(r, [*SUPERVISOR_ROLES, ADMIN], case.institution)
         out = []
         for p in people:
             unit_role = any(
@@ -771,8 +779,8 @@ class Engine:
         self, tx: Tx, case: Case, sop: Sop, state: str, by: Person, reason: str | None, now: datetime,
         extra: list[int] | None = None,
     ) -> None:
-        finals = [a for a in await store.attachments(tx, case.id) if a.purpose == "output"]
-        steps = await store.steps_of_case(tx, case.id)
+        finals = [a for a in await storage.attachments.attachments(tx, case.id) if a.purpose == "output"]
+        steps = await storage.steps.steps_of_case(tx, case.id)
         if steps and steps[-1].role == "requester":
             finals = []  # the requester's own last step already handed them the result
         concerned = {case.requester_id, *(extra or [])}
@@ -782,7 +790,7 @@ class Engine:
             if inst.completed_by:
                 concerned.add(inst.completed_by)
         for pid in sorted(concerned):
-            person = await store.person(tx, pid)
+            person = await storage.people.person(tx, pid)
             if person is None:
                 continue
             payload = payloads.closed(case, sop, state, by, reason, finals[-1:] if pid == case.requester_id else [],

@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import storage
 from bot.core.clock import Clock
 from bot.sop.model import Catalog, IntakeField, Sop
-from bot.storage import store
 from bot.storage.db import Database
 from bot.workflow.engine import Engine, EngineError, FileUpload, Outcome, intake_problem
 
@@ -59,7 +59,7 @@ class Intake:
         self.engine = engine
 
     async def get(self, person_id: int) -> Draft | None:
-        row = await store.draft(self.db, person_id)
+        row = await storage.drafts.draft(self.db, person_id)
         if row is None:
             return None
         sop = self.catalog.get(row["sop_id"])
@@ -80,7 +80,7 @@ class Intake:
 
     async def _save(self, draft: Draft) -> Draft:
         async with self.db.transaction() as tx:
-            await store.save_draft(tx, person_id=draft.person_id, sop_id=draft.sop.id, answers=draft.answers,
+            await storage.drafts.save_draft(tx, person_id=draft.person_id, sop_id=draft.sop.id, answers=draft.answers,
                                    uploads=draft.uploads, position=draft.position, now=self.clock.now(),
                                    last_message_id=draft.last_message_id)
         return draft
@@ -127,9 +127,9 @@ class Intake:
                                       draft.last_message_id))
 
     async def discard(self, person_id: int) -> bool:
-        existed = await store.draft(self.db, person_id) is not None
+        existed = await storage.drafts.draft(self.db, person_id) is not None
         async with self.db.transaction() as tx:
-            await store.delete_draft(tx, person_id)
+            await storage.drafts.delete_draft(tx, person_id)
         return existed
 
     async def submit(self, person_id: int) -> Outcome:
@@ -138,7 +138,7 @@ class Intake:
         return await self.engine.file_request(draft.sop.id, person_id, draft.answers, uploads, consume_draft=True)
 
     async def telegram_ids_with_drafts(self) -> set[int]:
-        return set(await store.telegram_ids_with_drafts(self.db))
+        return set(await storage.drafts.telegram_ids_with_drafts(self.db))
 
     async def _require(self, person_id: int) -> Draft:
         draft = await self.get(person_id)

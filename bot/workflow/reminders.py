@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot import storage
 from bot.core.clock import Clock, iso, parse_iso
 from bot.sop.calendar import WorkCalendar
 from bot.sop.durations import Duration
 from bot.sop.model import Catalog
-from bot.storage import store
 from bot.storage.db import Database, Tx
 from bot.storage.records import Case, Person, StepInstance
 from bot.workflow.engine import PRIORITY_BULK, ReminderPolicy, lateness
@@ -53,7 +53,7 @@ class ReminderSweep:
         if not self.calendar.is_working_time(now):
             result.outside_hours = True
             return result
-        for instance in await store.alarms_due(self.db, now, limit):
+        for instance in await storage.alarms.alarms_due(self.db, now, limit):
             result.checked += 1
             fired = await self._step(instance, now)
             if fired is None:
@@ -65,14 +65,14 @@ class ReminderSweep:
 
     async def _step(self, seen: StepInstance, now: datetime) -> tuple[str, int] | None:
         async with self.db.transaction() as tx:
-            stamps = await store.alarm_stamps(tx, seen.id)
+            stamps = await storage.alarms.alarm_stamps(tx, seen.id)
             if stamps is None or stamps["state"] != "open":
                 return None
             pending = self._passed(stamps, now)
             if not pending:
                 return None
             kind = pending[-1]
-            case = await store.case(tx, seen.case_id)
+            case = await storage.cases.case(tx, seen.case_id)
             assert case is not None
             updates: dict[str, Any] = {}
             for k in pending:
@@ -89,7 +89,7 @@ class ReminderSweep:
                 updates["escalate_at"] = self._escalate_at(seen.due_at, level + 1)
             nxt = self._next_alarm(stamps, updates)
             updates["next_alarm_at"] = nxt
-            if not await store.update_alarms(tx, seen.id, stamps["next_alarm_at"], **updates):
+            if not await storage.alarms.update_alarms(tx, seen.id, stamps["next_alarm_at"], **updates):
                 return None
             await self._notify(tx, kind, seen, case, now, level)
         return kind, len(pending) - 1
@@ -145,7 +145,7 @@ class ReminderSweep:
     async def _notify(self, tx: Tx, kind: str, instance: StepInstance, case: Case, now: datetime, level: int) -> None:
         sop = await self.sop_of(case, tx)
         step = sop.step(instance.step_no)
-        holder = await store.person(tx, instance.holder_id) if instance.holder_id else None
+        holder = await storage.people.person(tx, instance.holder_id) if instance.holder_id else None
         late = lateness(self.calendar, instance, now)
         payload = {
             "case_id": case.id, "register_no": case.register_no, "title": sop.title, "step": step.number,
@@ -155,18 +155,19 @@ class ReminderSweep:
             "step_instance_id": instance.id,
         }
         if kind in ("remind", "prewarn", "due") and holder is not None:
-            await store.enqueue(tx, person_id=holder.id, chat_id=holder.telegram_id, kind="reminder", payload=payload,
+            await storage.outbox.enqueue(tx, person_id=holder.id, chat_id=holder.telegram_id, kind="reminder",
+                                         payload=payload,
                                 priority=PRIORITY_BULK, now=now, dedupe_key=f"alarm:{instance.id}:{kind}")
-            await store.insert_event(tx, type="reminder_sent", now=now, case_id=case.id,
+            await storage.events.insert_event(tx, type="reminder_sent", now=now, case_id=case.id,
                                      step_instance_id=instance.id, data={"step": step.number, "kind": kind})
             return
         targets = await self._escalation_targets(tx, instance, case, max(level, 1))
         names = ", ".join(p.name for p in targets) or "-"
         for person in targets:
-            await store.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind="escalation",
+            await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind="escalation",
                                 payload={**payload, "to": person.name}, priority=PRIORITY_BULK, now=now,
                                 dedupe_key=f"alarm:{instance.id}:{kind}:{level}:{person.id}")
-        await store.insert_event(tx, type="escalated", now=now, case_id=case.id, step_instance_id=instance.id,
+        await storage.events.insert_event(tx, type="escalated", now=now, case_id=case.id, step_instance_id=instance.id,
                                  data={"step": step.number, "level": level, "to": names, "kind": kind})
 
     async def _escalation_targets(self, tx: Tx, instance: StepInstance, case: Case, level: int) -> list[Person]:
@@ -175,4 +176,4 @@ class ReminderSweep:
                                          {instance.holder_id} if instance.holder_id else set())
         if levels:
             return levels[min(level, len(levels)) - 1]
-        return await store.people_with_roles(tx, [ADMIN], case.institution)
+        return await storage.people.people_with_roles(tx, [ADMIN], case.institution)

@@ -16,8 +16,8 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from bot import storage
 from bot.runtime import Services
-from bot.storage import store
 from bot.storage.records import Person
 from bot.workflow.digest import DigestRound
 from sandbox.bench.common import (
@@ -119,7 +119,7 @@ async def run_interactive(
                 window = time.perf_counter() - t0
                 sent_during = sender.stats["sent"] - sent_before
                 server = phase_counts(api, marks)
-                left = (await store.outbox_counts(services.db)).get("pending", 0)
+                left = (await storage.outbox.outbox_counts(services.db)).get("pending", 0)
     return InteractiveResult(n_digests, n_reminders, idle.samples, busy.samples, idle_people, busy_people,
                              sent_during, window, left, server,
                              errors + idle.errors + busy.errors)

@@ -1,0 +1,37 @@
+"""One-use invites that bind a Telegram account to staff roles."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.core.clock import iso
+from bot.storage.db import Reader, Tx, to_json
+
+
+async def insert_invite(
+    tx: Tx, *, code: str, name: str, roles: Sequence[str], institution: str, unit: str | None,
+    now: datetime, created_by: int | None = None,
+) -> None:
+    await tx.execute(
+        "INSERT INTO invites (code, name, roles, institution, unit, created_at, created_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (code, name, to_json(list(roles)), institution, unit, iso(now), created_by),
+    )
+
+
+async def invite(r: Reader, code: str) -> sqlite3.Row | None:
+    return await r.fetchone("SELECT * FROM invites WHERE code = ?", (code,))
+
+
+async def invites(r: Reader) -> list[sqlite3.Row]:
+    return await r.fetchall("SELECT * FROM invites ORDER BY created_at")
+
+
+async def use_invite(tx: Tx, code: str, person_id: int, now: datetime) -> bool:
+    """Mark an invite used; False if it was used already (one use only)."""
+    cur = await tx.execute(
+        "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL", (person_id, iso(now), code)
+    )
+    return cur.rowcount == 1
