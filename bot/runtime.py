@@ -8,7 +8,7 @@ from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.sop.agencies import Agency, load_agencies
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog, load_catalog
+from bot.sop.catalog import Catalog, load_catalog
 from bot.storage.db import Database
 from bot.workflow.engine import Engine
 from bot.workflow.people import People

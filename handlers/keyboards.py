@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.sop.model import Catalog
+from bot.sop.catalog import Catalog
 from bot.text.buttons import Button, Keyboard
 
 ACTIONS: dict[str, str] = {

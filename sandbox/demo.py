@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.runtime import open_services
-from bot.sop.model import DEFAULT_SOP_DIR
+from bot.sop.catalog import DEFAULT_SOP_DIR
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
 from scheduler.application import SENDER, build_application, shutdown, startup
 from scheduler.ratelimit import ChatRateLimiter

@@ -12,7 +12,7 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.sop.agencies import load_agencies
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog, load_catalog
+from bot.sop.catalog import Catalog, load_catalog
 from bot.storage.db import Database
 from bot.workflow.engine import Engine
 from bot.workflow.people import People

@@ -12,7 +12,7 @@ import pytest
 from bot.qa.answers import Answer, Answerer
 from bot.qa.evaluation import check, evaluate, load_items
 from bot.qa.intent import case_reference
-from bot.sop.model import Catalog
+from bot.sop.catalog import Catalog
 from bot.workflow.engine import Engine, FileUpload
 from bot.workflow.people import People
 

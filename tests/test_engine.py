@@ -12,7 +12,8 @@ import pytest
 from bot import storage
 from bot.core.clock import ManualClock
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog, Sop
+from bot.sop.catalog import Catalog
+from bot.sop.model import Sop
 from bot.storage.db import Database
 from bot.storage.records import Person
 from bot.workflow.engine import Engine, EngineError, FileUpload
@@ -209,7 +210,7 @@ async def test_concurrent_completion_has_one_winner(engine: Engine, db: Database
 def _complete_in_process(db_path: str, step_id: int, actor_id: int, barrier, queue) -> None:  # type: ignore[no-untyped-def]
     async def run() -> bool:
         from bot.sop.calendar import WorkCalendar as Cal
-        from bot.sop.model import load_catalog
+        from bot.sop.catalog import load_catalog
 
         db = await Database.open(db_path)
         eng = Engine(db, load_catalog(), Cal(), ManualClock(MONDAY_8 + timedelta(minutes=5)))

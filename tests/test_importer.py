@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.sop.catalog import DEFAULT_SOP_DIR, read_catalog
 from bot.sop.durations import dominant_unit, parse_duration
-from bot.sop.model import DEFAULT_SOP_DIR, Sop, read_catalog
+from bot.sop.model import Sop
 from bot.sop_import.importer import ImportResult, import_file, import_text, split_items, split_numbered
 
 from paths import SEEDS

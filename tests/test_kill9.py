@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot import storage
-from bot.sop.model import DEFAULT_SOP_DIR
+from bot.sop.catalog import DEFAULT_SOP_DIR
 from bot.storage.db import Database
 from bot.text.notices import render_notice
 from bot.text.render import Renderer

@@ -191,7 +191,7 @@ _ANSWERER: Answerer | None = None
 def _answerer() -> Answerer:
     global _ANSWERER
     if _ANSWERER is None:
-        from bot.sop.model import load_catalog
+        from bot.sop.catalog import load_catalog
 
         _ANSWERER = Answerer(load_catalog())
     return _ANSWERER

@@ -9,7 +9,7 @@ import pytest
 from bot import storage
 from bot.core.clock import ManualClock
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog
+from bot.sop.catalog import Catalog
 from bot.storage.db import Database
 from bot.workflow.digest import DigestRound
 from bot.workflow.engine import Engine, FileUpload, ReminderPolicy

@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _answerer(directory: Path | None) -> Answerer:
     """The answerer over the catalog (imported here so that `alur --help` stays fast)."""
     from bot.qa.answers import Answerer
-    from bot.sop.model import load_catalog
+    from bot.sop.catalog import load_catalog
 
     return Answerer(load_catalog(directory))
 

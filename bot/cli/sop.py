@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from bot.sop.model import Catalog, Sop, load_catalog, read_catalog
+from bot.sop.catalog import Catalog, load_catalog, read_catalog
+from bot.sop.model import Sop
 
 
 def register(sub: argparse._SubParsersAction) -> None:

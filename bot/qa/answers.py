@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.qa.index import CatalogIndex
 from bot.qa.intent import CUE_WORDS, STEP_KINDS, Question, case_reference, parse
 from bot.qa.text import Analyzer
+from bot.sop.catalog import Catalog
 from bot.sop.durations import Duration, DurationError
-from bot.sop.model import END, Catalog, Sop, Step
+from bot.sop.model import END, Sop, Step
 from bot.text.render import Renderer, to_plain
 
 if TYPE_CHECKING:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from bot.qa.synonyms import AGENCY_WORDS, GENERIC_INSTITUTION_WORDS, INSTITUTION_ALIASES
 from bot.qa.text import Analyzer, normalise
-from bot.sop.model import Catalog, Sop, Step
+from bot.sop.catalog import Catalog
+from bot.sop.model import Sop, Step
 
 K1 = 1.2
 B = 0.75

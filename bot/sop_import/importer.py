@@ -25,8 +25,10 @@ from typing import Any
 
 import yaml
 
+from bot.sop.catalog import DEFAULT_SOP_DIR
 from bot.sop.durations import DurationError, dominant_unit, parse_duration
-from bot.sop.model import DEFAULT_SOP_DIR, Institution, RoleBook, load_institutions, load_roles, normalise
+from bot.sop.institutions import Institution, load_institutions
+from bot.sop.roles import RoleBook, load_roles, normalise
 
 # ---------------------------------------------------------------- parsed structures
 

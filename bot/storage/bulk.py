@@ -1,6 +1,7 @@
 """Bulk rows for `alur bench`: many open cases at once, without the workflow's events and notices.
 
-The running bot never calls these."""
+The running bot never calls these.
+"""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from bot import storage
 from bot.core.clock import parse_iso
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog
+from bot.sop.catalog import Catalog
 from bot.storage.db import Database
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from bot import storage
 from bot.core.clock import iso
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog
+from bot.sop.catalog import Catalog
 from bot.storage.db import Database
 from bot.storage.records import Person
 from bot.workflow.analytics import sla_report

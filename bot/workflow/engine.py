@@ -16,8 +16,9 @@ from bot import storage
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.sop.calendar import WorkCalendar
+from bot.sop.catalog import Catalog
 from bot.sop.durations import Duration
-from bot.sop.model import END, Catalog, Sop, Step, snapshot, sop_from_snapshot
+from bot.sop.model import END, Sop, Step, snapshot, sop_from_snapshot
 from bot.storage.db import Database, Reader, Tx
 from bot.storage.records import Attachment, Case, Event, Person, StepInstance
 from bot.text import payloads

@@ -12,7 +12,8 @@ from typing import Any
 
 from bot import storage
 from bot.core.clock import Clock
-from bot.sop.model import Catalog, IntakeField, Sop
+from bot.sop.catalog import Catalog
+from bot.sop.model import IntakeField, Sop
 from bot.storage.db import Database
 from bot.workflow.engine import Engine, EngineError, FileUpload, Outcome, intake_problem
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from bot import storage
 from bot.core.clock import Clock
 from bot.sop.agencies import Agency, load_agencies
-from bot.sop.model import Catalog, RoleBook
+from bot.sop.catalog import Catalog
+from bot.sop.roles import RoleBook
 from bot.storage.db import Database, Reader
 from bot.storage.records import Person
 from bot.workflow.errors import PeopleError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.sop.model import Catalog
+from bot.sop.catalog import Catalog
 from bot.workflow.errors import PeopleError
 
 ADMIN = "admin"

@@ -17,8 +17,8 @@ from typing import Any
 from bot import storage
 from bot.core.clock import Clock, iso, parse_iso
 from bot.sop.calendar import WorkCalendar
+from bot.sop.catalog import Catalog
 from bot.sop.durations import Duration
-from bot.sop.model import Catalog
 from bot.storage.db import Database, Tx
 from bot.storage.records import Case, Person, StepInstance
 from bot.workflow.engine import PRIORITY_BULK, ReminderPolicy, lateness

@@ -21,7 +21,7 @@ class QaResult:
 def run_qa(rounds: int = 5, questions_file: Path | None = None) -> QaResult:
     from bot.qa.answers import Answerer
     from bot.qa.evaluation import DEFAULT_SET
-    from bot.sop.model import load_catalog
+    from bot.sop.catalog import load_catalog
 
     t0 = time.perf_counter()
     answerer = Answerer(load_catalog())
