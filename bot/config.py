@@ -11,7 +11,7 @@ from dotenv import load_dotenv
 
 from bot.sop.calendar import DEFAULT_HOURS, DEFAULT_TZ, HolidayBook, WorkCalendar, WorkSchedule
 from bot.sop.durations import parse_duration
-from bot.workflow.engine import ReminderPolicy
+from bot.workflow.policy import ReminderPolicy
 
 
 class ConfigError(ValueError):

@@ -10,8 +10,9 @@ from bot.sop.agencies import Agency, load_agencies
 from bot.sop.calendar import WorkCalendar
 from bot.sop.catalog import Catalog, load_catalog
 from bot.storage.db import Database
-from bot.workflow.engine import Engine
+from bot.workflow.intake import Intake
 from bot.workflow.people import People
+from bot.workflow.use_cases import Workflow
 
 
 @dataclass
@@ -21,8 +22,9 @@ class Services:
     catalog: Catalog
     calendar: WorkCalendar
     clock: Clock
-    engine: Engine
+    workflow: Workflow
     people: People
+    intake: Intake
     agencies: dict[str, Agency]
 
     async def close(self) -> None:
@@ -38,9 +40,10 @@ async def open_services(
     clock = clock or SystemClock()
     agencies = load_agencies(settings.sop_dir)
     db = await Database.open(settings.db_path)
-    engine = Engine(db, catalog, calendar, clock, settings.policy(), agencies)
+    workflow = Workflow.build(db, catalog, calendar, clock, settings.policy(), agencies)
     people = People(db, catalog, clock, agencies)
+    intake = Intake(db, catalog, clock, workflow.filing)
     if sync_people and settings.people_file:
         await people.sync_file(settings.people_file)
-        await engine.assign_waiting()
-    return Services(settings, db, catalog, calendar, clock, engine, people, agencies)
+        await workflow.handover.assign_waiting()
+    return Services(settings, db, catalog, calendar, clock, workflow, people, intake, agencies)

@@ -6,11 +6,30 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.storage.records import Case, Person
 from bot.text.buttons import Button
+from bot.workflow.results import WhatNext
+from bot.workflow.use_cases import Workflow
 from handlers.common import command_args, person_of, reply, services
 from handlers.keyboards import markup
 
 ANSWERER = "answerer"
+
+
+class LiveCases:
+    """The answerer's view of running requests: look-ups through the workflow, filtered by the access rule."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+
+    async def case_by_ref(self, ref: str | int) -> Case | None:
+        return await self.workflow.queries.case_by_ref(ref)
+
+    async def what_next(self, case_id: int) -> WhatNext:
+        return await self.workflow.queries.what_next(case_id)
+
+    def may_view(self, person: Person, case: Case) -> bool:
+        return self.workflow.access.may_view(person, case)
 
 
 def _buttons(raw: list) -> list[list[Button]]:
@@ -25,7 +44,7 @@ def _buttons(raw: list) -> list[list[Button]]:
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
     answerer = context.application.bot_data[ANSWERER]
     viewer = await person_of(update, context)
-    result = await answerer.ask(question, cases=services(context).engine, viewer=viewer)
+    result = await answerer.ask(question, cases=LiveCases(services(context).workflow), viewer=viewer)
     chat = update.effective_chat
     assert chat is not None
     keyboard = _buttons(list(result.buttons) + list(result.choices))

@@ -104,7 +104,7 @@ async def run_demo(verbose: bool = True) -> int:
                     await app.updater.stop()
                     await app.stop()
                     await shutdown(app)
-            case = await services.engine.case_by_ref(register_no)
+            case = await services.workflow.queries.case_by_ref(register_no)
             state = case.state if case else "?"
             await services.close()
     print(f"\nSelesai: {register_no} berstatus '{state}'. Demo berakhir.")

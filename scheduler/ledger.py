@@ -20,6 +20,7 @@ from telegram.ext import Application
 
 from bot import storage
 from bot.core.clock import Clock
+from bot.core.states import UpdateState
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -43,28 +44,28 @@ class UpdateLedger:
             if state is None:
                 return True  # not from getUpdates (a webhook, a test injecting it): handle it
             status, attempts = state
-            if status != "received":
+            if status != UpdateState.RECEIVED:
                 return False
             if attempts > MAX_ATTEMPTS:
-                await storage.updates.finish_update(tx, update_id, "failed", self.clock.now())
+                await storage.updates.finish_update(tx, update_id, UpdateState.FAILED, self.clock.now())
                 log.error("update %s abandoned after %s interrupted attempts", update_id, attempts - 1)
                 return False
             return True
 
     async def finish(self, update_id: int) -> None:
         async with self.db.transaction() as tx:
-            await storage.updates.finish_update(tx, update_id, "handled", self.clock.now())
+            await storage.updates.finish_update(tx, update_id, UpdateState.HANDLED, self.clock.now())
 
     async def replay(self, app: Application) -> int:
         """Put recorded-but-unhandled updates back in the queue, oldest first (at start)."""
-        rows = await storage.updates.unfinished_updates(self.db)
-        for row in rows:
-            update = Update.de_json(json.loads(row["payload"]), app.bot)
+        recorded = await storage.updates.unfinished_updates(self.db)
+        for row in recorded:
+            update = Update.de_json(json.loads(row.payload), app.bot)
             if update is not None:
                 await app.update_queue.put(update)
-        if rows:
-            log.info("replaying %d update(s) received before a restart", len(rows))
-        return len(rows)
+        if recorded:
+            log.info("replaying %d update(s) received before a restart", len(recorded))
+        return len(recorded)
 
 
 class LedgerQueue(asyncio.Queue):  # type: ignore[type-arg]

@@ -25,11 +25,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import storage
 from bot.runtime import Services
-from bot.storage.db import Reader
-from bot.storage.records import OutboxMessage, Person
+from bot.storage.records import OutboxMessage
 from bot.text.notices import Notice, render_notice
 from bot.text.render import Renderer
-from bot.workflow.people import ADMIN, supervisor_levels
 from handlers.keyboards import markup
 from scheduler.ratelimit import ChatRateLimiter
 
@@ -213,36 +211,11 @@ class OutboxSender:
             await storage.outbox.mark_dead(tx, message.id, error)
 
     async def _blocked(self, message: OutboxMessage, error: str) -> None:
-        """403: the person blocked the bot. Mark them unreachable and tell who can act on it."""
+        """403: Telegram refuses this chat (blocked, or never opened). The workflow decides who is told."""
         self.stats["blocked"] += 1
-        now = self.s.clock.now()
         async with self.s.db.transaction() as tx:
             await storage.outbox.mark_dead(tx, message.id, f"403 {error}")
-            person = await storage.people.person(tx, message.person_id) if message.person_id else None
-            if person is None or not person.reachable:
-                return
-            await storage.people.update_person(tx, person.id, reachable=0)
-            await storage.events.insert_event(tx, type="person_unreachable", now=now, actor_id=person.id)
-            for boss in await _supervisors_of(tx, person, self.s):
-                await storage.outbox.enqueue(
-                    tx, person_id=boss.id, chat_id=boss.telegram_id, kind="unreachable", priority=1, now=now,
-                    payload={"name": person.name, "kind": person.kind, "reason": "blocked"},
-                    dedupe_key=f"unreachable:{person.id}:{boss.id}:{now.date().isoformat()}",
-                )
-
-
-async def _supervisors_of(r: Reader, person: Person, services: Services) -> list[Person]:
-    """The person's nearest supervisor (the Kabid for staff), and the admins."""
-    nearest: list[Person] = []
-    for role in person.roles:
-        levels = await supervisor_levels(r, services.catalog.roles, role, person.institution, person.unit,
-                                         {person.id})
-        if levels:
-            nearest = levels[0]
-            break
-    admins = await storage.people.people_with_roles(r, [ADMIN], person.institution)
-    out = {p.id: p for p in [*nearest, *admins] if p.id != person.id and p.reachable}
-    return list(out.values())
+        await self.s.workflow.reachability.refused(message.person_id)
 
 
 def _retry_after(exc: RetryAfter) -> float:

@@ -32,13 +32,12 @@ class TickResult:
 
 
 def sweeper(services: Services) -> ReminderSweep:
-    s = services
-    return ReminderSweep(s.db, s.catalog, s.calendar, s.clock, s.engine.policy, s.engine.sop_of)
+    return ReminderSweep(services.workflow.deps)
 
 
 async def tick(services: Services) -> TickResult:
     result = await sweeper(services).run()
-    digests = await DigestRound(services.db, services.catalog, services.calendar, services.clock,
+    digests = await DigestRound(services.workflow.deps,
                                 services.settings.digest_time).run()
     async with services.db.transaction() as tx:  # handled updates are only needed while they may come again
         pruned = await storage.updates.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)

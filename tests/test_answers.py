@@ -13,8 +13,9 @@ from bot.qa.answers import Answer, Answerer
 from bot.qa.evaluation import check, evaluate, load_items
 from bot.qa.intent import case_reference
 from bot.sop.catalog import Catalog
-from bot.workflow.engine import Engine, FileUpload
 from bot.workflow.people import People
+from bot.workflow.results import FileUpload
+from bot.workflow.use_cases import Workflow
 
 from roster import ketapang_roster
 
@@ -224,27 +225,27 @@ def test_answering_is_fast(answerer: Answerer) -> None:
 # ---------------------------------------------------------------- live cases
 
 
-async def test_case_questions_answered_from_live_state(engine: Engine, people: People, catalog: Catalog) -> None:
+async def test_case_questions_answered_from_live_state(workflow: Workflow, people: People, catalog: Catalog) -> None:
     roster = await ketapang_roster(people)
     officer = roster["officer"]
-    out = await engine.file_request(
+    out = await workflow.filing.file_request(
         INFO, officer.id, {"data_diminta": "Data IPM", "keperluan": "Laporan", "kontak": "081234567890"},
         {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
     )
     assert out.case.register_no == "KTP-INFO-2026-0001"
     answerer = Answerer(catalog)
 
-    a = await answerer.ask("apa selanjutnya untuk permohonan KTP-INFO-2026-0001?", cases=engine)
+    a = await answerer.ask("apa selanjutnya untuk permohonan KTP-INFO-2026-0001?", cases=workflow.queries)
     assert a.kind == "case" and a.sop_id == INFO and a.step_no == "2"
     assert "KTP-INFO-2026-0001" in a.plain and "PERMINTAAN INFORMASI PEMBANGUNAN DAERAH" in a.plain
     assert "langkah 2" in a.plain and roster["tu"].name in a.plain
     assert "langkah 3" in a.plain and "disposisi" in a.plain  # what follows
     assert ("Lihat permohonan", "case", str(out.case.id)) in a.buttons
 
-    a = await answerer.ask("siapa yang pegang permohonan 1?", cases=engine)
+    a = await answerer.ask("siapa yang pegang permohonan 1?", cases=workflow.queries)
     assert a.kind == "case" and roster["tu"].name in a.plain and "Petugas TU/UKP" in a.plain
 
-    a = await answerer.ask("siapa yang pegang KTP-INFO-2026-0099?", cases=engine)
+    a = await answerer.ask("siapa yang pegang KTP-INFO-2026-0099?", cases=workflow.queries)
     assert a.kind == "case_missing" and "tidak ditemukan" in a.plain
 
     # without a case lookup the answerer says so instead of guessing from the catalog
@@ -252,5 +253,5 @@ async def test_case_questions_answered_from_live_state(engine: Engine, people: P
     assert a.kind == "case_missing"
 
     # questions without a register number still go to the catalog
-    a = await answerer.ask("Dasar hukum SOP permintaan informasi pembangunan daerah?", cases=engine)
+    a = await answerer.ask("Dasar hukum SOP permintaan informasi pembangunan daerah?", cases=workflow.queries)
     assert a.kind == "legal_basis" and "62 Tahun 2016" in a.plain

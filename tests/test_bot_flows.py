@@ -166,7 +166,7 @@ async def test_permintaan_informasi_from_ajukan_to_answer(tmp_path: Path) -> Non
         await officer.tap(receipt, "✅ Sudah diterima")
         final = await officer.wait_for_text("selesai")
         assert register_no in final.text
-        case = await w.services.engine.case_by_ref(register_no)
+        case = await w.services.workflow.queries.case_by_ref(register_no)
         assert case is not None and case.state == "completed"
         await w.deliver()
         assert not w.api.limit_violations, w.api.limit_violations

@@ -98,7 +98,7 @@ async def test_forged_and_stale_buttons_change_nothing(tmp_path: Path) -> None:
         denied = await stranger.next_message()
         assert "tidak berwenang" in denied.text
         assert len(await storage.events.events_of_case(w.services.db, case.id)) == before
-        wn = await w.services.engine.what_next(case.id)
+        wn = await w.services.workflow.queries.what_next(case.id)
         assert wn.current[0].step.number == "2"
 
 
@@ -161,7 +161,7 @@ async def test_status_history_and_withdrawal(tmp_path: Path) -> None:
         await officer.wait_for_text("Tulis alasan")
         await officer.send("Data sudah diperoleh dari BPS")
         await officer.wait_for_text("dibatalkan")
-        case = await w.services.engine.case_by_ref(register_no)
+        case = await w.services.workflow.queries.case_by_ref(register_no)
         assert case.state == "cancelled" and case.closed_reason == "Data sudah diperoleh dari BPS"
         await w.deliver()
         tu_told = await w["tu"].wait_for(lambda m: "dibatalkan" in (m.text or ""), include_existing=True)
@@ -292,7 +292,7 @@ async def test_fasilitasi_aplikasi_from_ajukan_to_receipt(tmp_path: Path) -> Non
         receipt = await officer.wait_for(lambda m: "Sudah diterima" in " ".join(m.button_texts))
         await officer.tap(receipt, "✅ Sudah diterima")
         await officer.wait_for_text("selesai")
-        steps = [s.step_no for s in await w.services.engine.steps(1)]
+        steps = [s.step_no for s in await w.services.workflow.queries.steps(1)]
         assert steps == ["1", "2", "4", "6", "7", "8"]  # the Sub Koordinator's step 5 was not needed
 
 

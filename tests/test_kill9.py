@@ -166,7 +166,7 @@ async def _file_request(officer: FakeUser, db: Database) -> str:
                 await officer.tap(menu, SERVICE)
             await until(lambda: _draft_exists(db, person.id), timeout=8)
             continue
-        position = int(draft["position"])
+        position = draft.position
         if position < len(ANSWERS):
             await officer.send(ANSWERS[position])
         elif position == len(ANSWERS):
@@ -193,7 +193,7 @@ async def _draft_exists(db: Database, person_id: int) -> bool:
 
 async def _moved(db: Database, person_id: int, position: int) -> bool:
     draft = await storage.drafts.draft(db, person_id)
-    return draft is None or int(draft["position"]) != position
+    return draft is None or draft.position != position
 
 
 async def _work_it_through(register_no: str, officer: FakeUser, staff: dict[int, FakeUser], db: Database) -> None:

@@ -54,11 +54,11 @@ async def test_update_confirmed_but_not_handled_is_replayed_after_restart(tmp_pa
         w.services = await open_services(w.settings, clock=w.clock, sync_people=False)
         ids = await _fetch_and_confirm_without_handling(w)
         assert w.api.pending_updates() == []  # Telegram will not deliver it again
-        assert [r["update_id"] for r in await storage.updates.unfinished_updates(w.services.db)] == ids
+        assert [r.update_id for r in await storage.updates.unfinished_updates(w.services.db)] == ids
         await w.services.close()
         await w.start()  # replays the recorded update
         await tu.wait_for(lambda m: "oleh Anda" in (m.text or ""))
-        wn = await w.services.engine.what_next(1)
+        wn = await w.services.workflow.queries.what_next(1)
         assert wn.current[0].step.number == "3"
         assert await storage.updates.unfinished_updates(w.services.db) == []
 
@@ -92,12 +92,12 @@ async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path)
 async def test_two_people_tap_at_once_one_wins(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
         register_no = await _file(w)
-        await advance(w.services.engine, 1, 4)  # to step 6, the data processor
+        await advance(w.services.workflow, 1, 4)  # to step 6, the data processor
         w.sender.kick()
         staf, staf2 = w["staf"], w["staf2"]
         card = await staf.wait_for_text(register_no)
-        sid = (await w.services.engine.what_next(1)).current[0].instance.id
-        await w.services.engine.reassign(sid, w.roster["kabid"].id, w.roster["staf2"].id, "Dodi cuti")
+        sid = (await w.services.workflow.queries.what_next(1)).current[0].instance.id
+        await w.services.workflow.delegation.reassign(sid, w.roster["kabid"].id, w.roster["staf2"].id, "Dodi cuti")
         w.sender.kick()
         card2 = await staf2.wait_for(lambda m: register_no in (m.text or "") and m.buttons)
         qa = await staf.tap(card, "✅ Selesai")  # the old holder's stale card
@@ -127,7 +127,7 @@ async def test_faulty_bot_api_30_percent_everything_delivered(tmp_path: Path) ->
             w.api.fault_rate(0.3, seed=7, kinds=("429", "500", "timeout"))
             register_no = await _file(w)
             for _ in range(11):
-                wn = await w.services.engine.what_next(1)
+                wn = await w.services.workflow.queries.what_next(1)
                 if not wn.current:
                     break
                 holder = wn.current[0].holder
@@ -135,7 +135,7 @@ async def test_faulty_bot_api_30_percent_everything_delivered(tmp_path: Path) ->
                 user = w.api.chat(holder.telegram_id)
                 await _finish_under_faults(w, user, register_no, sid)
             await _finish_under_faults(w, w["officer"], register_no, None)
-            case = await w.services.engine.case_by_ref(register_no)
+            case = await w.services.workflow.queries.case_by_ref(register_no)
             assert case.state == "completed"
             for _ in range(300):
                 rows = await storage.outbox.outbox(w.services.db)
@@ -158,7 +158,7 @@ async def _finish_under_faults(w: World, user, register_no: str, sid: int | None
         if sid is not None:
             inst = await storage.steps.step(w.services.db, sid)
             return inst is not None and not inst.is_open
-        return (await w.services.engine.case_by_ref(register_no)).state != "open"
+        return (await w.services.workflow.queries.case_by_ref(register_no)).state != "open"
 
     for _ in range(12):
         if await done():
@@ -280,14 +280,14 @@ async def test_backup_restore_and_continue(tmp_path: Path) -> None:
         await w.stop()
         _restore(backup, tmp_path / "alur.sqlite3")
         await w.start()
-        wn = await w.services.engine.what_next(1)
+        wn = await w.services.workflow.queries.what_next(1)
         assert wn.current[0].step.number == "3"
         kaban = w["kaban"]
         await kaban.send("/tugas")
         kcard = await kaban.wait_for(lambda m: register_no in (m.text or "") and m.buttons)
         await kaban.tap(kcard, kcard.button_texts[0])
         await kaban.wait_for(lambda m: "Diputuskan" in (m.text or ""))
-        assert (await w.services.engine.what_next(1)).current[0].step.number == "4"
+        assert (await w.services.workflow.queries.what_next(1)).current[0].step.number == "4"
     import os
 
     os.environ["ALUR_DB"] = str(tmp_path / "alur.sqlite3")

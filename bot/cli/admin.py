@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.runtime import Services, open_services
 from bot.workflow.analytics import sla_report
-from bot.workflow.engine import EngineError
+from bot.workflow.errors import WorkflowError
 from bot.workflow.people import PeopleError
 
 
@@ -69,7 +69,7 @@ def _run(coro_fn):  # type: ignore[no-untyped-def]
             services = await open_services(Settings.from_env(), sync_people=False)
             try:
                 return await coro_fn(services, args)
-            except (PeopleError, EngineError) as exc:
+            except (PeopleError, WorkflowError) as exc:
                 print(f"gagal: {exc.code} {exc.params or ''}", file=sys.stderr)
                 return 1
             finally:
@@ -101,7 +101,7 @@ async def people_add(s: Services, args: argparse.Namespace) -> int:
         name=args.name, roles=[r.strip() for r in args.roles.split(",") if r.strip()],
         institution=args.institution, unit=args.unit, telegram_id=tg, username=username,
     )
-    assigned = await s.engine.assign_waiting()
+    assigned = await s.workflow.handover.assign_waiting()
     roles = ", ".join(person.roles)
     print(f"ditambahkan #{person.id} {person.name} ({roles}); {len(assigned)} langkah yang menunggu kini diberikan")
     return 0
@@ -113,7 +113,7 @@ async def people_remove(s: Services, args: argparse.Namespace) -> int:
         print(f"tidak ditemukan: {args.ident}", file=sys.stderr)
         return 1
     await s.people.deactivate(person.id)
-    moved = await s.engine.release_person(person.id)
+    moved = await s.workflow.handover.release_person(person.id)
     print(f"#{person.id} {person.name} dinonaktifkan; {len(moved)} langkah terbukanya dialihkan")
     return 0
 
@@ -134,7 +134,7 @@ async def people_act_for(s: Services, args: argparse.Namespace) -> int:
     if absent is None or acting is None:
         print("orang tidak ditemukan", file=sys.stderr)
         return 1
-    moved = await s.engine.act_for(absent.id, acting.id, args.start.isoformat(), args.end.isoformat(),
+    moved = await s.workflow.acting.act_for(absent.id, acting.id, args.start.isoformat(), args.end.isoformat(),
                                    kind=args.kind, reason=args.reason)
     print(f"{acting.name} bertindak sebagai {args.kind.upper()} untuk {absent.name} "
           f"{args.start}–{args.end}; {len(moved)} langkah terbuka dialihkan")

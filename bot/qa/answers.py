@@ -9,7 +9,7 @@ cites step number, role and standard time; when two SOPs score too close to call
 three are offered as choices instead.
 
 Questions that carry a register number ('KTP-INFO-2026-0007', 'permohonan 12') are answered
-from the live case through a :class:`CaseLookup` (``bot.engine.Engine`` is one).
+from the live case through a :class:`CaseLookup` (``bot.workflow.queries.CaseQueries`` is one).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from bot.text.render import Renderer, to_plain
 
 if TYPE_CHECKING:
     from bot.storage.records import Case
-    from bot.workflow.engine import WhatNext
+    from bot.workflow.results import WhatNext
 
 TEMPLATES = (
     "answer_step", "answer_next", "answer_total", "answer_list", "answer_warning", "answer_sop",
@@ -43,7 +43,7 @@ ButtonSpec = tuple[str, str, str]
 
 
 class CaseLookup(Protocol):
-    """What the answerer needs to read a running request (``bot.engine.Engine`` satisfies it)."""
+    """What the answerer needs to read a running request (``CaseQueries`` satisfies it)."""
 
     async def case_by_ref(self, ref: str | int) -> Case | None: ...
 
@@ -456,7 +456,7 @@ class Answerer:
     async def _answer_case(self, ref: str, cases: CaseLookup, viewer: Any) -> Answer:
         case = await cases.case_by_ref(ref)
         may_view = getattr(cases, "may_view", None)
-        if case is not None and viewer is not None and may_view is not None and not await may_view(viewer, case):
+        if case is not None and viewer is not None and may_view is not None and not may_view(viewer, case):
             case = None
         if case is None:
             return self._render("answer_case_missing", "case_missing", ref=ref, reason="not_found")

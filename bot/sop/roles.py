@@ -21,9 +21,11 @@ def normalise(text: str) -> str:
 class Role(_Model):
     id: str
     name: str
-    kind: Literal["staff", "requester", "external"]
+    kind: Literal["staff", "requester", "external", "system"]
     scope: Literal["unit", "org"] = "unit"
     supervisor: str | None = None
+    oversight: Literal["unit", "institution"] | None = None
+    """A supervising role and what it oversees (see roles.yaml)."""
     proxy: list[str] = Field(default_factory=list)
     """Roles that record this (external) role's steps, tried in order (institutions differ)."""
     aliases: list[str] = Field(default_factory=list)
@@ -37,8 +39,10 @@ class Role(_Model):
 class RoleBook:
     """Role ids with their names and aliases; resolves a Pelaksana label or phrase to a role id."""
 
-    def __init__(self, roles: Iterable[Role]) -> None:
+    def __init__(self, roles: Iterable[Role], system: Iterable[Role] = ()) -> None:
         self.roles: dict[str, Role] = {r.id: r for r in roles}
+        self.system: dict[str, Role] = {r.id: r for r in system}
+        """Roles people hold that are no SOP step's actor (admin); kept apart so no SOP text resolves to them."""
         self._aliases: list[tuple[str, str]] = sorted(
             {(normalise(a), r.id) for r in self.roles.values() for a in [r.name, r.id.replace("_", " "), *r.aliases]},
             key=lambda pair: -len(pair[0]),
@@ -51,8 +55,17 @@ class RoleBook:
         return self.roles[role_id]
 
     def name(self, role_id: str) -> str:
-        role = self.roles.get(role_id)
+        role = self.any(role_id)
         return role.name if role else role_id
+
+    def any(self, role_id: str) -> Role | None:
+        """An SOP role or a system role."""
+        return self.roles.get(role_id) or self.system.get(role_id)
+
+    def holdable(self, role_id: str) -> bool:
+        """Whether a person may be given this role (every staff role and the system roles)."""
+        role = self.any(role_id)
+        return role is not None and role.kind in ("staff", "system")
 
     def resolve(self, label: str) -> str | None:
         """The role whose name or alias equals the label (longest alias first)."""
@@ -93,4 +106,5 @@ class RoleBook:
 
 def load_roles(directory: Path) -> RoleBook:
     data = yaml.safe_load((directory / "roles.yaml").read_text(encoding="utf-8"))
-    return RoleBook(Role.model_validate(r) for r in data["roles"])
+    return RoleBook((Role.model_validate(r) for r in data["roles"]),
+                    (Role.model_validate(r) for r in data.get("system_roles") or []))

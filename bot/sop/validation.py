@@ -16,6 +16,12 @@ def validate(catalog: Catalog) -> list[Problem]:
         for ref in [role.supervisor, *role.proxy]:
             if ref and ref not in roles:
                 problems.append(Problem("roles.yaml", f"roles[{role.id}]", f"peran tidak dikenal: '{ref}'"))
+        if role.kind == "system":
+            problems.append(Problem("roles.yaml", f"roles[{role.id}]", "peran sistem ditulis di system_roles"))
+    for role in roles.system.values():
+        if role.kind != "system" or role.id in roles:
+            problems.append(Problem("roles.yaml", f"system_roles[{role.id}]",
+                                    "peran sistem harus ber-kind 'system' dan tidak sama dengan peran SOP"))
     for sop in catalog:
         f = catalog.files.get(sop.id, sop.id)
         problems.extend(_validate_refs(sop, f, catalog, roles))

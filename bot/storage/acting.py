@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.core.clock import iso
 from bot.storage.db import Reader, Tx
+from bot.storage.records import ActingArrangement
 
 
 async def insert_acting(
@@ -19,9 +19,10 @@ async def insert_acting(
     )
 
 
-async def acting_for(r: Reader, absent_id: int, day: str) -> sqlite3.Row | None:
+async def acting_for(r: Reader, absent_id: int, day: str) -> ActingArrangement | None:
     """The latest acting arrangement covering ``day`` (ISO date) for an absent person."""
-    return await r.fetchone(
+    row = await r.fetchone(
         "SELECT * FROM acting WHERE absent_id = ? AND start_date <= ? AND end_date >= ? ORDER BY id DESC LIMIT 1",
         (absent_id, day, day),
     )
+    return ActingArrangement.from_row(row) if row else None

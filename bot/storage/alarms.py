@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from bot.core.clock import iso
 from bot.storage.db import Reader, Tx
-from bot.storage.records import StepInstance
+from bot.storage.records import AlarmStamps, StepInstance
 
 
 async def alarms_due(r: Reader, now: datetime, limit: int = 1000) -> list[StepInstance]:
@@ -23,15 +22,16 @@ async def alarms_due(r: Reader, now: datetime, limit: int = 1000) -> list[StepIn
     return [StepInstance.from_row(row) for row in rows]
 
 
-async def alarm_stamps(r: Reader, step_id: int) -> sqlite3.Row | None:
-    return await r.fetchone(
+async def alarm_stamps(r: Reader, step_id: int) -> AlarmStamps | None:
+    row = await r.fetchone(
         "SELECT state, next_alarm_at, remind_at, reminded_at, prewarn_at, prewarned_at, due_at, due_notified_at, "
         "escalate_at, escalation_level FROM step_instances WHERE id = ?",
         (step_id,),
     )
+    return AlarmStamps.from_row(row) if row else None
 
 
-async def update_alarms(tx: Tx, step_id: int, expected_next: str | None, **fields: Any) -> bool:
+async def update_alarms(tx: Tx, step_id: int, expected_next: datetime | None, **fields: Any) -> bool:
     """Record fired alarms; conditional on the step being open with the alarm we read (one sweeper wins)."""
     allowed = {"reminded_at", "prewarned_at", "due_notified_at", "escalate_at", "escalation_level", "next_alarm_at"}
     if set(fields) - allowed:
@@ -40,6 +40,6 @@ async def update_alarms(tx: Tx, step_id: int, expected_next: str | None, **field
     values = [iso(v) if isinstance(v, datetime) else v for v in fields.values()]
     cur = await tx.execute(
         f"UPDATE step_instances SET {cols} WHERE id = ? AND state = 'open' AND next_alarm_at IS ?",
-        (*values, step_id, expected_next),
+        (*values, step_id, iso(expected_next)),
     )
     return cur.rowcount == 1

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from bot.core.clock import iso
 from bot.storage.db import Reader, Tx, to_json
-from bot.storage.records import Case
+from bot.storage.records import Case, NewCase
 
 
 async def next_register_number(tx: Tx, prefix: str, year: int) -> int:
@@ -90,12 +89,13 @@ async def open_case_units(r: Reader) -> list[tuple[str, str]]:
     return [(row["institution"], row["unit"]) for row in rows]
 
 
-async def cases_created_between(r: Reader, start: datetime, end: datetime) -> list[sqlite3.Row]:
-    return await r.fetchall(
+async def cases_created_between(r: Reader, start: datetime, end: datetime) -> list[NewCase]:
+    rows = await r.fetchall(
         "SELECT register_no, title, institution, unit, created_at FROM cases WHERE created_at >= ? AND created_at < ? "
         "ORDER BY id",
         (iso(start), iso(end)),
     )
+    return [NewCase.from_row(row) for row in rows]
 
 
 async def sop_units(r: Reader) -> dict[str, tuple[str, str]]:

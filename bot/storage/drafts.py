@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from bot.core.clock import iso
 from bot.storage.db import Reader, Tx, to_json
+from bot.storage.records import StoredDraft
 
 
 async def save_draft(
@@ -24,8 +24,9 @@ async def save_draft(
     )
 
 
-async def draft(r: Reader, person_id: int) -> sqlite3.Row | None:
-    return await r.fetchone("SELECT * FROM drafts WHERE person_id = ?", (person_id,))
+async def draft(r: Reader, person_id: int) -> StoredDraft | None:
+    row = await r.fetchone("SELECT * FROM drafts WHERE person_id = ?", (person_id,))
+    return StoredDraft.from_row(row) if row else None
 
 
 async def delete_draft(tx: Tx, person_id: int) -> None:

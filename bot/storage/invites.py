@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
 from bot.core.clock import iso
 from bot.storage.db import Reader, Tx, to_json
+from bot.storage.records import Invite
 
 
 async def insert_invite(
@@ -21,12 +21,13 @@ async def insert_invite(
     )
 
 
-async def invite(r: Reader, code: str) -> sqlite3.Row | None:
-    return await r.fetchone("SELECT * FROM invites WHERE code = ?", (code,))
+async def invite(r: Reader, code: str) -> Invite | None:
+    row = await r.fetchone("SELECT * FROM invites WHERE code = ?", (code,))
+    return Invite.from_row(row) if row else None
 
 
-async def invites(r: Reader) -> list[sqlite3.Row]:
-    return await r.fetchall("SELECT * FROM invites ORDER BY created_at")
+async def invites(r: Reader) -> list[Invite]:
+    return [Invite.from_row(row) for row in await r.fetchall("SELECT * FROM invites ORDER BY created_at")]
 
 
 async def use_invite(tx: Tx, code: str, person_id: int, now: datetime) -> bool:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from bot.core.clock import iso
 from bot.storage.db import Reader, Tx
-from bot.storage.records import StepInstance
+from bot.storage.records import FinishedStep, OpenStepView, StepInstance, StepTiming
 
 
 async def insert_step(
@@ -93,7 +92,7 @@ async def set_holder(tx: Tx, step_id: int, holder_id: int | None, acting_for_id:
     return cur.rowcount == 1
 
 
-async def completed_steps(r: Reader, *, since: datetime | None = None) -> list[sqlite3.Row]:
+async def completed_steps(r: Reader, *, since: datetime | None = None) -> list[FinishedStep]:
     """Completed step instances with their case's SOP (for standard-time analytics)."""
     sql = (
         "SELECT s.*, c.sop_id, c.sop_hash, c.unit, c.institution FROM step_instances s "
@@ -103,20 +102,22 @@ async def completed_steps(r: Reader, *, since: datetime | None = None) -> list[s
     if since:
         sql += " AND s.completed_at >= ?"
         params.append(iso(since))
-    return await r.fetchall(sql + " ORDER BY s.id", params)
+    return [FinishedStep.from_row(row) for row in await r.fetchall(sql + " ORDER BY s.id", params)]
 
 
-async def open_steps_overview(r: Reader) -> list[sqlite3.Row]:
+async def open_steps_overview(r: Reader) -> list[OpenStepView]:
     """Every open step with its case's number, institution and unit (one scan for all digests)."""
-    return await r.fetchall(
+    rows = await r.fetchall(
         "SELECT s.id, s.step_no, s.role, s.holder_id, s.due_at, s.opened_at, c.register_no, c.institution, c.unit "
         "FROM step_instances s JOIN cases c ON c.id = s.case_id WHERE s.state = 'open' ORDER BY s.due_at"
     )
+    return [OpenStepView.from_row(row) for row in rows]
 
 
-async def steps_completed_between(r: Reader, start: datetime, end: datetime) -> list[sqlite3.Row]:
-    return await r.fetchall(
+async def steps_completed_between(r: Reader, start: datetime, end: datetime) -> list[StepTiming]:
+    rows = await r.fetchall(
         "SELECT s.completed_at, s.due_at, c.institution, c.unit FROM step_instances s JOIN cases c "
         "ON c.id = s.case_id WHERE s.state = 'done' AND s.completed_at >= ? AND s.completed_at < ?",
         (iso(start), iso(end)),
     )
+    return [StepTiming.from_row(row) for row in rows]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
 from bot.core.clock import iso
+from bot.core.states import UpdateState
 from bot.storage.db import Reader, Tx
+from bot.storage.records import RecordedUpdate
 
 
 async def record_updates(tx: Tx, updates: Sequence[tuple[int, str]], now: datetime) -> int:
@@ -22,20 +23,21 @@ async def record_updates(tx: Tx, updates: Sequence[tuple[int, str]], now: dateti
     return count
 
 
-async def begin_update(tx: Tx, update_id: int) -> tuple[str, int] | None:
+async def begin_update(tx: Tx, update_id: int) -> tuple[UpdateState, int] | None:
     """Count one more attempt at handling an update; (state, attempts) or None if it was never recorded."""
     await tx.execute("UPDATE updates SET attempts = attempts + 1 WHERE update_id = ? AND state = 'received'",
                      (update_id,))
     row = await tx.fetchone("SELECT state, attempts FROM updates WHERE update_id = ?", (update_id,))
-    return (row["state"], int(row["attempts"])) if row else None
+    return (UpdateState(row["state"]), int(row["attempts"])) if row else None
 
 
-async def finish_update(tx: Tx, update_id: int, state: str, now: datetime) -> None:
+async def finish_update(tx: Tx, update_id: int, state: UpdateState, now: datetime) -> None:
     await tx.execute("UPDATE updates SET state = ?, handled_at = ? WHERE update_id = ?", (state, iso(now), update_id))
 
 
-async def unfinished_updates(r: Reader) -> list[sqlite3.Row]:
-    return await r.fetchall("SELECT * FROM updates WHERE state = 'received' ORDER BY update_id")
+async def unfinished_updates(r: Reader) -> list[RecordedUpdate]:
+    rows = await r.fetchall("SELECT * FROM updates WHERE state = 'received' ORDER BY update_id")
+    return [RecordedUpdate.from_row(row) for row in rows]
 
 
 async def prune_updates(tx: Tx, before: datetime) -> int:

@@ -97,8 +97,7 @@ async def run_interactive(
         askers = await add_officers(services, idle_people, first_tg=620_001)
         swept = await sweeper(services).run(limit=reminders)
         n_reminders = sum(swept.sent.values())
-        n_digests = await DigestRound(services.db, services.catalog, services.calendar, clock,
-                                      services.settings.digest_time).run()
+        n_digests = await DigestRound(services.workflow.deps, services.settings.digest_time).run()
 
         async with FakeBotApi(enforce_limits=True) as api:
             users = {p.id: api.user(p.telegram_id or 0, first_name=p.name.split()[0])
