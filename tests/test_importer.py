@@ -11,7 +11,7 @@ import yaml
 
 from bot.sop.durations import dominant_unit, parse_duration
 from bot.sop.model import DEFAULT_SOP_DIR, Sop, read_catalog
-from bot.sop_import.importer import ImportResult, import_file, import_text, split_items, split_numbered
+from bot.sop_import import ImportResult, import_file, import_text, split_items, split_numbered
 
 from paths import SEEDS
 

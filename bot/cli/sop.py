@@ -124,7 +124,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.sop_import.importer import import_file
+    from bot.sop_import import import_file
 
     result = import_file(args.file, institution=args.institution)
     for note in result.report:
