@@ -7,7 +7,10 @@ Questions additionally get chat words rewritten ('yg', 'brp', 'abis'), English w
 translated, typos corrected against the vocabulary of the catalog (rapidfuzz) and
 colloquial affixes undone ('ngedampingin' -> 'dampingi', 'nyerahin' -> 'serahi').
 
-Stemming is slow compared to everything else, so every stem and every correction is cached.
+Stemming is slow compared to everything else, so stems and corrections are cached, in caches of
+a fixed size (junk questions must not grow the process), and a question is analysed up to
+``MAX_QUESTION_WORDS`` words with at most ``MAX_FUZZY`` typo look-ups: a pasted 4,000-character
+text costs about what a long question costs.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
@@ -29,6 +33,14 @@ _CONFUSABLES = str.maketrans(
 """Cyrillic letters OCR put into Latin words ('Kuisiонер')."""
 
 MIN_FUZZY_LENGTH = 6
+MAX_FUZZY_LENGTH = 24
+"""Longer 'words' are pasted junk (URLs, hashes), never a typo of an SOP word."""
+MAX_FUZZY = 8
+"""Typo look-ups per question; further unknown words stay as typed."""
+MAX_QUESTION_WORDS = 80
+"""Words of a question that are analysed (the longest real questions have about 45)."""
+CACHE_SIZE = 20_000
+"""Entries per word cache (stems, resolved words); the least recently used go first."""
 FUZZY_CUTOFF = 85
 """rapidfuzz ratio a typo needs ('infromasi' 89, 'perlengkapn' 96; 'mengapa'/'mendapat' 80 is refused)."""
 
@@ -122,6 +134,26 @@ def _english_stems(word: str) -> list[str]:
     return out
 
 
+class BoundedCache(OrderedDict[str, "list[str] | str"]):
+    """A dict that forgets its least recently used entries beyond ``size``."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        super().__init__()
+        self.size = size
+
+    def lookup(self, key: str) -> list[str] | str | None:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def store(self, key: str, value: list[str] | str) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
 class Analyzer:
     """Turns SOP texts and questions into stemmed terms; learns the catalog's vocabulary.
 
@@ -131,8 +163,8 @@ class Analyzer:
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
         self._stemmer = StemmerFactory().create_stemmer()
-        self._stems: dict[str, str] = {}
-        self._resolved: dict[str, list[str]] = {}
+        self._stems = BoundedCache()
+        self._resolved = BoundedCache()
         self.vocabulary: set[str] = set()
         """Normalised surface words seen in SOP texts."""
         self.known_stems: set[str] = set()
@@ -151,11 +183,15 @@ class Analyzer:
     # ------------------------------------------------------------------ stemming
 
     def stem(self, word: str) -> str:
-        cached = self._stems.get(word)
+        cached = self._stems.lookup(word)
         if cached is None:
-            cached = word if len(word) <= 3 or word.isdigit() else self._stemmer.stem(word) or word
-            self._stems[word] = cached
-        return cached
+            cached = word if len(word) <= 3 or word.isdigit() or len(word) > 40 else self._stemmer.stem(word) or word
+            self._stems.store(word, cached)
+        return str(cached)
+
+    def cache_sizes(self) -> tuple[int, int]:
+        """(stems, resolved words) currently cached."""
+        return len(self._stems), len(self._resolved)
 
     # ------------------------------------------------------------------ SOP texts
 
@@ -202,43 +238,54 @@ class Analyzer:
     def question_words(self, text: str) -> list[str]:
         """Normalised words of a question: chat words rewritten, typos corrected, English translated."""
         words: list[str] = []
-        for raw in normalise(text).split():
-            words.extend(self.resolve(raw))
+        budget = [MAX_FUZZY]
+        for raw in normalise(text).split()[:MAX_QUESTION_WORDS]:
+            words.extend(self.resolve(raw, budget))
         words = rewrite(words, _ENGLISH, keep=False)
         words = rewrite(words, _CANONICAL, keep=False)
         return rewrite(words, _ABBREVIATIONS, keep=True, mark=EXPANDED)
 
-    def resolve(self, word: str) -> list[str]:
-        """One typed word as standard word(s): chat word, known word, colloquial form or typo fix."""
-        cached = self._resolved.get(word)
+    def resolve(self, word: str, budget: list[int] | None = None) -> list[str]:
+        """One typed word as standard word(s): chat word, known word, colloquial form or typo fix.
+
+        ``budget`` holds the typo look-ups the question may still spend (None: no limit).
+        """
+        cached = self._resolved.lookup(word)
         if cached is not None:
-            return cached
-        result = self._resolve(word)
-        self._resolved[word] = result
+            return list(cached)
+        fuzzy = budget is None or budget[0] > 0
+        result, looked_up = self._resolve(word, fuzzy)
+        if looked_up and budget is not None:
+            budget[0] -= 1
+        if fuzzy:
+            self._resolved.store(word, result)
         return result
 
-    def _resolve(self, word: str) -> list[str]:
+    def _resolve(self, word: str, fuzzy: bool = True) -> tuple[list[str], bool]:
+        """The standard form(s) of a word, and whether a typo look-up was spent on it."""
         if word in _INFORMAL:
-            return _INFORMAL[word]
+            return _INFORMAL[word], False
         if word.isdigit() or len(word) <= 3 or word in self.vocabulary or word in self._protected:
-            return [word]
+            return [word], False
+        if len(word) > MAX_FUZZY_LENGTH:
+            return [word], False
         if self.stem(word) in self.known_stems:
-            return [word]
+            return [word], False
         for form in _colloquial_forms(word):
             if form in self.vocabulary or self.stem(form) in self.known_stems:
-                return [form]
+                return [form], False
         for form in _english_stems(word):
             if (form,) in _ENGLISH or (form,) in _ABBREVIATIONS or form in self.vocabulary:
-                return [form]
+                return [form], False
+        if not fuzzy:
+            return [word], False
         choices = self._choices.get(word[0])
         if choices and len(word) >= MIN_FUZZY_LENGTH:
             # only longer words, only into words of the catalog (or cue words), same first letter:
             # English or everyday words must not turn into SOP words ('together' -> 'altogether')
-            cutoff = FUZZY_CUTOFF
-            match = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
-            if match:
-                return [match[0]]
-        return [word]
+            match = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            return ([match[0]] if match else [word]), True
+        return [word], False
 
     def question_terms(self, words: Iterable[str]) -> dict[str, float]:
         """Stemmed terms of question words with their weight, plus abbreviations of spelled-out long forms.
