@@ -103,8 +103,14 @@ _PRIORITY: dict[str, int] = {k: i for i, k in enumerate(
 )}
 """Tie-break between kinds with equal cue weight (the more specific kind first)."""
 
+_DOCUMENT = re.compile(
+    r"\b(disahkan|pengesahan|mengesahkan|yang mengesahkan|tanggal (?:pembuatan|dibuat|revisi|efektif|berlaku)"
+    r"|tgl \w+|mulai berlaku|berlaku (?:sejak|mulai)|efektif|revisi|nomor sop|no sop|approved|effective)\b"
+)
+"""Questions about the SOP document itself: who approved it, its dates, its number."""
+
 CUE_WORDS: frozenset[str] = frozenset(
-    w for _, pattern, _ in CUES for w in re.findall(r"[a-z]{4,}", pattern)
+    w for pattern in [*(p for _, p, _ in CUES), _DOCUMENT.pattern] for w in re.findall(r"[a-z]{4,}", pattern)
 )
 """Words the cues are written with (protected from typo 'correction')."""
 
@@ -143,7 +149,7 @@ _WHO_CLAUSES = [
 _MINE = r"(?:saya|kami|aku|ku|kita)"
 _CASE_NOUN = (r"(?:permohonan|pengajuan|ajuan|permintaan|request|berkas|surat|data|usulan|tiket|urusan|layanan"
               r"|konsultasi|fasilitasi)")
-_MY_CASE = re.compile(rf"\b{_CASE_NOUN}(?:nya)?(?: \w+){{0,2}}? {_MINE}\b|\b(?:my|our) (?:\w+ )?"
+_MY_CASE = re.compile(rf"\b{_CASE_NOUN}(?:nya)?(?: \w+)?? {_MINE}\b|\b(?:my|our) (?:\w+ )?"
                       r"(?:request|application|case|data|letter)s?\b")
 _STATUS = re.compile(
     r"\b(sampai mana|sudah sampai|sampai (?:di ?mana|tahap apa)|kapan (?:selesai|jadi|keluar|dibalas|dijawab"
@@ -207,6 +213,8 @@ class Question:
     """Asks where something stands ('sudah sampai mana', 'kapan jadi')."""
     negated: list[str] = field(default_factory=list)
     """Raw phrases the question rules out ('bukan yg sinergisitas' -> 'sinergisitas')."""
+    document: bool = False
+    """Asks about the SOP document: who approved it, its dates or number."""
 
     @property
     def first_person(self) -> bool:
@@ -277,11 +285,21 @@ def parse(text: str, words: list[str]) -> Question:
             for i in range(start, end):
                 blank[i] = " "
     personal: Personal | None = None
-    status = bool(_STATUS.search(joined))
-    if _MY_TASKS.search(joined):
+    typed = " ".join(w for w in words if not w.startswith("~"))  # as typed, without added long forms
+    status = bool(_STATUS.search(typed))
+    if _MY_TASKS.search(typed):
         personal = "my_tasks"
-    elif _MY_CASE.search(joined) and (kind in PERSONAL_KINDS or status):
+    elif _MY_CASE.search(typed) and (kind in PERSONAL_KINDS or status):
         personal = "my_cases"
+    for pattern in (_STATUS, _MY_CASE, _MY_TASKS) if (personal or status) else ():
+        for m in pattern.finditer(joined):
+            for i in range(m.start(), m.end()):
+                blank[i] = " "
+    document = False
+    for m in _DOCUMENT.finditer(joined):
+        document = True
+        for i in range(m.start(), m.end()):
+            blank[i] = " "
     kept = "".join(blank)
     range_words = None
     m = _FROM_TO.search(joined)
@@ -322,6 +340,7 @@ def parse(text: str, words: list[str]) -> Question:
         personal=personal,
         status=status,
         negated=negations(text),
+        document=document,
     )
 
 

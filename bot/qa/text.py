@@ -24,7 +24,16 @@ from collections.abc import Iterable, Sequence
 from rapidfuzz import fuzz, process
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-from bot.qa.synonyms import ABBREVIATIONS, CANONICAL, ENGLISH, ENGLISH_COMMON, INFORMAL, STOPWORDS
+from bot.qa.synonyms import (
+    ABBREVIATIONS,
+    CANONICAL,
+    ENGLISH,
+    ENGLISH_COMMON,
+    FILLERS,
+    INFORMAL,
+    STOPWORDS,
+    SYNONYMS,
+)
 
 _CONFUSABLES = str.maketrans(
     {"а": "a", "е": "e", "о": "o", "р": "r", "с": "c", "х": "x", "н": "n", "к": "k", "м": "m", "т": "t",
@@ -65,6 +74,7 @@ def _phrase_table(table: dict[str, str]) -> dict[tuple[str, ...], list[str]]:
 _CANONICAL = _phrase_table(CANONICAL)
 _ABBREVIATIONS = _phrase_table(ABBREVIATIONS)
 _ENGLISH = _phrase_table(ENGLISH)
+_SYNONYMS = _phrase_table(SYNONYMS)
 _INFORMAL = {k: normalise(v).split() for k, v in INFORMAL.items()}
 
 
@@ -170,8 +180,8 @@ class Analyzer:
         self.known_stems: set[str] = set()
         self._targets: set[str] = set(extra_words)
         """Words a typo may be corrected into besides the catalog's own words (question cue words)."""
-        self._protected: set[str] = set(STOPWORDS) | set(extra_words) | ENGLISH_COMMON
-        for table in (INFORMAL, CANONICAL, ABBREVIATIONS, ENGLISH):
+        self._protected: set[str] = set(STOPWORDS) | FILLERS | set(extra_words) | ENGLISH_COMMON
+        for table in (INFORMAL, CANONICAL, ABBREVIATIONS, ENGLISH, SYNONYMS):
             for key in table:
                 self._protected.update(normalise(key).split())
         self._choices: dict[str, list[str]] = {}
@@ -243,7 +253,8 @@ class Analyzer:
             words.extend(self.resolve(raw, budget))
         words = rewrite(words, _ENGLISH, keep=False)
         words = rewrite(words, _CANONICAL, keep=False)
-        return rewrite(words, _ABBREVIATIONS, keep=True, mark=EXPANDED)
+        words = rewrite(words, _ABBREVIATIONS, keep=True, mark=EXPANDED)
+        return rewrite(words, _SYNONYMS, keep=True, mark=EXPANDED)
 
     def resolve(self, word: str, budget: list[int] | None = None) -> list[str]:
         """One typed word as standard word(s): chat word, known word, colloquial form or typo fix.
@@ -307,7 +318,11 @@ class Analyzer:
 
     def terms(self, words: Iterable[str]) -> list[str]:
         """Stemmed terms of already normalised words, stop words and single letters left out."""
-        return [
-            self.stem(w) for w in (w.lstrip(EXPANDED) for w in words)
-            if w not in STOPWORDS and w not in ENGLISH_COMMON and (len(w) > 1 or w.isdigit())
-        ]
+        out = []
+        for w in (w.lstrip(EXPANDED) for w in words):
+            if w in STOPWORDS or w in FILLERS or w in ENGLISH_COMMON or (len(w) < 2 and not w.isdigit()):
+                continue
+            stem = self.stem(w)
+            if stem not in STOPWORDS:  # 'diperlukan', 'tahapannya', 'dijumlahkan' are question words too
+                out.append(stem)
+        return out
