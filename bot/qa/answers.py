@@ -112,9 +112,11 @@ class Answerer:
         days = sum(1 for ivs in hours.values() if ivs) or 5
         self.day_minutes = self.calendar.schedule.minutes_per_week() / days
         self.month_days = days * 52 / 12
-        self._suggested: dict[str, list[str]] = {}
         for name in TEMPLATES:  # compile once at start, not on the first question
             self.renderer.env.get_template(f"{name}.j2")
+        self._suggested: dict[str, list[str]] = {}
+        for sop in catalog:  # checked once at start, so a flood of unanswerable questions costs no more
+            self._suggestions(sop)
 
     # ------------------------------------------------------------ entry points
 

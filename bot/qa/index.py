@@ -221,6 +221,11 @@ class CatalogIndex:
         }
         """Per SOP, BM25 over its own steps: a word in every step of the SOP does not pick a step."""
         self.name_words: dict[str, set[str]] = {k: set().union(*v) for k, v in self.name_terms.items()}
+        name_df = Counter(t for words in self.name_words.values() for t in words)
+        self.name_idf: dict[str, float] = {
+            t: math.log(1 + (len(self.sops) - n + 0.5) / (n + 0.5)) for t, n in name_df.items()
+        }
+        """How rare a word is among SOP names: 'kewilayahan' tells names apart, 'perencanaan' does not."""
         self.place_terms: set[str] = {a.stem(w) for ws in self.place_words.values() for w in ws} | {
             a.stem(w) for w in AGENCY_WORDS
         }
@@ -258,10 +263,13 @@ class CatalogIndex:
         Recall (how much of the name the question repeats) tells '... Bidang Kewilayahan' from
         '... Bidang Pemerintahan, Pembangunan Manusia, ...'; precision (how much of the question
         the name accounts for) keeps a title that only shares the expanded 'RKPD' from winning.
+        Words are weighted by how rare they are among SOP names (a question word no name has
+        counts as the rarest).
         """
-        idf = self.sop_bm25.idf
+        idf = self.name_idf
         typed = {t for t, w in terms.items() if w >= 1.0}
-        asked = sum(idf.get(t, 0.0) for t in typed)
+        rare = math.log(1 + (len(self.sops) + 0.5) / 0.5)
+        asked = sum(idf.get(t, rare) for t in typed if t in self.sop_bm25.idf)
         best = 0.0
         for name in self.name_terms.get(sop_id, []):
             total = sum(idf.get(t, 0.0) for t in name)

@@ -131,7 +131,8 @@ _BEFORE = re.compile(r"\bsebelum (.{3,200})$")
 _NEXT_WORDS = re.compile(r"\b(setelah|sesudah|selanjutnya|berikutnya|next|lalu apa|kemudian)\b")
 _ALL_OUTPUTS = re.compile(
     r"\b(semua|seluruh|all|daftar|urutan) (output|keluaran|hasil|dokumen)\w*"
-    r"|\b(output|keluaran|hasil)\w* (apa saja )?(dari awal|tiap langkah|setiap langkah|per langkah|berurutan)\b"
+    r"|\b(output|keluaran)\w*\b.*\b(berurutan|secara urut|urut urutan|tiap langkah|setiap langkah|per langkah"
+    r"|dari awal sampai akhir)\b"
 )
 _EQUIPMENT = re.compile(r"\b(peralatan\w*|perlengkapan\w*|alat apa|sarana apa)\b")
 

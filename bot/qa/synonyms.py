@@ -31,7 +31,7 @@ INFORMAL: dict[str, str] = {
     "krn": "karena", "karna": "karena", "dr": "dari", "sm": "sama", "ama": "sama",
     "trus": "lalu", "terus": "lalu", "trs": "lalu", "tsb": "tersebut", "ttg": "tentang",
     "jd": "jadi", "sy": "saya", "aku": "saya", "gw": "saya", "gue": "saya", "kmi": "kami",
-    "lg": "lagi", "bs": "bisa", "bsa": "bisa", "dpt": "dapat", "dapet": "dapat",
+    "lg": "lagi", "dt": "data", "bs": "bisa", "bsa": "bisa", "dpt": "dapat", "dapet": "dapat",
     "sapa": "siapa", "siapakah": "siapa", "apakah": "apa", "apaan": "apa", "pa": "",
     "manakah": "mana", "nya": "",
     "pengen": "ingin", "pingin": "ingin", "mo": "mau", "kudu": "harus", "mesti": "harus", "musti": "harus",

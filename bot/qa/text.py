@@ -46,8 +46,10 @@ MAX_FUZZY_LENGTH = 24
 """Longer 'words' are pasted junk (URLs, hashes), never a typo of an SOP word."""
 MAX_FUZZY = 8
 """Typo look-ups per question; further unknown words stay as typed."""
-MAX_QUESTION_WORDS = 80
-"""Words of a question that are analysed (the longest real questions have about 45)."""
+MAX_QUESTION_WORDS = 60
+"""Words of a question that are analysed (the longest question of the public sets has 29)."""
+MAX_STEMS = 32
+"""Words a question may send to the stemmer (about 0.25 ms each); the rest are used as typed."""
 CACHE_SIZE = 20_000
 """Entries per word cache (stems, resolved words); the least recently used go first."""
 FUZZY_CUTOFF = 85
@@ -172,7 +174,9 @@ class Analyzer:
     """
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
-        self._stemmer = StemmerFactory().create_stemmer()
+        # Sastrawi's own CachedStemmer keeps every word it ever saw: use the stemmer behind it, with our bounded cache
+        self._stemmer = StemmerFactory().create_stemmer().delegatedStemmer
+        self._stem_budget: int | None = None
         self._stems = BoundedCache()
         self._resolved = BoundedCache()
         self.vocabulary: set[str] = set()
@@ -195,9 +199,19 @@ class Analyzer:
     def stem(self, word: str) -> str:
         cached = self._stems.lookup(word)
         if cached is None:
-            cached = word if len(word) <= 3 or word.isdigit() or len(word) > 40 else self._stemmer.stem(word) or word
+            if len(word) <= 3 or word.isdigit() or len(word) > 40:
+                return word
+            if self._stem_budget is not None:
+                if self._stem_budget <= 0:
+                    return word  # this question has used its share of the stemmer
+                self._stem_budget -= 1
+            cached = self._stemmer.stem_word(word) or word
             self._stems.store(word, cached)
         return str(cached)
+
+    @property
+    def cache_limit(self) -> int:
+        return self._stems.size
 
     def cache_sizes(self) -> tuple[int, int]:
         """(stems, resolved words) currently cached."""
@@ -249,6 +263,7 @@ class Analyzer:
         """Normalised words of a question: chat words rewritten, typos corrected, English translated."""
         words: list[str] = []
         budget = [MAX_FUZZY]
+        self._stem_budget = MAX_STEMS
         for raw in normalise(text).split()[:MAX_QUESTION_WORDS]:
             words.extend(self.resolve(raw, budget))
         words = rewrite(words, _ENGLISH, keep=False)
