@@ -70,8 +70,6 @@ TIE = 0.1
 """Two SOPs within this share of the best score are too close to call: the asker chooses."""
 NAMED_LEAD = 0.2
 """No choice is offered when the question repeats the best SOP's name this much more than the other's."""
-OWN_PLACE = 1.25
-"""Factor for SOPs of the asker's own institution when the question names none."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +172,12 @@ class Answerer:
             if t not in idx.place_terms and t not in ruled_out
         }
 
+    def _groups(self, q: Question) -> list[tuple[set[str], set[str]]]:
+        """The question's words as alternatives (typed terms, added terms), without places and what it rules out."""
+        drop = self.index.place_terms | self._negated(q)
+        groups = [(typed - drop, added - drop) for typed, added in self.analyzer.question_groups(q.retrieval_words)]
+        return [g for g in groups if g[0] or g[1]]
+
     def _negated(self, q: Question) -> set[str]:
         out: set[str] = set()
         for phrase in q.negated:
@@ -187,7 +191,11 @@ class Answerer:
     # ------------------------------------------------------------ finding the SOP
 
     def rank(self, q: Question, institution: str | None = None) -> list[Candidate]:
-        """SOPs ordered by how well they match the question (only those matching at all)."""
+        """SOPs ordered by how well they match the question (only those matching at all).
+
+        Only SOPs of the institutions the question names count; else, with ``institution``, only
+        that institution's SOPs.
+        """
         idx = self.index
         terms = self._terms(q.retrieval_words, q)
         if not terms:
@@ -197,18 +205,18 @@ class Answerer:
         named = idx.institutions_named(q.words)
         excluded = self._ruled_out_sops(q)
         out: list[Candidate] = []
+        places = named or ({institution} if institution else set())
         for sop in idx.sops:
-            if (named and sop.institution not in named) or sop.id in excluded:
+            if (places and sop.institution not in places) or sop.id in excluded:
                 continue
             cover = idx.name_match(sop.id, terms)
             score = sop_scores.get(sop.id, 0.0) + STEP_SHARE * step_scores.get(sop.id, 0.0) + NAME_MATCH * cover**2
-            if not named and institution and sop.institution == institution:
-                score *= OWN_PLACE
             if score > 0:
                 out.append(Candidate(sop, score, cover=cover))
         out.sort(key=lambda c: -c.score)
+        groups = self._groups(q)
         for cand in out[:3]:
-            cand.share = idx.matched_share(cand.sop.id, terms)
+            cand.share = idx.matched_share(cand.sop.id, groups)
         return out
 
     def _ruled_out_sops(self, q: Question) -> set[str]:
@@ -230,9 +238,13 @@ class Answerer:
         return cand.score >= MIN_SCORE and cand.share >= MIN_SHARE
 
     def _search(self, q: Question, institution: str | None) -> Answer:
-        ranked = self.rank(q, institution)
+        own = institution if institution in self.catalog.institutions else None
+        ranked = self.rank(q, own)
         if not ranked or not self._on_topic(ranked[0]):
-            return self._not_found(q, ranked)
+            # another institution's SOP is only named when the question names that institution
+            elsewhere = self.rank(q) if own else []
+            hint = elsewhere[0] if elsewhere and self._on_topic(elsewhere[0]) else None
+            return self._not_found(q, ranked, hint.sop if hint else None)
         best = ranked[0]
         close = [
             c for c in ranked[1:3]
@@ -529,21 +541,29 @@ class Answerer:
         html = self.renderer.render("answer_choices", options=options)
         return Answer(html, to_plain(html), "choices", choices=choices, confidence=round(margin, 3))
 
-    def _not_found(self, q: Question, ranked: list[Candidate]) -> Answer:
-        """Nothing fits: say so, and suggest two or three questions the bot can answer."""
+    def _not_found(self, q: Question, ranked: list[Candidate], elsewhere: Sop | None = None) -> Answer:
+        """Nothing fits: say so, and suggest two or three questions the bot can answer.
+
+        ``elsewhere`` is an SOP of another institution that would fit: it is named, not answered.
+        """
         sops = [c.sop for c in ranked[:3] if c.score > 0]
         if not sops:
             sops = [s for s in self.catalog if s.requester_started][:3]
         suggestions: list[str] = []
-        for sop in sops:
-            suggestions.extend(self._suggestions(sop)[:1])
-        html = self.renderer.render("answer_not_found", question=q.text.strip()[:200], suggestions=suggestions[:3])
-        return Answer(html, to_plain(html), "not_found")
+        for i, sop in enumerate(sops):
+            verified = self._suggestions(sop)
+            if verified:
+                suggestions.append(verified[i % len(verified)])
+        other = {"name": elsewhere.name, **self._head(elsewhere)} if elsewhere else None
+        html = self.renderer.render("answer_not_found", question=q.text.strip()[:200], suggestions=suggestions[:3],
+                                    elsewhere=other)
+        buttons: tuple[ButtonSpec, ...] = (("Buka SOP instansi lain", "sop", elsewhere.id),) if elsewhere else ()
+        return Answer(html, to_plain(html), "not_found", choices=buttons)
 
     def _suggestions(self, sop: Sop) -> list[str]:
         """Questions about an SOP that this answerer answers with that SOP (checked once, then kept)."""
         if sop.id not in self._suggested:
-            name = sop.short_name or sop.name.title()
+            name = sop.title
             asks = [f"berapa lama {name}?", f"siapa yang menangani {name}?", f"apa syarat {name}?"]
             ok = []
             for text in asks:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.qa.situations import SITUATIONS
@@ -280,26 +280,27 @@ class CatalogIndex:
                 best = max(best, 2 * recall * precision / (recall + precision))
         return best
 
-    def matched_share(self, sop_id: str, terms: Mapping[str, float]) -> float:
-        """IDF-weighted share of the question's terms found anywhere in the SOP (fields or steps).
+    def matched_share(self, sop_id: str, groups: Sequence[tuple[set[str], set[str]]]) -> float:
+        """IDF-weighted share of the question's words the SOP has (in any field or step).
 
-        Typed words the catalog never uses count half, with the highest IDF: a question about
-        'harga cabai' that happens to share one word with an SOP is not about that SOP, while a
-        real question may well carry a few words no SOP has ('lewat WA atau telpon').
+        A word counts as found when the SOP has it or one of its long forms or synonyms; it weighs
+        the IDF of its rarest known form. Typed words the catalog never uses count half, with the
+        highest IDF: a question about 'harga cabai' that shares one word with an SOP is not about
+        that SOP, while a real question may well carry a few words no SOP has ('lewat WA atau telpon').
         """
         pos = self.position[sop_id]
+        idf = self.sop_bm25.idf
         found = total = 0.0
-        for term, weight in terms.items():
-            known = term in self.sop_bm25.idf
-            if not known and weight < 1.0:
-                continue  # an unknown long form the question only gained from an abbreviation
+        for typed, added in groups:
+            known = [t for t in typed | added if t in idf]
             if not known:
-                total += UNKNOWN_SHARE * self.sop_bm25.unseen_idf
+                if typed:
+                    total += UNKNOWN_SHARE * self.sop_bm25.unseen_idf
                 continue
-            idf = self.sop_bm25.idf[term] * weight
-            total += idf
-            if self.sop_bm25.has(pos, term):
-                found += idf
+            mass = max(idf[t] for t in known)
+            total += mass
+            if any(self.sop_bm25.has(pos, t) for t in known):
+                found += mass
         return found / total if total else 0.0
 
     # ------------------------------------------------------------ steps

@@ -151,7 +151,7 @@ _MINE = r"(?:saya|kami|aku|ku|kita)"
 _CASE_NOUN = (r"(?:permohonan|pengajuan|ajuan|permintaan|request|berkas|surat|data|usulan|tiket|urusan|layanan"
               r"|konsultasi|fasilitasi)")
 _MY_CASE = re.compile(rf"\b{_CASE_NOUN}(?:nya)?(?: \w+)?? {_MINE}\b|\b(?:my|our) (?:\w+ )?"
-                      r"(?:request|application|case|data|letter)s?\b")
+                      rf"(?:request|application|case|letter|{_CASE_NOUN})s?\b")
 _STATUS = re.compile(
     r"\b(sampai mana|sudah sampai|sampai (?:di ?mana|tahap apa)|kapan (?:selesai|jadi|keluar|dibalas|dijawab"
     r"|diproses|ada jawaban|beres)|status\w*|progres\w*|perkembangan\w*|posisi\w*|sudah diproses"

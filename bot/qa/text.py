@@ -331,6 +331,21 @@ class Analyzer:
                 out.setdefault(term, 1.0)
         return out
 
+    def question_groups(self, words: Sequence[str]) -> list[tuple[set[str], set[str]]]:
+        """Per typed word, its terms and the terms of the long forms and synonyms added after it.
+
+        A typed word and what was added for it are alternatives: 'musrenbang' is matched by an SOP
+        that says 'Musrenbang' or 'Musyawarah Perencanaan Pembangunan'.
+        """
+        groups: list[tuple[set[str], set[str]]] = []
+        for word in words:
+            if word.startswith(EXPANDED):
+                if groups:
+                    groups[-1][1].update(self.terms([word]))
+                continue
+            groups.append((set(self.terms([word])), set()))
+        return [g for g in groups if g[0] or g[1]]
+
     def terms(self, words: Iterable[str]) -> list[str]:
         """Stemmed terms of already normalised words, stop words and single letters left out."""
         out = []
