@@ -66,6 +66,8 @@ FOCUS = 2.0
 MIN_SHARE = 0.45
 """Least IDF-weighted share of the question's terms the chosen SOP must contain (else: not found)."""
 MIN_SCORE = 3.0
+NAMED = 0.5
+"""A name match this good makes an SOP the topic even when half the question's words are unknown."""
 TIE = 0.1
 """Two SOPs within this share of the best score are too close to call: the asker chooses."""
 NAMED_LEAD = 0.2
@@ -234,8 +236,13 @@ class Answerer:
         return out
 
     def _on_topic(self, cand: Candidate) -> bool:
-        """Whether the best SOP answers the question at all (not one shared word of 'harga cabai di pasar')."""
-        return cand.score >= MIN_SCORE and cand.share >= MIN_SHARE
+        """Whether the best SOP answers the question at all (not one shared word of 'harga cabai di pasar').
+
+        A question that names the SOP may carry more words the catalog does not know.
+        """
+        if cand.score < MIN_SCORE:
+            return False
+        return cand.share >= MIN_SHARE or (cand.cover >= NAMED and cand.share >= MIN_SHARE / 2)
 
     def _search(self, q: Question, institution: str | None) -> Answer:
         own = institution if institution in self.catalog.institutions else None

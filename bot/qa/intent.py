@@ -58,7 +58,7 @@ CUES: list[tuple[Kind, str, float]] = [
     # what is needed
     ("requirements", r"\b(kelengkapan\w*|persyaratan\w*|syarat\w*|prasyarat|disiapkan|siapkan|menyiapkan"
                      r"|dibutuhkan|butuh\w*|diperlukan|perlu (apa|disiapkan|dibawa)|dibawa|bawa apa"
-                     r"|dokumen apa|bahan apa|berkas apa|input(nya)?)\b", 2.5),
+                     r"|dokumen apa|bahan apa|berkas apa|inputnya|input apa)\b", 2.5),
     ("requirements", r"\b(peralatan\w*|perlengkapan\w*|alat apa|sarana apa)\b", 3.0),
     ("requirements", r"\b(harus (bagaimana|apa)|boleh\b.{0,40}\btidak|apa harus|wajib|bisa lewat|boleh lewat)\b", 1.5),
     # what a step (or the whole SOP) produces

@@ -314,7 +314,7 @@ ENGLISH_COMMON: frozenset[str] = frozenset(
     that the their them themselves then there therefore these they thing things this those though through thus to
     together too toward under unless until up upon us use used uses using usually very want was way we well were
     what whatever when where whether which while who whom whose why will with within without would yes yet you your
-    reason right
+    reason right list lists show shows explain mention stated say tell
     """.split()
 )
 """Everyday English words, kept as they are (and so never 'corrected' into an Indonesian word)."""
