@@ -273,11 +273,13 @@ class Answerer:
         focus = set(self._terms(focus_words, q)) if focus_words else set()
         names = idx.name_words.get(sop.id, set())
         weights = step_weights_for(kind)
-        own = {t: w * (FOCUS if t in focus else 1.0) for t, w in terms.items() if t not in names}
+        own = {t: w for t, w in terms.items() if t not in names}
         shared = {t: w * NAME_TERMS_IN_STEPS for t, w in terms.items() if t in names}
         main = idx.score_steps_of(sop.id, own, weights)
         extra = idx.score_steps_of(sop.id, shared, weights)
-        scores = {i: main.get(i, 0.0) + extra.get(i, 0.0) for i in set(main) | set(extra)}
+        focused = idx.score_steps_of(sop.id, {t: w * (FOCUS - 1) for t, w in own.items() if t in focus}, weights)
+        steps = set(main) | set(extra)
+        scores = {i: main.get(i, 0.0) + extra.get(i, 0.0) + focused.get(i, 0.0) for i in steps}
         return scores, max(main.values(), default=0.0)
 
     def _named_step(self, sop: Sop, q: Question) -> Step | None:

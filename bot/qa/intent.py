@@ -56,9 +56,10 @@ CUES: list[tuple[Kind, str, float]] = [
     ("next_step", r"\b(diikuti|disusul|dilanjutkan|lanjut(nya|annya)?|menyusul|urutan berikut\w*)\b", 2.4),
     ("next_step", r"\b(sebelum(nya)?|sebelum itu|langkah sebelum\w*|before)\b", 2.4),
     # what is needed
-    ("requirements", r"\b(kelengkapan\w*|persyaratan\w*|syarat\w*|prasyarat|disiapkan|siapkan|menyiapkan"
-                     r"|dibutuhkan|butuh\w*|diperlukan|perlu (apa|disiapkan|dibawa)|dibawa|bawa apa"
-                     r"|dokumen apa|bahan apa|berkas apa|inputnya|input apa)\b", 2.5),
+    ("requirements", r"\b(kelengkapan\w*|persyaratan\w*|syarat\w*|prasyarat|dibutuhkan|butuh\w*|diperlukan"
+                     r"|perlu (apa|disiapkan|dibawa)|bawa apa|dokumen apa|bahan apa|berkas apa|inputnya|input apa)\b",
+     2.5),
+    ("requirements", r"\b(disiapkan|siapkan|menyiapkan|dibawa)\b", 2.2),
     ("requirements", r"\b(peralatan\w*|perlengkapan\w*|alat apa|sarana apa)\b", 3.0),
     ("requirements", r"\b(harus (bagaimana|apa)|boleh\b.{0,40}\btidak|apa harus|wajib|bisa lewat|boleh lewat)\b", 1.5),
     # what a step (or the whole SOP) produces
