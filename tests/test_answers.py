@@ -183,6 +183,16 @@ def test_next_step_follows_the_flow(answerer: Answerer) -> None:
     assert a.kind == "next_step" and a.step_no == "9" and "Sekretaris Badan memberikan paraf" in a.plain
 
 
+def test_conditional_questions_get_the_decision_branches(answerer: Answerer) -> None:
+    a = ask(answerer, "permintaan data ketapang bisa ditolak gak? kalau ditolak gimana?")
+    assert a.sop_id == INFO and "Bila Tidak disetujui → permintaan ditolak" in a.plain
+    a = ask(answerer, "rakordal kotim: kalau laporan hasil rapat tidak sesuai, gimana?")
+    assert "Bila Tidak sesuai → dikembalikan ke langkah 6" in a.plain
+    # without a condition a question about the SOP is not turned into its decision
+    a = ask(answerer, "SOP rakordal kotim judulnya apa?")
+    assert a.kind == "which_sop" and "Bila" not in a.plain
+
+
 def test_totals_are_the_printed_sum_and_working_days(answerer: Answerer) -> None:
     a = ask(answerer, "Total waktu semua langkah SOP musrenbang kota bogor berapa?")
     assert a.kind == "total_duration" and "14 jam 35 menit" in a.plain and "jam kerja" in a.plain

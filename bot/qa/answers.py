@@ -328,6 +328,9 @@ class Answerer:
             return self._field("equipment", sop, margin)
         if kind == "output" and q.all_outputs and not q.step_numbers and sop.steps:
             return self._outputs(sop, margin, every=True)
+        decision = self._decision_asked(q, sop) if kind in ("which_sop", "next_step") else None
+        if decision is not None:
+            return self._next(q, sop, margin, start=decision)
         if kind in STEP_KINDS and sop.steps:
             if kind == "next_step":
                 return self._next(q, sop, margin)
@@ -395,6 +398,23 @@ class Answerer:
             steps=[self._step_view(sop, s) for s in steps], **self._head(sop),
         )
 
+    def _decision_asked(self, q: Question, sop: Sop) -> Step | None:
+        """A decision step whose branches a conditional question is about ('kalau ditolak gimana?')."""
+        if q.step_numbers or not q.conditional:
+            return None
+        names = self.index.name_words.get(sop.id, set())
+        typed = {t for t, w in self._terms(q.retrieval_words, q).items() if w >= 1.0 and t not in names}
+        best: tuple[int, Step] | None = None
+        for step in sop.steps:
+            if step.decision is None:
+                continue
+            labels = set(self.analyzer.terms(self.analyzer.document_words(
+                " ".join(b.label for b in step.decision.branches))))
+            hits = len(typed & labels)
+            if hits and (best is None or hits > best[0]):
+                best = (hits, step)
+        return best[1] if best else None
+
     def _from_step(self, q: Question, sop: Sop) -> Step | None:
         """The step a 'what comes next' question starts from."""
         for number in q.step_numbers:
@@ -413,8 +433,8 @@ class Answerer:
                 return sop.steps[pos]
         return None
 
-    def _next(self, q: Question, sop: Sop, margin: float) -> Answer:
-        start = self._from_step(q, sop)
+    def _next(self, q: Question, sop: Sop, margin: float, start: Step | None = None) -> Answer:
+        start = start or self._from_step(q, sop)
         if start is None:
             if q.ordinal == -1:
                 return self._step_answer(q, sop, [sop.steps[-1]], margin)

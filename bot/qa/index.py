@@ -7,7 +7,8 @@ Pencatatan). Each field is scored with BM25 on its own and the field scores are 
 weights chosen by the kind of question (``FIELD_WEIGHTS``): a question about the legal basis
 leans on the Dasar Hukum field, one about a situation on the steps and the intake form.
 
-A step document has the step text, its outputs, requirements, role and note. Steps are scored
+A step document has the step text, its outputs, requirements, role, note and, for a decision,
+its question and branch labels. Steps are scored
 twice: over all steps of the catalog (which SOP has a step like this) and over the steps of one
 SOP (which of its steps is meant; a word in every step of that SOP does not pick a step).
 """
@@ -33,7 +34,7 @@ which of the question's terms an SOP has, not how often it repeats them."""
 
 SOP_FIELDS = ("name", "tags", "unit", "steps", "io", "intake", "legal_basis", "qualifications", "related_sop",
               "equipment", "warning", "records")
-STEP_FIELDS = ("text", "outputs", "requirements", "role", "note")
+STEP_FIELDS = ("text", "outputs", "requirements", "role", "note", "decision")
 
 FIELD_WEIGHTS: dict[str, float] = {
     "name": 3.0, "tags": 2.0, "unit": 0.5, "steps": 1.0, "io": 0.6, "intake": 0.8,
@@ -50,12 +51,15 @@ FIELD_WEIGHTS_BY_KIND: dict[str, dict[str, float]] = {
 }
 """The field a kind of question is answered from also helps to find the SOP."""
 
-STEP_WEIGHTS: dict[str, float] = {"text": 1.0, "outputs": 0.5, "requirements": 0.3, "role": 0.3, "note": 0.2}
+STEP_WEIGHTS: dict[str, float] = {
+    "text": 1.0, "outputs": 0.5, "requirements": 0.3, "role": 0.3, "note": 0.2, "decision": 0.3,
+}
 STEP_WEIGHTS_BY_KIND: dict[str, dict[str, float]] = {
     "next_step": {"outputs": 0.8},
-    "who_handles": {"outputs": 0.6, "role": 0.0},
+    "who_handles": {"outputs": 0.6, "role": 0.0, "decision": 0.0},
 }
-"""A 'who' question names the activity, not the role; 'after X' often names X's output."""
+"""A 'who' question names the activity, not the role (and a decision's branches name other people's
+steps); 'after X' often names X's output."""
 
 UNKNOWN_SHARE = 0.5
 """How much a typed word no SOP uses counts against the share of the question an SOP explains."""
@@ -161,6 +165,13 @@ def _ocr_fixes(step: Step) -> str:
     return " ".join(m.group(2) for w in step.warnings for m in _OCR_FIX.finditer(w))
 
 
+def _decision(step: Step) -> str:
+    """A decision step's question and branch labels ('Disetujui → ...', 'Tidak sesuai → ...')."""
+    if step.decision is None:
+        return ""
+    return " ; ".join([step.decision.question, *(b.label for b in step.decision.branches)])
+
+
 def weights_for(kind: str) -> dict[str, float]:
     return {**FIELD_WEIGHTS, **FIELD_WEIGHTS_BY_KIND.get(kind, {})}
 
@@ -193,7 +204,7 @@ class CatalogIndex:
                 "name": a.document_terms(" ; ".join(names)),
                 "tags": a.document_terms(" ; ".join([*sop.keywords, *SITUATIONS.get(sop.id, ())])),
                 "unit": a.document_terms(unit.name if unit else ""),
-                "steps": a.document_terms(" ; ".join(f"{s.text} {_ocr_fixes(s)}" for s in sop.steps)),
+                "steps": a.document_terms(" ; ".join(f"{s.text} {_ocr_fixes(s)} {_decision(s)}" for s in sop.steps)),
                 "io": a.document_terms(" ; ".join(x for s in sop.steps for x in [*s.requirements, *s.outputs])),
                 "intake": a.document_terms(" ; ".join(f"{f.label} {f.help}" for f in sop.intake)),
                 "legal_basis": a.document_terms(" ".join(sop.legal_basis)),
@@ -212,6 +223,7 @@ class CatalogIndex:
                     "requirements": a.document_terms(" ; ".join(step.requirements)),
                     "role": a.document_terms(catalog.roles.name(step.actor)),
                     "note": a.document_terms(step.note),
+                    "decision": a.document_terms(_decision(step)),
                 })
         a.freeze()
         self.sop_bm25 = Bm25(sop_docs, k1=SOP_K1)

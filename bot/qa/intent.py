@@ -176,6 +176,8 @@ _NEGATION = re.compile(
 )
 """'(bukan yg sinergisitas)', 'selain penyusunan dokumen': what the question rules out."""
 
+_CONDITIONAL = re.compile(r"\b(kalau|jika|bila|apabila|seandainya|andaikan|if|bisa|boleh|mungkin)\b")
+
 REGISTER_NO = re.compile(r"\b([A-Za-z]{2,5}-[A-Za-z0-9]{2,8}-\d{4}-\d{1,6})\b")
 _CASE_NO = re.compile(
     r"(?:\b(?:permohonan|pengajuan|kasus|tiket|perkara|register|registrasi|case|request|berkas)\s*"
@@ -217,6 +219,8 @@ class Question:
     """Raw phrases the question rules out ('bukan yg sinergisitas' -> 'sinergisitas')."""
     document: bool = False
     """Asks about the SOP document: who approved it, its dates or number."""
+    conditional: bool = False
+    """'kalau ditolak', 'jika tidak sesuai': may be about the branches of a decision."""
 
     @property
     def first_person(self) -> bool:
@@ -343,6 +347,7 @@ def parse(text: str, words: list[str]) -> Question:
         status=status,
         negated=negations(text),
         document=document,
+        conditional=bool(_CONDITIONAL.search(joined)),
     )
 
 
