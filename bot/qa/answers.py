@@ -10,12 +10,17 @@ How a question is answered, in order:
    comes out, a total, or one SOP field (Dasar Hukum, Kualifikasi, Keterkaitan, Peringatan,
    Pencatatan) — is decided before retrieval, and decides both the field weights used to find
    the SOP and the field that answers.
-3. **The SOP** is found by per-field BM25 (``index.FIELD_WEIGHTS`` per kind) plus the best single
-   step of the SOP and how much of the SOP's name the question repeats. Only SOPs of the
-   institution the question names are considered; otherwise the asker's own institution comes
-   first. What the question rules out ('bukan yg sinergisitas') is dropped. When two SOPs score
-   too close to call, the bot offers them as a choice; when none fits, it suggests questions it
-   can answer.
+3. **The SOP** with the highest
+
+       BM25F(question, SOP fields, field weights of the kind)
+       + STEP_SHARE × BM25F(question, its best step, the SOP's name words left out)
+       + NAME_MATCH × F1(question, SOP name)²
+
+   is the answer, if it explains enough of the question (``_on_topic``). Only SOPs of the
+   institution the question names are considered; otherwise only the asker's own institution's
+   (another institution's fitting SOP is named, not answered). What the question rules out
+   ('bukan yg sinergisitas') is dropped. When two SOPs score too close to call, the bot offers
+   them as a choice; when none fits, it suggests questions it can answer.
 4. **The step** inside the SOP is found by BM25 over that SOP's own steps, counting the words
    that did not already name the SOP; a number, 'langkah terakhir' or a range 'dari X sampai Y'
    name it directly. Without such evidence the answer is about the SOP as a whole (the whole
@@ -26,13 +31,14 @@ Every answer quotes the field as printed, with the SOP title and institution.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.qa.index import CatalogIndex, step_weights_for, weights_for
 from bot.qa.intent import CUE_WORDS, FIELD_KINDS, STEP_KINDS, Question, case_reference, parse
-from bot.qa.live import Asker, CaseState, LiveData
+from bot.qa.live import Asker, CaseState, LiveData, Task
 from bot.qa.text import Analyzer
 from bot.sop.calendar import WorkCalendar
 from bot.sop.durations import Duration, DurationError
@@ -621,7 +627,7 @@ class Answerer:
         return Answer(html, to_plain(html), "case", sop.id, current[0]["step"]["number"] if current else None,
                       buttons, confidence=1.0)
 
-    def _estimate(self, case: CaseState) -> Any:
+    def _estimate(self, case: CaseState) -> datetime | None:
         """When an open request ends if every later step takes its standard time (None if unknown)."""
         if not case.is_open or not case.current:
             return None
@@ -664,7 +670,7 @@ class Answerer:
         kind = "cases" if open_cases else "case" if shown else "cases"
         return Answer(html, to_plain(html), kind, choices=buttons, confidence=1.0)
 
-    def _tasks(self, tasks: list[Any]) -> Answer:
+    def _tasks(self, tasks: list[Task]) -> Answer:
         """The asker's open steps, soonest due first."""
         items = [{"task": t, "step": self._step_view(t.sop, t.step), "place": self._head(t.sop)["sop_name"]}
                  for t in tasks[:8]]
@@ -736,8 +742,3 @@ def _decimal(value: float) -> str:
     """One decimal, Indonesian comma, no trailing ',0' ('4,5', '2')."""
     text = f"{value:.1f}".rstrip("0").rstrip(".")
     return text.replace(".", ",")
-
-
-def scores_of(ranked: Sequence[Candidate]) -> Mapping[str, float]:
-    """Candidate scores by SOP id (for inspecting a ranking)."""
-    return {c.sop.id: round(c.score, 3) for c in ranked}
