@@ -48,8 +48,10 @@ MAX_FUZZY = 8
 """Typo look-ups per question; further unknown words stay as typed."""
 MAX_QUESTION_WORDS = 60
 """Words of a question that are analysed (the longest question of the public sets has 29)."""
-MAX_STEMS = 32
-"""Words a question may send to the stemmer (about 0.25 ms each); the rest are used as typed."""
+MAX_STEMS = 12
+"""Words a question may send to the stemmer (0.1-2 ms each); the rest are used as typed."""
+_AFFIXED = re.compile(r"^(?:di|ke|se|be|te|me|pe)|(?:i|an|kan|nya|lah|kah|pun|ku|mu)$")
+"""A word Sastrawi could change: it starts with a prefix or ends with a suffix it removes."""
 CACHE_SIZE = 20_000
 """Entries per word cache (stems, resolved words); the least recently used go first."""
 FUZZY_CUTOFF = 85
@@ -199,7 +201,7 @@ class Analyzer:
     def stem(self, word: str) -> str:
         cached = self._stems.lookup(word)
         if cached is None:
-            if len(word) <= 3 or word.isdigit() or len(word) > 40:
+            if len(word) <= 3 or word.isdigit() or len(word) > 40 or not _AFFIXED.search(word):
                 return word
             if self._stem_budget is not None:
                 if self._stem_budget <= 0:
@@ -297,8 +299,12 @@ class Analyzer:
             return [word], False
         if self.stem(word) in self.known_stems:
             return [word], False
-        for form in _colloquial_forms(word):
-            if form in self.vocabulary or self.stem(form) in self.known_stems:
+        forms = _colloquial_forms(word)
+        for form in forms:  # a spelling the catalog uses as it is, before asking the stemmer about any
+            if form in self.vocabulary:
+                return [form], False
+        for form in forms:
+            if self.stem(form) in self.known_stems:
                 return [form], False
         for form in _english_stems(word):
             if (form,) in _ENGLISH or (form,) in _ABBREVIATIONS or form in self.vocabulary:
