@@ -60,7 +60,7 @@ CUES: list[tuple[Kind, str, float]] = [
                      r"|perlu (apa|disiapkan|dibawa)|bawa apa|dokumen apa|bahan apa|berkas apa|inputnya|input apa)\b",
      2.5),
     ("requirements", r"\b(disiapkan|siapkan|menyiapkan|dibawa)\b", 2.2),
-    ("requirements", r"\b(peralatan\w*|perlengkapan\w*|alat apa|sarana apa)\b", 3.0),
+    ("requirements", r"\b(peralatan\w*|perlengkapan\w*|alat\w* (apa|yang)|sarana (apa|kerja))\b", 3.0),
     ("requirements", r"\b(harus (bagaimana|apa)|boleh\b.{0,40}\btidak|apa harus|wajib|bisa lewat|boleh lewat)\b", 1.5),
     # what a step (or the whole SOP) produces
     ("output", r"\b(output\w*|keluaran\w*|menghasilkan|dihasilkan|hasil(nya)? (apa|dari|berupa)"
@@ -71,7 +71,8 @@ CUES: list[tuple[Kind, str, float]] = [
     ("legal_basis", r"\b(perbup|perda|permendagri|peraturan|undang undang|uu|keputusan menteri|perwali)\b", 1.0),
     # related SOPs
     ("related_sop", r"\b(keterkaitan\w*|terkait dengan (sop|apa)|sop (lain )?(yang )?terkait|berkaitan dengan"
-                    r"|berhubungan dengan|hubungan(nya)? dengan|sop lain|terkait apa)\b", 3.5),
+                    r"|berhubungan dengan|hubungan(nya)? dengan|sop lain|terkait apa|kaitan\w*|nyambung\w*"
+                    r"|tersambung)\b", 3.5),
     ("related_sop", r"\bterkait\b", 0.5),
     # warnings (Peringatan; Ketapang prints it as HIMBAUAN)
     ("warning", r"\b(peringatan\w*|himbauan\w*|imbauan\w*|akibat\w*|berakibat|risiko\w*|konsekuensi\w*|dampak\w*"
@@ -80,11 +81,11 @@ CUES: list[tuple[Kind, str, float]] = [
     ("warning", r"\btidak (dijalankan|dilaksanakan|dilakukan|diikuti|dipatuhi|sesuai sop)\b", 1.5),
     # who may carry it out (Kualifikasi Pelaksana)
     ("qualifications", r"\b(kualifikasi\w*|kompetensi\w*|keahlian\w*|keterampilan\w*|kecakapan\w*"
-                       r"|harus (menguasai|memahami|punya kemampuan|mampu|paham)|menguasai apa"
+                       r"|harus (menguasai|memahami|punya kemampuan|mampu|paham)|menguasai apa|dikuasai|kuasai"
                        r"|(minimal|syarat|latar belakang) pendidikan\w*|pendidikan\w* (minimal|terakhir))\b", 4.0),
     ("qualifications", r"\b(kemampuan\w*|skill\w*|syarat (pelaksana|petugas|pegawai|staf))\b", 2.0),
     # what is recorded (Pencatatan dan Pendataan)
-    ("records", r"\b(pencatatan\w*|pendataan\w*)\b", 4.5),
+    ("records", r"\b(pencatatan\w*|pendataan\w*|didata|apa yang dicatat|yang dicatat apa)\b", 4.5),
     # which procedure
     ("which_sop", r"\b(sop (yang )?(mana|apa)|sop nya apa|ikut sop|pakai sop|masuk sop|judul\w*|nama sop"
                   r"|prosedur(nya)? (apa|mana|bagaimana)|bagaimana (cara\w*|prosedur\w*|alur\w*|mekanisme\w*)"
@@ -135,7 +136,7 @@ _ALL_OUTPUTS = re.compile(
     r"|\b(output|keluaran)\w*\b.*\b(berurutan|secara urut|urut urutan|tiap langkah|setiap langkah|per langkah"
     r"|dari awal sampai akhir)\b"
 )
-_EQUIPMENT = re.compile(r"\b(peralatan\w*|perlengkapan\w*|alat apa|sarana apa)\b")
+_EQUIPMENT = re.compile(r"\b(peralatan\w*|perlengkapan\w*|alat\w* (apa|yang)|sarana (apa|kerja))\b")
 
 _WHO_CLAUSES = [
     re.compile(r"\bsiapa (?:sih |ya |saja )?yang ((?:\S+ ){0,9}\S+)"),
