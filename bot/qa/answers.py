@@ -59,7 +59,7 @@ ButtonSpec = tuple[str, str, str]
 STEP_SHARE = 0.5
 """How much the SOP's best matching step adds to the SOP's own field score (the SOP's name words do not
 count there: a step repeating the title is no sign that the question describes that activity)."""
-NAME_MATCH = 6.0
+NAME_MATCH = 12.0
 """Added (times the share squared) when the question repeats the SOP's name: names tell look-alikes apart."""
 NAME_TERMS_IN_STEPS = 0.3
 """Weight of the SOP's name words when choosing its step (they said which SOP, not which step)."""
@@ -74,7 +74,7 @@ MIN_SHARE = 0.45
 MIN_SCORE = 3.0
 NAMED = 0.5
 """A name match this good makes an SOP the topic even when half the question's words are unknown."""
-TIE = 0.1
+TIE = 0.05
 """Two SOPs within this share of the best score are too close to call: the asker chooses."""
 NAMED_LEAD = 0.2
 """No choice is offered when the question repeats the best SOP's name this much more than the other's."""
@@ -186,6 +186,12 @@ class Answerer:
         groups = [(typed - drop, added - drop) for typed, added in self.analyzer.question_groups(q.retrieval_words)]
         return [g for g in groups if g[0] or g[1]]
 
+    def _pairs(self, q: Question) -> set[tuple[str, str]]:
+        """Adjacent content words of the question as typed (no added long forms, places or ruled-out words)."""
+        drop = self.index.place_terms | self._negated(q)
+        typed = [w for w in q.retrieval_words if not w.startswith("~")]
+        return {p for p in self.analyzer.bigrams(typed) if not (set(p) & drop)}
+
     def _negated(self, q: Question) -> set[str]:
         out: set[str] = set()
         for phrase in q.negated:
@@ -212,12 +218,13 @@ class Answerer:
         step_scores = idx.best_steps(terms, step_weights_for(q.kind), name_share=0.0)
         named = idx.institutions_named(q.words)
         excluded = self._ruled_out_sops(q)
+        pairs = self._pairs(q)
         out: list[Candidate] = []
         places = named or ({institution} if institution else set())
         for sop in idx.sops:
             if (places and sop.institution not in places) or sop.id in excluded:
                 continue
-            cover = idx.name_match(sop.id, terms)
+            cover = idx.name_match(sop.id, terms, pairs)
             score = sop_scores.get(sop.id, 0.0) + STEP_SHARE * step_scores.get(sop.id, 0.0) + NAME_MATCH * cover**2
             if score > 0:
                 out.append(Candidate(sop, score, cover=cover))

@@ -194,12 +194,14 @@ class CatalogIndex:
         sop_docs: list[dict[str, list[str]]] = []
         step_docs: list[dict[str, list[str]]] = []
         self.name_terms: dict[str, list[set[str]]] = {}
+        self.name_pairs: dict[str, list[set[tuple[str, str]]]] = {}
         self.steps_of: dict[str, list[int]] = {}
         for sop in self.sops:
             inst = catalog.institutions.get(sop.institution)
             unit = inst.unit(sop.unit) if inst else None
             names = [t for t in dict.fromkeys([sop.name, sop.short_name]) if t]
             self.name_terms[sop.id] = [a.title_terms(t) for t in names]
+            self.name_pairs[sop.id] = [a.title_bigrams(t) for t in names]
             sop_docs.append({
                 "name": a.document_terms(" ; ".join(names)),
                 "tags": a.document_terms(" ; ".join([*sop.keywords, *SITUATIONS.get(sop.id, ())])),
@@ -268,25 +270,32 @@ class CatalogIndex:
     def score_sops(self, terms: Mapping[str, float], weights: Mapping[str, float]) -> dict[str, float]:
         return {self.sops[i].id: s for i, s in self.sop_bm25.score_bm25f(terms, weights).items()}
 
-    def name_match(self, sop_id: str, terms: Mapping[str, float]) -> float:
-        """How well the question names this SOP: the F1 of the SOP's name terms and the question's terms,
-        IDF-weighted (best of name and short name).
+    def name_match(self, sop_id: str, terms: Mapping[str, float], pairs: set[tuple[str, str]]) -> float:
+        """How well the question names this SOP: the F1 between the SOP's name and the question, over
+        words and pairs of adjacent words, IDF-weighted (best of name and short name).
 
         Recall (how much of the name the question repeats) tells '... Bidang Kewilayahan' from
         '... Bidang Pemerintahan, Pembangunan Manusia, ...'; precision (how much of the question
-        the name accounts for) keeps a title that only shares the expanded 'RKPD' from winning.
-        Words are weighted by how rare they are among SOP names (a question word no name has
-        counts as the rarest).
+        the name accounts for) keeps a title that only shares the expanded 'RKPD' from winning;
+        word pairs tell 'Penyusunan Dokumen ... Bidang Infrastruktur' from 'Sinergisitas ... Bidang
+        Infrastruktur', whose single words barely differ. Words weigh how rare they are among SOP
+        names (a question word no name has counts as the rarest), a pair the mean of its two words.
         """
         idf = self.name_idf
-        typed = {t for t, w in terms.items() if w >= 1.0}
         rare = math.log(1 + (len(self.sops) + 0.5) / 0.5)
-        asked = sum(idf.get(t, rare) for t in typed if t in self.sop_bm25.idf)
+        typed = {t for t, w in terms.items() if w >= 1.0 and t in self.sop_bm25.idf}
+
+        def weight(token: str | tuple[str, str]) -> float:
+            if isinstance(token, tuple):
+                return (idf.get(token[0], rare) + idf.get(token[1], rare)) / 2
+            return idf.get(token, rare)
+
+        asked = sum(weight(t) for t in typed) + sum(weight(p) for p in pairs)
         best = 0.0
-        for name in self.name_terms.get(sop_id, []):
-            total = sum(idf.get(t, 0.0) for t in name)
-            shared = sum(idf.get(t, 0.0) * terms[t] for t in name if t in terms)
-            typed_shared = sum(idf.get(t, 0.0) for t in name & typed)
+        for name, name_pairs in zip(self.name_terms.get(sop_id, []), self.name_pairs.get(sop_id, []), strict=True):
+            total = sum(weight(t) for t in name) + sum(weight(p) for p in name_pairs)
+            shared = sum(weight(t) * terms[t] for t in name if t in terms) + sum(weight(p) for p in name_pairs & pairs)
+            typed_shared = sum(weight(t) for t in name & typed) + sum(weight(p) for p in name_pairs & pairs)
             if total and asked and shared:
                 recall, precision = shared / total, typed_shared / asked
                 best = max(best, 2 * recall * precision / (recall + precision))

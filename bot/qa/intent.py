@@ -68,6 +68,7 @@ CUES: list[tuple[Kind, str, float]] = [
     # legal basis
     ("legal_basis", r"\b(dasar hukum\w*|landasan hukum|payung hukum|acuan hukum|regulasi\w*|dasar peraturan"
                     r"|peraturan (apa|mana)|aturan (apa|mana)|nomor berapa|no berapa)\b", 3.5),
+    ("legal_basis", r"\b(landasan|acuan|rujukan|aturan\w*|regulasi)\b", 2.4),
     ("legal_basis", r"\b(perbup|perda|permendagri|peraturan|undang undang|uu|keputusan menteri|perwali)\b", 1.0),
     # related SOPs
     ("related_sop", r"\b(keterkaitan\w*|terkait dengan (sop|apa)|sop (lain )?(yang )?terkait|berkaitan dengan"
