@@ -19,7 +19,6 @@ from bot.qa.text import CACHE_SIZE, MAX_STEMS
 from bot.sop.model import Catalog
 
 QA = Path(__file__).resolve().parent / "fixtures" / "qa"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "qa"
 INFO = "ketapang-permintaan-informasi"
 
 
@@ -345,20 +344,19 @@ def test_word_caches_stay_bounded_and_long_questions_stem_little(catalog: Catalo
 # ---------------------------------------------------------------- measured quality
 
 
-def test_public_sets_accuracy(answerer: Answerer) -> None:
-    for name, floor in (("dev.yaml", 0.95), ("dev2.yaml", 0.95)):
-        path = SHARED / name if (SHARED / name).exists() else QA / name
-        if not path.exists():
-            continue
-        report = evaluate(answerer.answer, load_items(path))
-        misses = [(r.item.id, r.missing, r.names_sop) for r in report.results if not r.ok]
-        assert report.accuracy >= floor, (name, misses)
+@pytest.mark.parametrize("name", ["dev.yaml", "dev2.yaml"])
+def test_public_sets_accuracy(answerer: Answerer, name: str) -> None:
+    """The public sets (copies of shared/qa/*.yaml): at least 95% each, as issue 14 asks."""
+    report = evaluate(answerer.answer, load_items(QA / name))
+    misses = [(r.item.id, r.missing, r.names_sop) for r in report.results if not r.ok]
+    assert len(report.results) >= 36 and report.accuracy >= 0.95, misses
 
 
-def test_extra_set_accuracy(answerer: Answerer) -> None:
-    items = load_items(QA / "extra.yaml")
-    report = evaluate(answerer.answer, items)
-    assert report.accuracy >= 0.85, [r.item.id for r in report.results if not r.ok]
+@pytest.mark.parametrize(("name", "floor"), [("extra.yaml", 0.85), ("probes.yaml", 0.9)])
+def test_other_sets_accuracy(answerer: Answerer, name: str, floor: float) -> None:
+    """Regression floors for the old tuning set and the probes written while tuning (not measures)."""
+    report = evaluate(answerer.answer, load_items(QA / name))
+    assert report.accuracy >= floor, [r.item.id for r in report.results if not r.ok]
 
 
 def test_check_rule() -> None:
