@@ -58,7 +58,8 @@ ButtonSpec = tuple[str, str, str]
 
 STEP_SHARE = 0.5
 """How much the SOP's best matching step adds to the SOP's own field score (the SOP's name words do not
-count there: a step repeating the title is no sign that the question describes that activity)."""
+count there: a step repeating the title is no sign that the question describes that activity). Nothing
+for a question about one field of the SOP as a whole (Dasar Hukum, Peringatan, ...)."""
 NAME_MATCH = 12.0
 """Added (times the share squared) when the question repeats the SOP's name: names tell look-alikes apart."""
 NAME_TERMS_IN_STEPS = 0.3
@@ -225,7 +226,8 @@ class Answerer:
             if (places and sop.institution not in places) or sop.id in excluded:
                 continue
             cover = idx.name_match(sop.id, terms, pairs)
-            score = sop_scores.get(sop.id, 0.0) + STEP_SHARE * step_scores.get(sop.id, 0.0) + NAME_MATCH * cover**2
+            step_share = 0.0 if q.kind in FIELD_KINDS else STEP_SHARE
+            score = sop_scores.get(sop.id, 0.0) + step_share * step_scores.get(sop.id, 0.0) + NAME_MATCH * cover**2
             if score > 0:
                 out.append(Candidate(sop, score, cover=cover))
         out.sort(key=lambda c: -c.score)

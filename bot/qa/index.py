@@ -42,14 +42,16 @@ FIELD_WEIGHTS: dict[str, float] = {
 }
 """How much each SOP field counts when choosing the SOP, before the kind of question adjusts it."""
 FIELD_WEIGHTS_BY_KIND: dict[str, dict[str, float]] = {
-    "legal_basis": {"legal_basis": 1.0},
-    "qualifications": {"qualifications": 1.0},
-    "records": {"records": 1.0},
-    "warning": {"warning": 1.0},
+    "legal_basis": {"legal_basis": 1.0, "steps": 0.5, "io": 0.3},
+    "qualifications": {"qualifications": 1.0, "steps": 0.5, "io": 0.3},
+    "records": {"records": 1.0, "steps": 0.5, "io": 0.3},
+    "warning": {"warning": 1.0, "steps": 0.5, "io": 0.3},
+    "related_sop": {"steps": 0.5, "io": 0.3},
     "requirements": {"equipment": 0.6, "io": 0.8},
     "output": {"io": 0.8},
 }
-"""The field a kind of question is answered from also helps to find the SOP."""
+"""The field a kind of question is answered from also helps to find the SOP; for a question about one field
+of the SOP as a whole, the words of its steps say less."""
 
 STEP_WEIGHTS: dict[str, float] = {
     "text": 1.0, "outputs": 0.5, "requirements": 0.3, "role": 0.3, "note": 0.2, "decision": 0.3,

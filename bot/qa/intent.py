@@ -37,6 +37,7 @@ CUES: list[tuple[Kind, str, float]] = [
     # total time of the whole SOP or of a range of steps
     ("total_duration", r"\b(total\w*|ditotal|dijumlah\w*|jumlah(kan)? waktu|keseluruhan|akumulasi|kumulatif)\b", 3.0),
     ("total_duration", r"\b(semua|seluruh) (langkah|tahap\w*|proses)\b", 1.5),
+    ("total_duration", r"\b(sampai selesai|semuanya selesai|selesai semua|semuanya|seluruhnya)\b", 2.6),
     ("total_duration", r"\bdari\b.{3,80}\b(sampai|hingga|ke)\b.{0,60}\b(berapa|lama|waktu)\b", 1.5),
     ("total_duration", r"\b(langkah|tahap) \d+ (sampai|hingga|ke|dan) (langkah |tahap )?\d+\b", 2.0),
     # standard time of one step
@@ -64,16 +65,17 @@ CUES: list[tuple[Kind, str, float]] = [
     ("requirements", r"\b(harus (bagaimana|apa)|boleh\b.{0,40}\btidak|apa harus|wajib|bisa lewat|boleh lewat)\b", 1.5),
     # what a step (or the whole SOP) produces
     ("output", r"\b(output\w*|keluaran\w*|menghasilkan|dihasilkan|hasil(nya)? (apa|dari|berupa)"
-               r"|(apa|berupa apa) hasil(nya)?|hasilnya|hasil akhir\w*|produk(nya)?|jadinya apa)\b", 3.0),
+               r"|(apa|berupa apa) hasil(nya)?|hasilnya|hasil akhir\w*|produk(nya)?|jadinya apa"
+               r"|(dapat|menerima|terima|memperoleh) apa)\b", 3.0),
     # legal basis
     ("legal_basis", r"\b(dasar hukum\w*|landasan hukum|payung hukum|acuan hukum|regulasi\w*|dasar peraturan"
                     r"|peraturan (apa|mana)|aturan (apa|mana)|nomor berapa|no berapa)\b", 3.5),
     ("legal_basis", r"\b(landasan|acuan|rujukan|aturan\w*|regulasi)\b", 2.4),
     ("legal_basis", r"\b(perbup|perda|permendagri|peraturan|undang undang|uu|keputusan menteri|perwali)\b", 1.0),
     # related SOPs
-    ("related_sop", r"\b(keterkaitan\w*|terkait dengan (sop|apa)|sop (lain )?(yang )?terkait|berkaitan dengan"
-                    r"|berhubungan dengan|hubungan(nya)? dengan|sop lain|terkait apa|kaitan\w*|nyambung\w*"
-                    r"|tersambung)\b", 3.5),
+    ("related_sop", r"\b(keterkaitan\w*|terkait (dengan |sama |ke )?(sop|apa)|sop (lain )?(yang )?terkait"
+                    r"|berkaitan (dengan|sama|ke)|berhubungan (dengan|sama)|hubungan(nya)? (dengan|sama)|sop lain"
+                    r"|kaitan\w*|nyambung\w*|tersambung)\b", 3.5),
     ("related_sop", r"\bterkait\b", 0.5),
     # warnings (Peringatan; Ketapang prints it as HIMBAUAN)
     ("warning", r"\b(peringatan\w*|himbauan\w*|imbauan\w*|akibat\w*|berakibat|risiko\w*|konsekuensi\w*|dampak\w*"
@@ -126,7 +128,7 @@ _STEP_RANGE = re.compile(
 _ORDINAL = re.compile(
     rf"\b{_STEP_WORD}\w* (?:yang )?(?:paling )?({'|'.join(ORDINALS)}|terakhir|akhir)(?:nya)?\b"
 )
-_LAST = re.compile(r"\b(terakhir\w*|paling akhir|(?:output|hasil|keluaran|produk) akhir\w*|ujung\w*)\b")
+_LAST = re.compile(r"\b(paling akhir|(?:output|hasil|keluaran|produk) (?:akhir|terakhir)\w*|ujung\w*)\b")
 _UNITS = re.compile(r"\b\d+(?: \d+)? (?:menit|jam|hari|minggu|bulan|tahun)\b")
 _FROM_TO = re.compile(r"\b(?:dari|mulai) (.{3,120}?) (?:sampai(?: dengan)?|hingga) (.{3,160})$")
 _AFTER = re.compile(r"\b(?:setelah|sesudah|selesai) (.{3,200})$")
@@ -284,6 +286,8 @@ def parse(text: str, words: list[str]) -> Question:
     elif _LAST.search(joined):
         ordinal = -1
     kind = _decide(scores)
+    if kind == "who_handles" and "next_step" in scores and not _who_clause(joined):
+        kind = "next_step"  # 'abis diparaf kabid, lanjut ke siapa?': who comes next, not who does a named step
     if kind == "duration" and (step_range or _FROM_TO.search(joined) or len(set(numbers)) >= 2):
         kind = "total_duration"  # 'berapa lama dari X sampai Y' asks for a sum
     for cue_kind, weight, start, end in spans:
@@ -351,6 +355,15 @@ def parse(text: str, words: list[str]) -> Question:
         document=document,
         conditional=bool(_CONDITIONAL.search(joined)),
     )
+
+
+def _who_clause(joined: str) -> str | None:
+    """The clause a 'who' question is about, as matched (None when it names no activity)."""
+    for pattern in _WHO_CLAUSES:
+        m = pattern.search(joined)
+        if m and m.group(1).strip():
+            return m.group(1)
+    return None
 
 
 def _decide(scores: dict[str, float]) -> Kind:

@@ -58,7 +58,7 @@ FUZZY_CUTOFF = 85
 """rapidfuzz ratio a typo needs ('infromasi' 89, 'perlengkapn' 96; 'mengapa'/'mendapat' 80 is refused)."""
 
 _UNTIL = re.compile(r"\bs\s*[./]\s*d\b\.?")
-_REDUPLICATED = re.compile(r"\b([a-z]{3,})2\b")
+_REDUPLICATED = re.compile(r"\b([a-z]{3,})2(nya)?\b")
 """'alat2', 'usulan2': chat shorthand for 'alat-alat', 'usulan-usulan'."""
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _MAX_PHRASE = 3
@@ -69,7 +69,7 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.translate(_CONFUSABLES))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = _UNTIL.sub(" sampai ", text)
-    text = _REDUPLICATED.sub(r"\1", text)
+    text = _REDUPLICATED.sub(r"\1\2", text)
     text = text.replace("&", " dan ").replace("'s ", " ").replace("’s ", " ")
     return " ".join(_NON_WORD.sub(" ", text).split())
 
