@@ -73,6 +73,7 @@ FOCUS = 2.0
 MIN_SHARE = 0.45
 """Least IDF-weighted share of the question's terms the chosen SOP must contain (else: not found)."""
 MIN_SCORE = 3.0
+"""Least score of the chosen SOP: about two distinctive words, or one in its name (else: not found)."""
 NAMED = 0.5
 """A name match this good makes an SOP the topic even when half the question's words are unknown."""
 TIE = 0.05
