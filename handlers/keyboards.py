@@ -43,6 +43,7 @@ ACTIONS: dict[str, str] = {
     "history": "h",
     "whatnext": "wn",
     "noop": "z",
+    "total": "tt",
 }
 CODES = {code: action for action, code in ACTIONS.items()}
 MAX_BYTES = 64

@@ -1,7 +1,7 @@
 """Staff work: /tugas, and the buttons on a step — done, decide, delegate, attach, details.
 
 Every tap is answered at once; cheap checks (is it ours, is it still open, is it yours) decide
-between an alert and a silent answer, then the engine does the work and re-checks everything
+between an alert and a silent answer, then the workflow does the work and re-checks everything
 inside its transaction.
 """
 

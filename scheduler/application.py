@@ -79,6 +79,7 @@ TAP_HANDLERS: dict[str, TapHandler] = {
     "region": registration.on_region,
     "agency": registration.on_agency,
     "tasks": supervision.on_tasks,
+    "total": questions.on_total,
 }
 
 
@@ -191,7 +192,7 @@ def build_application(
     app.bot_data[SERVICES] = services_
     app.bot_data[RENDERER] = renderer
     app.bot_data[SOP_KEYS] = SopKeys(services_.catalog)
-    app.bot_data[questions.ANSWERER] = Answerer(services_.catalog, renderer)
+    app.bot_data[questions.ANSWERER] = Answerer(services_.catalog, renderer, services_.calendar)
     app.bot_data[intake.INTAKE] = services_.intake
     app.bot_data[intake.DRAFT_USERS] = draft_users
     app.bot_data[START_SENDER] = start_sender

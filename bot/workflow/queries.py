@@ -18,8 +18,19 @@ class CaseQueries:
         self.d = deps
         self.notify = notify
 
+    async def person(self, person_id: int) -> Person | None:
+        return await storage.people.person(self.d.db, person_id)
+
     async def case(self, case_id: int) -> Case | None:
         return await storage.cases.case(self.d.db, case_id)
+
+    async def cases_filed_by(self, person_id: int, limit: int = 20) -> list[Case]:
+        """The person's own requests, open ones first, newest first."""
+        return await storage.cases.cases_of_requester(self.d.db, person_id, limit)
+
+    async def cases_worked_on(self, person_id: int, limit: int = 20) -> list[Case]:
+        """Cases whose steps the person holds or held, open ones first, newest first."""
+        return await storage.cases.cases_touched_by(self.d.db, person_id, limit)
 
     async def case_by_ref(self, ref: str | int) -> Case | None:
         """A case by register number ('KTP-INFO-2026-0007') or database number ('12')."""
