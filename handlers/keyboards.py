@@ -59,7 +59,7 @@ class Tap:
             value = self.args[i]
         except IndexError:
             return None
-        return int(value) if value.isdigit() and len(value) < 12 else None
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
     def str_arg(self, i: int) -> str | None:
         return self.args[i] if i < len(self.args) else None

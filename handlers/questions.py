@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
-from bot.qa.answers import Answer, Answerer
+from bot.qa.answers import Answer
 from bot.qa.live import WorkflowLive
 from bot.text.buttons import Button
-from handlers.common import command_args, error_text, person_of, reply, services, sop_keys
-from handlers.keyboards import Tap, markup, sop_key
-
-ANSWERER = "answerer"
+from handlers.context import AlurContext
+from handlers.keyboards import markup, sop_key
+from handlers.replies import person_of, reply
+from handlers.taps import Tapped
 
 
 def _buttons(raw: list) -> list[list[Button]]:
@@ -30,7 +29,7 @@ def _buttons(raw: list) -> list[list[Button]]:
     return rows
 
 
-async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, result: Answer) -> None:
+async def _send(update: Update, context: AlurContext, result: Answer) -> None:
     chat = update.effective_chat
     assert chat is not None
     keyboard = _buttons(list(result.buttons) + list(result.choices))
@@ -38,19 +37,19 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, result: Answ
                                    disable_web_page_preview=True)
 
 
-async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def answer(update: Update, context: AlurContext, question: str) -> None:
     """Answer as the person asking: their requests and tasks first, the SOPs of their institution first.
 
     Someone unregistered or deactivated is answered from the catalog only and never sees a request.
     """
-    answerer: Answerer = context.application.bot_data[ANSWERER]
+    answerer = context.answerer
     asker = await person_of(update, context)
-    s = services(context)
+    s = context.services
     result = await answerer.ask(question, asker=asker, live=WorkflowLive(s.workflow))
     await _send(update, context, result)
 
 
-async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_question(update: Update, context: AlurContext) -> None:
     """Free text outside any conversation or pending question."""
     message = update.message
     if message is None or not message.text:
@@ -61,29 +60,27 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await answer(update, context, message.text)
 
 
-async def siapa(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def siapa(update: Update, context: AlurContext) -> None:
     """/siapa <teks>: who handles something, with the SOP, step and role."""
-    question = command_args(context)
+    question = context.command_args
     if not question:
         await reply(update, context, "usage", command="siapa")
         return
     await answer(update, context, f"siapa yang {question}")
 
 
-async def on_total(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_total(update: Update, context: AlurContext, t: Tapped) -> None:
     """📋 Rincian per langkah: the per-step breakdown under a total (SOP data only, for anyone)."""
-    query = update.callback_query
-    assert query is not None
-    sop_id = sop_keys(context).resolve(tap.str_arg(0))
-    first, last = tap.str_arg(1), tap.str_arg(2)
-    answerer: Answerer = context.application.bot_data[ANSWERER]
+    sop_id = context.sop_keys.resolve(t.tap.str_arg(0))
+    first, last = t.tap.str_arg(1), t.tap.str_arg(2)
+    answerer = context.answerer
     result = answerer.total_breakdown(sop_id, first, last) if sop_id and first and last else None
     if result is None:
-        await query.answer(error_text(context, "garbage"), show_alert=True)
+        await t.alert_text(context.error_text("garbage"))
         return
-    await query.answer()
+    await t.ok()
     await _send(update, context, result)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: AlurContext) -> None:
     await reply(update, context, "unknown_command")

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.runtime import open_services
 from bot.sop.catalog import DEFAULT_SOP_DIR
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
-from scheduler.application import SENDER, build_application, shutdown, startup
+from scheduler.application import build_application, shutdown, startup
 from scheduler.ratelimit import ChatRateLimiter
 
 SOP_ID = "ketapang-permintaan-informasi"
@@ -100,7 +100,7 @@ async def run_demo(verbose: bool = True) -> int:
                 try:
                     register_no = await _story(n, wati, users)
                 finally:
-                    await app.bot_data[SENDER].drain()
+                    await app.sender.drain()
                     await app.updater.stop()
                     await app.stop()
                     await shutdown(app)

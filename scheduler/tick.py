@@ -11,17 +11,19 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from bot import storage
 from bot.runtime import Services
 from bot.workflow.digest import DigestRound
 from bot.workflow.reminders import ReminderSweep, SweepResult
-from handlers.common import KICK, SERVICES
+from handlers.context import AlurContext
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
 UPDATE_RETENTION = timedelta(days=7)
+INTAKE_IDLE = timedelta(minutes=30)
+"""An intake question unanswered this long is set aside (the draft stays; the person is told once)."""
 
 
 @dataclass
@@ -29,6 +31,7 @@ class TickResult:
     sweep: SweepResult
     digests: int
     pruned_updates: int = 0
+    paused_intakes: int = 0
 
 
 def sweeper(services: Services) -> ReminderSweep:
@@ -39,22 +42,20 @@ async def tick(services: Services) -> TickResult:
     result = await sweeper(services).run()
     digests = await DigestRound(services.workflow.deps,
                                 services.settings.digest_time).run()
+    paused = await services.intake.pause_idle(INTAKE_IDLE)
     async with services.db.transaction() as tx:  # handled updates are only needed while they may come again
         pruned = await storage.updates.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
-    return TickResult(result, digests, pruned)
+    return TickResult(result, digests, pruned, paused)
 
 
-async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    app = context.application
+async def _job(context: AlurContext) -> None:
     try:
-        result = await tick(app.bot_data[SERVICES])
+        result = await tick(context.services)
     except Exception:  # a failed tick is retried by the next one
         log.exception("scheduler tick failed")
         return
-    if result.digests or any(result.sweep.sent.values()):
-        kick = app.bot_data.get(KICK)
-        if kick:
-            kick()
+    if result.digests or result.paused_intakes or any(result.sweep.sent.values()):
+        context.kick_outbox()
 
 
 def schedule_jobs(app: Application) -> None:

@@ -15,7 +15,7 @@ from bot.runtime import Services, open_services
 from bot.storage.records import Case
 from bot.workflow.results import FileUpload
 from sandbox.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
-from scheduler.application import SENDER, build_application, shutdown, startup
+from scheduler.application import build_application, shutdown, startup
 from scheduler.ratelimit import ChatRateLimiter
 from scheduler.sender import OutboxSender
 
@@ -39,7 +39,7 @@ class World:
 
     @property
     def sender(self) -> OutboxSender:
-        return self.app.bot_data[SENDER]
+        return self.app.sender
 
     async def deliver(self) -> None:
         """Let the outbox sender finish what is queued (it also runs on its own)."""

@@ -68,6 +68,21 @@ class Priority(IntEnum):
     BULK = 2
 
 
+class PromptKind(StrEnum):
+    """What the bot is waiting for from a person's next message."""
+
+    INTAKE = "intake"
+    """The answer to the current field of their intake draft."""
+    OUTPUT = "output_then_done"
+    """The output document of a step they just marked done."""
+    ATTACH = "attach"
+    """An output document to attach to a step."""
+    REASSIGN_REASON = "reason"
+    """Why they hand a step to a colleague."""
+    CANCEL_REASON = "cancel_reason"
+    """Why they withdraw their request."""
+
+
 class UpdateState(StrEnum):
     RECEIVED = "received"
     HANDLED = "handled"
@@ -91,6 +106,8 @@ class NoticeKind(StrEnum):
     DIGEST = "digest"
     DIGEST_CHART = "digest_chart"
     DOCUMENT = "document"
+    INTAKE_PAUSED = "intake_paused"
+    """Nobody answered an intake question for a while: the draft is kept, /ajukan resumes it."""
 
     @classmethod
     def closing(cls, state: CaseState) -> NoticeKind:

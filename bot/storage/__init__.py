@@ -12,6 +12,7 @@ from bot.storage import (
     invites,
     outbox,
     people,
+    prompts,
     sop_versions,
     steps,
     updates,
@@ -19,5 +20,5 @@ from bot.storage import (
 
 __all__ = [
     "acting", "alarms", "attachments", "bulk", "cases", "digests", "drafts", "events", "invites", "outbox", "people",
-    "sop_versions", "steps", "updates",
+    "prompts", "sop_versions", "steps", "updates",
 ]

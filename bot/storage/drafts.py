@@ -31,10 +31,3 @@ async def draft(r: Reader, person_id: int) -> StoredDraft | None:
 
 async def delete_draft(tx: Tx, person_id: int) -> None:
     await tx.execute("DELETE FROM drafts WHERE person_id = ?", (person_id,))
-
-
-async def telegram_ids_with_drafts(r: Reader) -> list[int]:
-    rows = await r.fetchall(
-        "SELECT p.telegram_id FROM drafts d JOIN people p ON p.id = d.person_id WHERE p.telegram_id IS NOT NULL"
-    )
-    return [int(row["telegram_id"]) for row in rows]

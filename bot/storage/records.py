@@ -15,6 +15,7 @@ from bot.core.states import (
     OutboxState,
     PersonKind,
     Priority,
+    PromptKind,
     StepOutcome,
     StepState,
     UpdateState,
@@ -444,3 +445,24 @@ class StepTiming:
     def from_row(cls, row: sqlite3.Row) -> StepTiming:
         return cls(parse_iso(row["completed_at"]), parse_iso(row["due_at"]),  # type: ignore[arg-type]
                    row["institution"], row["unit"])
+
+
+@dataclass(frozen=True)
+class StoredPrompt:
+    """What the bot asked a person and waits for, with the ids the answer needs."""
+
+    person_id: int
+    kind: PromptKind
+    data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> StoredPrompt:
+        return cls(
+            person_id=row["person_id"],
+            kind=PromptKind(row["kind"]),
+            data=json.loads(row["data"] or "{}"),
+            created_at=parse_iso(row["created_at"]),  # type: ignore[arg-type]
+            updated_at=parse_iso(row["updated_at"]),  # type: ignore[arg-type]
+        )

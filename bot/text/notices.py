@@ -22,6 +22,7 @@ TEMPLATES = {
     "reminder": "notice_reminder",
     "escalation": "notice_escalation",
     "digest": "notice_digest",
+    "intake_paused": "intake_timeout",
 }
 
 

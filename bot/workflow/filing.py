@@ -8,7 +8,7 @@ survives and a failed one is never half-filed.
 from __future__ import annotations
 
 from bot import storage
-from bot.core.states import AttachmentPurpose, EventType, StepOutcome
+from bot.core.states import AttachmentPurpose, EventType, PromptKind, StepOutcome
 from bot.sop.model import Sop, snapshot
 from bot.storage.records import StepInstance
 from bot.workflow.assignment import Assigner
@@ -137,6 +137,7 @@ class Filing:
             await self.notify.filed(tx, case, sop, requester, opened, now)
             if consume_draft:
                 await storage.drafts.delete_draft(tx, requester_id)
+                await storage.prompts.clear_prompt(tx, requester_id, PromptKind.INTAKE)
             case = await storage.cases.case(tx, case_id)
             assert case is not None
         return Outcome(True, case, None, tuple(opened))

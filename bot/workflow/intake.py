@@ -7,10 +7,12 @@ bot; submitting files the case and deletes the draft in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from bot import storage
 from bot.core.clock import Clock
+from bot.core.states import NoticeKind, Priority, PromptKind
 from bot.sop.catalog import Catalog
 from bot.sop.model import IntakeField, Sop
 from bot.storage.db import Database
@@ -70,14 +72,25 @@ class Intake:
         return Draft(person_id, sop, stored.answers, stored.uploads, stored.position, stored.last_message_id)
 
     async def start(self, person_id: int, sop_id: str, roles: tuple[str, ...], is_admin: bool = False) -> Draft:
+        """A new draft for the SOP; the person's next messages answer its fields."""
         sop = startable(self.catalog.get(sop_id), sop_id, roles, is_admin)
-        return await self._save(Draft(person_id, sop))
+        return await self._save(Draft(person_id, sop), ask=True)
 
-    async def _save(self, draft: Draft) -> Draft:
+    async def resume(self, person_id: int) -> Draft:
+        """Pick up a saved draft again: the next messages answer its current field."""
+        return await self._save(await self._require(person_id), ask=True)
+
+    async def _save(self, draft: Draft, *, ask: bool = False) -> Draft:
+        now = self.clock.now()
         async with self.db.transaction() as tx:
-            await storage.drafts.save_draft(tx, person_id=draft.person_id, sop_id=draft.sop.id, answers=draft.answers,
-                                   uploads=draft.uploads, position=draft.position, now=self.clock.now(),
-                                   last_message_id=draft.last_message_id)
+            await storage.drafts.save_draft(tx, person_id=draft.person_id, sop_id=draft.sop.id,
+                                            answers=draft.answers, uploads=draft.uploads, position=draft.position,
+                                            now=now, last_message_id=draft.last_message_id)
+            if ask:
+                await storage.prompts.set_prompt(tx, draft.person_id, PromptKind.INTAKE, {"sop_id": draft.sop.id},
+                                                 now)
+            else:
+                await storage.prompts.touch_prompt(tx, draft.person_id, now)
         return draft
 
     async def answer_text(
@@ -125,15 +138,30 @@ class Intake:
         existed = await storage.drafts.draft(self.db, person_id) is not None
         async with self.db.transaction() as tx:
             await storage.drafts.delete_draft(tx, person_id)
+            await storage.prompts.clear_prompt(tx, person_id, PromptKind.INTAKE)
         return existed
+
+    async def pause_idle(self, idle_for: timedelta) -> int:
+        """Stop waiting for intake answers nobody gave for ``idle_for``; the draft stays, the person is told once."""
+        now = self.clock.now()
+        paused = 0
+        for idle in await storage.prompts.idle_prompts(self.db, PromptKind.INTAKE, now - idle_for):
+            async with self.db.transaction() as tx:
+                if not await storage.prompts.clear_prompt(tx, idle.person_id, PromptKind.INTAKE):
+                    continue
+                person = await storage.people.person(tx, idle.person_id)
+                if person is None:
+                    continue
+                await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id,
+                                             kind=NoticeKind.INTAKE_PAUSED, payload={}, priority=Priority.NORMAL,
+                                             now=now)
+                paused += 1
+        return paused
 
     async def submit(self, person_id: int) -> Outcome:
         draft = await self._require(person_id)
         uploads = {k: FileUpload(**v) for k, v in draft.uploads.items()}
         return await self.filing.file_request(draft.sop.id, person_id, draft.answers, uploads, consume_draft=True)
-
-    async def telegram_ids_with_drafts(self) -> set[int]:
-        return set(await storage.drafts.telegram_ids_with_drafts(self.db))
 
     async def _require(self, person_id: int) -> Draft:
         draft = await self.get(person_id)

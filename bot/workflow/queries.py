@@ -6,7 +6,7 @@ from typing import Any
 
 from bot import storage
 from bot.sop.model import END, Sop, Step
-from bot.storage.records import Case, Event, Person, StepInstance
+from bot.storage.records import Attachment, Case, Event, Person, StepInstance
 from bot.workflow.deps import WorkflowDeps
 from bot.workflow.errors import WorkflowError
 from bot.workflow.notify import Notifier
@@ -20,6 +20,12 @@ class CaseQueries:
 
     async def person(self, person_id: int) -> Person | None:
         return await storage.people.person(self.d.db, person_id)
+
+    async def step(self, step_id: int) -> StepInstance | None:
+        return await storage.steps.step(self.d.db, step_id)
+
+    async def attachments(self, case_id: int, step_id: int | None = None) -> list[Attachment]:
+        return await storage.attachments.attachments(self.d.db, case_id, step_id)
 
     async def case(self, case_id: int) -> Case | None:
         return await storage.cases.case(self.d.db, case_id)

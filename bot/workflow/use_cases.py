@@ -19,6 +19,7 @@ from bot.workflow.filing import Filing
 from bot.workflow.handover import Handover
 from bot.workflow.notify import Notifier
 from bot.workflow.policy import ReminderPolicy
+from bot.workflow.prompts import Prompts
 from bot.workflow.queries import CaseQueries
 from bot.workflow.reachability import Reachability
 from bot.workflow.steps import StepWork
@@ -37,6 +38,7 @@ class Workflow:
     handover: Handover
     queries: CaseQueries
     reachability: Reachability
+    prompts: Prompts
 
     @classmethod
     def build(
@@ -58,6 +60,7 @@ class Workflow:
             handover=Handover(deps, assigner, notify),
             queries=CaseQueries(deps, notify),
             reachability=Reachability(deps),
+            prompts=Prompts(deps),
         )
 
     @property

@@ -24,7 +24,6 @@ from bot.qa.evaluation import check, load_items
 from bot.runtime import Services
 from bot.sop.model import Sop
 from bot.storage.records import Person
-from handlers.questions import ANSWERER
 from sandbox.bench.common import (
     MONDAY_8,
     PhaseCounts,
@@ -41,7 +40,6 @@ from sandbox.bench.common import (
     running_bot,
 )
 from sandbox.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
-from scheduler.application import SENDER
 from scheduler.ratelimit import PRIVATE_INTERVAL
 
 SOP_ID = "ketapang-permintaan-konsultasi"
@@ -207,10 +205,10 @@ async def _alur_burst(
     sop = services.catalog.get(SOP_ID)
     assert sop is not None
     async with running_bot(services, api) as app:
-        sender = app.bot_data[SENDER]
+        sender = app.sender
         await sender.drain(timeout=900)  # the decision cards reach the Kabid before the burst
         await asyncio.sleep(PRIVATE_INTERVAL)  # and every chat may receive again: the burst starts from quiet
-        questions = _questions(app.bot_data[ANSWERER], sop.title)
+        questions = _questions(app.bot_data.answerer, sop.title)
         decision = sop.step(DECISION_STEP).decision
         assert decision is not None
         probe = Probe(api)

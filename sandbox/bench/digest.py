@@ -32,7 +32,6 @@ from sandbox.bench.common import (
     staffed_steps,
 )
 from sandbox.fake_bot_api import FakeBotApi
-from scheduler.application import SENDER
 
 SENT_METHODS = ("sendMessage", "sendPhoto")
 HOLDERS_PER_UNIT = 5
@@ -138,7 +137,7 @@ async def run_digest(directory: Path, supervisor_count: int = 200, cases: int = 
             for p in heads:
                 api.user(p.telegram_id or 0, first_name=p.name)
             async with running_bot(services, api, polling=False, start_sender=False) as app:
-                sender = app.bot_data[SENDER]
+                sender = app.sender
                 marks = phase_marks(api)
                 t0 = time.perf_counter()
                 await sender.drain(timeout=1800)

@@ -39,7 +39,6 @@ from sandbox.bench.common import (
 )
 from sandbox.bench.digest import supervisors
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
-from scheduler.application import SENDER
 from scheduler.tick import sweeper
 
 THINK = (1.5, 3.0)
@@ -104,7 +103,7 @@ async def run_interactive(
                      for p in await services.people.all() if p.telegram_id}
             under_way = _after_messages(api, min(WARM_UP_SENDS, (n_digests + n_reminders) // 2))
             async with running_bot(services, api) as app:
-                sender = app.bot_data[SENDER]
+                sender = app.sender
                 await asyncio.wait_for(under_way.wait(), timeout=300)
                 idle, busy = Probe(api), Probe(api)
                 rng = random.Random(seed)
