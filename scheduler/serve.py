@@ -1,7 +1,7 @@
 """Running the bot: long polling (default) or a webhook, in one event loop with the services.
 
 Start-up checks everything before serving and stops within seconds on the first failure: the
-token (getMe), the SOP catalog, the people file, the database. Nothing is left open behind a
+SOP catalog and the people file, the token (getMe), the database. Nothing is left open behind a
 failure, so the process ends instead of lingering half-started. A clean stop (SIGINT/SIGTERM)
 logs one line, not a traceback.
 """
@@ -22,7 +22,9 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.runtime import Services, StartupError, open_services
+from bot.sop.model import load_catalog
 from bot.workflow.digest import digests_ever_sent
+from bot.workflow.people_file import parse_people_file
 from scheduler.application import build_application, shutdown, startup
 from scheduler.preflight import TokenRejected, base_url, check_bot_api
 from scheduler.tick import schedule_jobs
@@ -117,8 +119,11 @@ async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:
     if webhook_url and not webhook_url.startswith("https://"):
         raise StartupError(f"--webhook {webhook_url!r}: Telegram hanya mengirim ke URL https://, "
                            "mis. https://alur.example.go.id/tg")
-    identity, _ = await check_bot_api(settings)
-    services: Services = await open_services(settings)
+    catalog = load_catalog(settings.sop_dir)  # local files first: they need no network to fix
+    if settings.people_file:
+        parse_people_file(settings.people_file, catalog)
+    identity, _ = await check_bot_api(settings)  # then the token, before a database may be created
+    services: Services = await open_services(settings, catalog=catalog)
     try:
         if services.db.created:
             log.info("Basis data baru dibuat: %s (belum ada sebelumnya)", settings.db_path)

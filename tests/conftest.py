@@ -1,7 +1,13 @@
-"""Shared fixtures: the real catalog, a real SQLite file, a clock the tests move."""
+"""Shared fixtures: the real catalog, a real SQLite file, a clock the tests move.
+
+At the end of the run the suite checks that no test left a process behind: any child process
+of the test run still alive fails the run (and is then stopped).
+"""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -61,3 +67,48 @@ def engine(db: Database, catalog: Catalog, calendar: WorkCalendar, clock: Manual
 @pytest.fixture
 def people(db: Database, catalog: Catalog, clock: ManualClock, agencies: dict) -> People:
     return People(db, catalog, clock, agencies)
+
+
+def live_descendants(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of every live (not zombie) descendant of ``pid``, read from /proc."""
+    children: dict[int, list[int]] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] in ("Z", "X"):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: list[tuple[int, str]] = []
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            stack.append(child)
+            try:
+                cmd = (proc / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                cmd = "?"
+            found.append((child, cmd.strip()))
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any test left a process running (and stop those processes)."""
+    leftovers = live_descendants(os.getpid())
+    if not leftovers:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for pid, cmd in leftovers:
+        if reporter is not None:
+            reporter.write_line(f"LEFTOVER PROCESS {pid}: {cmd}", red=True)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -41,13 +41,16 @@ class BotProcess:
         self.env = env
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started: list[subprocess.Popen[bytes]] = []
         self.kills = 0
 
     def start(self) -> None:
+        assert self.proc is None or self.proc.poll() is not None, "the previous bot process is still running"
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli.main", "run"], env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )
+        self.started.append(self.proc)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -56,6 +59,7 @@ class BotProcess:
             self.kills += 1
 
     def stop(self) -> None:
+        """SIGTERM (a clean stop) for the current process, SIGKILL if it does not end in 20 s."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -64,16 +68,27 @@ class BotProcess:
                 self.proc.kill()
                 self.proc.wait()
 
+    def stop_all(self) -> None:
+        """Every process this test started ends, whatever happened (also when the test failed)."""
+        self.stop()
+        for proc in self.started:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
 
 async def killer(bot: BotProcess, stop: asyncio.Event, rng: random.Random) -> None:
-    while not stop.is_set():
-        bot.start()
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=rng.uniform(1.5, 4.0))
-        except TimeoutError:
-            pass
-        if not stop.is_set():
-            bot.kill()
+    try:
+        while not stop.is_set():
+            bot.start()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=rng.uniform(1.5, 4.0))
+            except TimeoutError:
+                pass
+            if not stop.is_set():
+                bot.kill()
+    finally:
+        bot.kill()  # the process running when the flow ended; the undisturbed last run replaces it
 
 
 async def until(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
@@ -107,23 +122,26 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
         db: Database | None = None
         filed: list[str] = []
         try:
-            assert await until(lambda: asyncio.sleep(0, db_path.exists()), timeout=30)
-            db = await Database.open(db_path, migrate=False)
-            await _register(officer, db)
-            while bot.kills < MIN_KILLS or not filed:
-                filed.append(await _file_request(officer, db))
-                await _work_it_through(filed[-1], officer, staff, db)
-        finally:
-            stop.set()
-            await kill_task
-        bot.start()  # a last, undisturbed run delivers what is still queued
-        try:
+            try:
+                assert await until(lambda: asyncio.sleep(0, db_path.exists()), timeout=30)
+                db = await Database.open(db_path, migrate=False)
+                await _register(officer, db)
+                while bot.kills < MIN_KILLS or not filed:
+                    filed.append(await _file_request(officer, db))
+                    await _work_it_through(filed[-1], officer, staff, db)
+            finally:
+                stop.set()
+                await kill_task
+            bot.start()  # a last, undisturbed run delivers what is still queued
             assert db is not None
             assert await until(lambda: _outbox_settled(db), timeout=90), "outbox never drained"
-        finally:
             bot.stop()
-        await _verify(db, api, filed, bot, log)
-        await db.close()
+            assert bot.proc is not None and bot.proc.returncode == 0, "the last run did not stop cleanly on SIGTERM"
+            await _verify(db, api, filed, bot, log)
+        finally:
+            bot.stop_all()
+            if db is not None:
+                await db.close()
 
 
 async def _register(officer: FakeUser, db: Database) -> None:

@@ -133,7 +133,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                 counts = await services.people.sync_file(settings.people_file)
                 waiting = await services.engine.assign_waiting()
                 print(f"Berkas pegawai {settings.people_file} diterapkan: {counts['added']} ditambahkan, "
-                      f"{counts['updated']} diperbarui, {counts['deactivated']} dinonaktifkan"
+                      f"{counts['updated']} sudah ada (diselaraskan), {counts['deactivated']} dinonaktifkan"
                       + (f"; {len(waiting)} langkah yang menunggu kini diberikan." if waiting else "."))
             else:
                 print("ALUR_PEOPLE belum diatur: tambahkan pegawai dengan `alur people add` atau atur ALUR_PEOPLE.")
@@ -148,8 +148,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- people
 
 
-def _row(ident: str, name: str, kind: str, where: str, roles: str, note: str = "") -> str:
-    return f"{ident:<6} {name:<32} {kind:<14} {where:<22} {roles}{note}"
+def _row(ident: str, name: str, telegram: str, kind: str, where: str, roles: str, note: str = "") -> str:
+    return f"{ident:<5} {name:<32} {telegram:<16} {kind:<12} {where:<22} {roles}{note}"
 
 
 def _telegram(person: Person) -> str:
@@ -182,8 +182,7 @@ def cmd_people_list(args: argparse.Namespace) -> int:
                 where = f"{p.institution or '-'}/{p.unit or '-'}"
                 kind = "pegawai" if p.is_staff else "pemohon OPD"
                 note = "" if p.active else " (nonaktif)"
-                print("  " + _row(f"#{p.id}", p.name, f"{_telegram(p)}", where, ",".join(p.roles) or "-",
-                                  note) + f"  [{kind}]")
+                print("  " + _row(f"#{p.id}", p.name, _telegram(p), kind, where, ",".join(p.roles) or "-", note))
             if specs is not None:
                 sources = {p.id: await store.person_source(db, p.id) for p in everyone}
                 _compare_with_file(settings.people_file, specs, everyone, sources)
@@ -196,7 +195,7 @@ def cmd_people_list(args: argparse.Namespace) -> int:
 
 def _spec_row(spec: PersonSpec) -> str:
     ident = str(spec.telegram_id) if spec.telegram_id is not None else f"@{spec.username}"
-    return _row("", spec.name, ident, f"{spec.institution}/{spec.unit or '-'}", ",".join(spec.roles))
+    return _row("", spec.name, ident, "pegawai", f"{spec.institution}/{spec.unit or '-'}", ",".join(spec.roles))
 
 
 def _compare_with_file(path: Path | None, specs: list[PersonSpec], everyone: list[Person],
@@ -267,7 +266,7 @@ async def _find(s: Services, ident: str) -> Person | None:
         names += [f"#{p.id}" for p in everyone]
         hint = did_you_mean(ident, names) if ident.startswith(("@", "#")) or ident.isdigit() else ""
         if not hint:
-            hint = did_you_mean(ident, [p.name for p in everyone])
+            hint = did_you_mean(ident, [f"#{p.id} {p.name}" for p in everyone])
         _fail(f"orang tidak ditemukan: {ident}{hint}. Tulis #id, id Telegram atau @username "
               "(lihat `alur people list`).")
     return person

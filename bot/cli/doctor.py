@@ -299,7 +299,7 @@ def _calendar_check(settings: Settings) -> tuple[WorkCalendar | None, Check]:
     digest = _next_digest(calendar, now, settings)
     details = [
         f"Zona waktu {settings.timezone} ({calendar.zone_label}); sekarang {renderer.when(now)} — {state}",
-        f"Jam kerja: {schedule.describe()} ({hours:g} jam/minggu)",
+        f"Jam kerja: {schedule.describe()} ({f'{hours:g}'.replace('.', ',')} jam/minggu)",
         "Jam kerja berikutnya mulai: " + "; ".join(renderer.when(s) for s in starts),
         f"Ringkasan harian berikutnya: {renderer.when(digest) if digest else '-'}",
     ]
@@ -345,7 +345,8 @@ def _holidays_check(settings: Settings, calendar: WorkCalendar) -> Check:
             details.append(f"{y}: tidak ada hari libur sama sekali")
             continue
         if book.listed(y):
-            source = f"{len(cuti)} cuti bersama dari berkas ({book.decrees.get(y) or 'tanpa dasar hukum'})"
+            decree = (book.decrees.get(y) or "tanpa dasar hukum").split(". ")[0]
+            source = f"{len(cuti)} cuti bersama dari berkas ({decree[:100]}{'…' if len(decree) > 100 else ''})"
         else:
             source = "cuti bersama dari paket holidays (tambahkan tahun ini ke berkas libur saat SKB terbit)"
         weekdays = sum(1 for d in days if calendar.schedule.hours.get(d.weekday()))

@@ -7,6 +7,8 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz, process
+
 from bot.config import ConfigError
 from bot.core.errors import DomainError
 from bot.runtime import StartupError
@@ -34,6 +36,9 @@ def did_you_mean(word: str, choices: Iterable[str], limit: int = 3) -> str:
     if not found:
         lowered = {c.lower(): c for c in choices}
         found = [lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=limit, cutoff=0.6)]
+    if not found and len(key) >= 4:
+        found = [c for c, _score, _i in process.extract(key, choices, scorer=fuzz.partial_ratio, processor=str.lower,
+                                                         score_cutoff=80, limit=limit)]
     if not found:
         return ""
     found = found[:limit]

@@ -99,20 +99,25 @@ def parse_telegram(value: object) -> tuple[int | None, str | None]:
         if text.startswith("@"):
             raise ValueError(Fault(f"username {text!r} tidak valid (huruf, angka dan garis bawah, 5–32 karakter)",
                                    fix))
-        if USERNAME.fullmatch(text):
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text):
             raise ValueError(Fault(f"telegram {text!r} bukan angka dan tidak diawali @",
                                    f"tulis '@{text}' bila itu username, atau id angkanya"))
     raise ValueError(Fault(f"telegram {value!r} bukan id angka maupun @username", fix))
 
 
 def check_person(
-    catalog: Catalog, roles: Iterable[str], institution: str | None, unit: str | None
+    catalog: Catalog, roles: Iterable[str], institution: str | None, unit: str | None, *,
+    missing_ok: Iterable[str] = (),
 ) -> list[Fault]:
-    """Roles, institution and unit of one person, checked against roles.yaml and institutions.yaml."""
+    """Roles, institution and unit of one person, checked against roles.yaml and institutions.yaml.
+
+    ``missing_ok`` names fields whose absence was already reported another way (a misspelt key).
+    """
     faults: list[Fault] = []
     roles = list(roles)
+    missing_ok = set(missing_ok)
     known_roles = [ADMIN, *(r.id for r in catalog.roles.roles.values() if r.kind == "staff")]
-    if not roles:
+    if not roles and "roles" not in missing_ok:
         faults.append(Fault("belum ada peran", "isi roles dengan id dari roles.yaml, mis. [kabid]"))
     for role in roles:
         if role != ADMIN and role not in catalog.roles:
@@ -120,8 +125,9 @@ def check_person(
                                 "pakai id peran dari sop_data/roles.yaml (atau 'admin')"))
     inst = catalog.institutions.get(institution or "")
     if not institution:
-        faults.append(Fault("institution wajib diisi",
-                            f"tulis salah satu: {', '.join(sorted(catalog.institutions))}"))
+        if "institution" not in missing_ok:
+            faults.append(Fault("institution wajib diisi",
+                                f"tulis salah satu: {', '.join(sorted(catalog.institutions))}"))
         return faults
     if inst is None:
         faults.append(Fault(f"institusi '{institution}' tidak dikenal{suggestion(institution, catalog.institutions)}",
@@ -186,18 +192,21 @@ def parse_people_file(path: Path, catalog: Catalog) -> list[PersonSpec]:
             add(Fault("entri bukan pemetaan",
                       "tulis '- {telegram: 2004, name: \"…\", roles: [kabid], institution: …, unit: …}'"))
             continue
+        misspelt: set[str] = set()  # keys meant by an unknown key: their absence is not told twice
         for key in entry:
             if key not in KEYS:
-                add(Fault(f"kunci '{key}' tidak dikenal{suggestion(str(key), KEYS)}",
-                          f"kunci yang dikenal: {', '.join(KEYS)}"))
+                hint = suggestion(str(key), KEYS)
+                misspelt.update(k for k in KEYS if hint == f" (maksud Anda: {k}?)")
+                add(Fault(f"kunci '{key}' tidak dikenal{hint}", f"kunci yang dikenal: {', '.join(KEYS)}"))
         person_name = entry.get("name")
-        if not isinstance(person_name, str) or not person_name.strip():
+        if (not isinstance(person_name, str) or not person_name.strip()) and "name" not in misspelt:
             add(Fault("name wajib diisi", "tulis nama dan jabatannya, mis. name: \"Pak Kadir (Kabid)\""))
         telegram_id = username = None
         try:
             telegram_id, username = parse_telegram(entry.get("telegram"))
         except ValueError as exc:
-            add(exc.args[0])
+            if "telegram" in entry or "telegram" not in misspelt:
+                add(exc.args[0])
         if telegram_id is not None:
             if telegram_id in seen_ids:
                 add(Fault(f"id Telegram {telegram_id} sudah dipakai {seen_ids[telegram_id]}",
@@ -220,7 +229,7 @@ def parse_people_file(path: Path, catalog: Catalog) -> list[PersonSpec]:
         institution = entry.get("institution")
         unit = entry.get("unit")
         for fault in check_person(catalog, roles, str(institution) if institution else None,
-                                  str(unit) if unit is not None else None):
+                                  str(unit) if unit is not None else None, missing_ok=misspelt):
             add(fault)
         specs.append(PersonSpec(str(person_name or ""), roles, str(institution or ""),
                                 str(unit) if unit is not None else None, telegram_id, username))
