@@ -18,6 +18,7 @@ from typing import Any
 from bot.config import Settings
 from bot.runtime import open_services
 from bot.sop.model import DEFAULT_SOP_DIR, load_catalog
+from bot.text.render import STATE_NAMES
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
 from scheduler.application import SENDER, build_application, shutdown, startup
 from scheduler.ratelimit import ChatRateLimiter
@@ -137,7 +138,7 @@ async def run_demo(settings: Settings | None = None, verbose: bool = True) -> in
             state = case.state if case else "?"
             await services.close()
     if not n.closed:
-        n.say(f"\nSelesai: {register_no} berstatus '{state}'. Demo berakhir.")
+        n.say(f"\nDemo berakhir: permohonan {register_no} — status: {STATE_NAMES.get(state, state)}.")
     return 0 if state == "completed" else 1
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import ACCEPTED
 from bot.core.clock import ManualClock
 from bot.sop.agencies import load_agencies
 from bot.sop.calendar import WorkCalendar
@@ -25,6 +26,13 @@ from bot.workflow.people import People
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY_8 = datetime(2026, 11, 23, 8, 0, tzinfo=WIB)
+
+
+@pytest.fixture(autouse=True)
+def no_deployment_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own ALUR_* / TELEGRAM_* settings never reach a test (tests set what they need)."""
+    for name in ACCEPTED:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ from bot.text.notices import render_notice
 from bot.text.render import Renderer
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
 
+from alur_process import clean_env
+
 pytestmark = [pytest.mark.timeout(420), pytest.mark.slow]
 
 MIN_KILLS = 20
@@ -40,6 +42,7 @@ class BotProcess:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env = env
         self.log = log
+        self.cwd = log.parent
         self.proc: subprocess.Popen[bytes] | None = None
         self.started: list[subprocess.Popen[bytes]] = []
         self.kills = 0
@@ -48,7 +51,8 @@ class BotProcess:
         assert self.proc is None or self.proc.poll() is not None, "the previous bot process is still running"
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli.main", "run"], env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "bot.cli.main", "run"], env=self.env, cwd=self.cwd, stdout=out,
+                stderr=subprocess.STDOUT,
             )
         self.started.append(self.proc)
 
@@ -111,9 +115,8 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
     async with FakeBotApi(bot_username="alur_kill_bot") as api:
         db_path = tmp_path / "alur.sqlite3"
         log = tmp_path / "bot.log"
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
-               "ALUR_DB": str(db_path), "ALUR_PEOPLE": str(DEFAULT_SOP_DIR / "demo_people.yaml"),
-               "PYTHONUNBUFFERED": "1"}
+        env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url,
+                        ALUR_DB=str(db_path), ALUR_PEOPLE=str(DEFAULT_SOP_DIR / "demo_people.yaml"))
         bot = BotProcess(env, log)
         staff = {tg: api.user(tg, first_name=f"Pegawai {tg}") for tg in (2001, 2002, 2003, 2004, 2005, 2006)}
         officer = api.user(OFFICER, first_name="Wati", username="wati_dinkes")

@@ -170,6 +170,8 @@ class HolidayBook:
             raise CalendarError(f"{file}: tidak terbaca ({exc.strerror or exc})") from exc
         except yaml.YAMLError as exc:
             raise CalendarError(f"{file}: YAML tidak valid: {' '.join(str(exc).split())}") from exc
+        except ValueError as exc:  # PyYAML reads 2026-13-45 as a date and fails
+            raise CalendarError(f"{file}: tanggal tidak valid ({exc})") from exc
         book = cls(source=file)
         if not isinstance(data, dict) or not isinstance(data.get("years") or {}, dict):
             raise CalendarError(f"{file}: bukan berkas libur (harus berisi bagian 'years:' per tahun)")

@@ -170,6 +170,8 @@ def parse_people_file(path: Path, catalog: Catalog) -> list[PersonSpec]:
         raise refuse(f"YAML tidak valid: {problem}",
                      "periksa tanda kurung, titik dua dan indentasi di baris itu (contoh: sop_data/demo_people.yaml)",
                      mark.line + 1 if mark else None) from None
+    except ValueError as exc:  # PyYAML reads 2026-13-45 as a date and fails
+        raise refuse(f"nilai tidak terbaca ({exc})", "beri tanda kutip pada nilai yang mirip tanggal") from None
     if not isinstance(data, dict) or not isinstance(data.get("people"), list):
         raise refuse("tidak ada daftar 'people:'",
                      "mulai berkas dengan 'people:' lalu satu baris '- {telegram: …, name: …, roles: […], "
