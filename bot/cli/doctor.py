@@ -86,7 +86,7 @@ async def doctor(*, offline: bool = False) -> int:
     db_people, check = await _database_check(settings)
     checks.append(check)
     _show(check)
-    if catalog is not None:
+    if catalog is not None and (specs is not None or settings.people_file is None):
         checks.append(_roles_check(catalog, specs, db_people, settings))
         _show(checks[-1])
     calendar, check = _calendar_check(settings)
