@@ -17,7 +17,7 @@ from importlib import metadata
 from urllib.parse import urlparse
 
 from telegram import Update
-from telegram.error import InvalidToken
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.config import Settings
@@ -57,11 +57,28 @@ class TokenFilter(logging.Filter):
         return True
 
 
+class OneLineBotApiErrors(logging.Filter):
+    """PTB's updater logs every failed getUpdates (and the last one at shutdown) at ERROR with a full
+    traceback; a Bot API that is briefly unreachable is a one-line warning, other API errors one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, TelegramError):
+            if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = f"{record.getMessage()} ({type(exc).__name__}: {exc})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure_logging(token: str | None, level: int | str = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     logging.raiseExceptions = False  # a closed stderr (`alur run 2>&1 | head`) must not stop the bot
     for name, floor in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(max(floor, logging.getLogger().level))
+    logging.getLogger("telegram.ext.Updater").addFilter(OneLineBotApiErrors())
     if token:
         token_filter = TokenFilter(token)
         for handler in logging.getLogger().handlers:

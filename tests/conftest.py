@@ -106,15 +106,23 @@ def live_descendants(pid: int) -> list[tuple[int, str]]:
     return found
 
 
+INTERPRETER_HELPERS = ("multiprocessing.resource_tracker",)
+"""Started by the interpreter on first use of multiprocessing (test_engine's spawn context); it ends with us."""
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if any test left a process running (and stop those processes)."""
-    leftovers = live_descendants(os.getpid())
+    leftovers = [(pid, cmd) for pid, cmd in live_descendants(os.getpid())
+                 if not any(helper in cmd for helper in INTERPRETER_HELPERS)]
     if not leftovers:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(f"FAILED: the tests left {len(leftovers)} process(es) running (now killed):", red=True)
     for pid, cmd in leftovers:
         if reporter is not None:
-            reporter.write_line(f"LEFTOVER PROCESS {pid}: {cmd}", red=True)
+            reporter.write_line(f"  {pid}: {cmd}", red=True)
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:

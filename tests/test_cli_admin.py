@@ -52,6 +52,18 @@ def test_init_creates_once_and_applies_the_people_file(
     assert "tidak boleh sama" in capsys.readouterr().err
 
 
+def test_init_with_a_broken_people_file_creates_nothing(
+    admin: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = admin / "people.yaml"
+    people.write_text("people:\n  - {telegram: 2004, name: K, roles: [kabid], institution: ketapang}\n",
+                      encoding="utf-8")
+    monkeypatch.setenv("ALUR_PEOPLE", str(people))
+    assert main(["init"]) == 2
+    assert "unit tidak diisi" in capsys.readouterr().err
+    assert not (admin / "alur.sqlite3").exists()
+
+
 def test_people_list_shows_the_file_before_the_bot_ran_and_what_differs_after(
     admin: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -275,3 +275,34 @@ async def test_closed_pipes_end_quietly(tmp_path: Path) -> None:
                 await proc.wait()
         assert proc.returncode == 0, (command, err.decode())
         assert b"Traceback" not in err and b"BrokenPipe" not in err and b"Exception" not in err, (command, err)
+
+
+async def test_a_lost_bot_api_is_one_warning_line_per_retry_and_sigterm_still_stops(tmp_path: Path) -> None:
+    api = FakeBotApi()
+    await api.start()
+    env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url,
+                    ALUR_PEOPLE=str(DEMO_PEOPLE))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli.main", "run", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert proc.stdout is not None
+        seen = b""
+        while b"Alur berjalan" not in seen:
+            seen += await asyncio.wait_for(proc.stdout.readline(), 20)
+        await api.stop()
+        await asyncio.sleep(2.5)  # a few failed polls
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await api.stop()
+    log = (seen + rest).decode()
+    assert proc.returncode == 0, log
+    assert "Traceback" not in log and " ERROR " not in log, log
+    warnings = [line for line in log.splitlines() if " WARNING " in line]
+    assert warnings and all("NetworkError" in line for line in warnings), log
+    assert log.rstrip().endswith("Alur berhenti dengan bersih.")

@@ -121,7 +121,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
 
     async def go() -> int:
-        services = await open_services(settings, sync_people=False, create_db=True)
+        catalog = load_catalog(settings.sop_dir)
+        if settings.people_file:  # a broken people file must not leave a new empty database behind
+            parse_people_file(settings.people_file, catalog)
+        services = await open_services(settings, catalog=catalog, sync_people=False, create_db=True)
         try:
             version = await services.db.schema_version()
             where = _absolute(services.db.path)
