@@ -118,7 +118,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.ensure_newline()
+        reporter.write_line("")
         reporter.write_line(f"FAILED: the tests left {len(leftovers)} process(es) running (now killed):", red=True)
     for pid, cmd in leftovers:
         if reporter is not None:
