@@ -135,8 +135,10 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
             finally:
                 stop.set()
                 await kill_task
+            starts = _starts(log)
             bot.start()  # a last, undisturbed run delivers what is still queued
             assert db is not None
+            assert await until(lambda: asyncio.sleep(0, _starts(log) > starts), timeout=30), "no last start"
             assert await until(lambda: _outbox_settled(db), timeout=90), "outbox never drained"
             bot.stop()
             assert bot.proc is not None and bot.proc.returncode == 0, "the last run did not stop cleanly on SIGTERM"
@@ -145,6 +147,10 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
             bot.stop_all()
             if db is not None:
                 await db.close()
+
+
+def _starts(log: Path) -> int:
+    return log.read_text(encoding="utf-8", errors="replace").count("Alur berjalan")
 
 
 async def _register(officer: FakeUser, db: Database) -> None:
