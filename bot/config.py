@@ -37,7 +37,7 @@ from bot.sop.calendar import (
     holiday_file,
 )
 from bot.sop.durations import parse_duration
-from bot.workflow.engine import ReminderPolicy
+from bot.workflow.policy import ReminderPolicy
 
 DEFAULT_DB = Path("data/alur.sqlite3")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

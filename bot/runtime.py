@@ -11,11 +11,12 @@ from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.sop.agencies import Agency, load_agencies
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import DEFAULT_SOP_DIR, Catalog, CatalogError, Problem, load_catalog
+from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, CatalogError, Problem, load_catalog
 from bot.storage.db import Database
-from bot.workflow.engine import Engine
+from bot.workflow.intake import Intake
 from bot.workflow.people import People
 from bot.workflow.people_file import parse_people_file
+from bot.workflow.use_cases import Workflow
 
 
 class StartupError(Exception):
@@ -33,8 +34,9 @@ class Services:
     catalog: Catalog
     calendar: WorkCalendar
     clock: Clock
-    engine: Engine
+    workflow: Workflow
     people: People
+    intake: Intake
     agencies: dict[str, Agency]
     started_at: datetime | None = None
     """When these services were opened (the digest round sends nothing due before it)."""
@@ -63,15 +65,17 @@ async def open_services(
         parse_people_file(settings.people_file, catalog)
     db = await Database.open(settings.db_path, create=create_db)
     try:
-        engine = Engine(db, catalog, calendar, clock, settings.policy(), agencies)
+        workflow = Workflow.build(db, catalog, calendar, clock, settings.policy(), agencies)
         people = People(db, catalog, clock, agencies)
+        intake = Intake(db, catalog, clock, workflow.filing)
         if sync_people and settings.people_file:
             await people.sync_file(settings.people_file)
-            await engine.assign_waiting()
+            await workflow.handover.assign_waiting()
     except BaseException:
         await db.close()
         raise
-    return Services(settings, db, catalog, calendar, clock, engine, people, agencies, started_at=clock.now())
+    return Services(settings, db, catalog, calendar, clock, workflow, people, intake, agencies,
+                    started_at=clock.now())
 
 
 def _agencies(settings: Settings) -> dict[str, Agency]:

@@ -9,10 +9,11 @@ from markupsafe import Markup
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.storage import store
+from bot import storage
 from bot.storage.records import Case, Person
 from bot.text.buttons import Button
-from bot.workflow.engine import EngineError, WhatNext
+from bot.workflow.errors import WorkflowError
+from bot.workflow.results import WhatNext
 from handlers.common import (
     command_args,
     error_text,
@@ -48,11 +49,11 @@ async def _current(context: ContextTypes.DEFAULT_TYPE, wn: WhatNext) -> list[dic
 
 async def _case_for(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, ref: str) -> Case | None:
     """The case a person named, or None after saying why not (unknown, not theirs)."""
-    case = await services(context).engine.case_by_ref(ref) if ref else None
+    case = await services(context).workflow.queries.case_by_ref(ref) if ref else None
     if case is None:
         await reply_error(update, context, "case_not_found")
         return None
-    if not await services(context).engine.may_view(person, case):
+    if not services(context).workflow.access.may_view(person, case):
         await reply_error(update, context, "not_allowed_view")
         return None
     return case
@@ -71,14 +72,18 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     s = services(context)
     mine = not person.is_staff
-    cases = await (store.cases_of_requester(s.db, person.id) if mine else store.cases_touched_by(s.db, person.id))
-    items = [{"case": c, "current": await _current(context, await s.engine.what_next(c.id))} for c in cases[:10]]
+    if mine:
+        cases = await storage.cases.cases_of_requester(s.db, person.id)
+    else:
+        cases = await storage.cases.cases_touched_by(s.db, person.id)
+    queries = s.workflow.queries
+    items = [{"case": c, "current": await _current(context, await queries.what_next(c.id))} for c in cases[:10]]
     await reply(update, context, "status_list", cases=items, mine=mine)
 
 
 async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, case: Case) -> None:
     s = services(context)
-    wn = await s.engine.what_next(case.id)
+    wn = await s.workflow.queries.what_next(case.id)
     requester = await s.people.get(case.requester_id)
     keyboard = [[Button("🧭 Langkah berikutnya", "whatnext", (case.id,)), Button("🧾 Riwayat", "history", (case.id,))]]
     if case.is_open and person.id == case.requester_id:
@@ -111,7 +116,7 @@ async def _case_command(
 
 
 async def _whatnext(update: Update, context: ContextTypes.DEFAULT_TYPE, case: Case) -> None:
-    wn = await services(context).engine.what_next(case.id)
+    wn = await services(context).workflow.queries.what_next(case.id)
     await reply(update, context, "whatnext", case=case, sop=wn.sop, current=await _current(context, wn),
                 following=wn.following)
 
@@ -125,22 +130,22 @@ async def _history(update: Update, context: ContextTypes.DEFAULT_TYPE, case: Cas
     s = services(context)
     r = renderer(context)
     lines = []
-    for ev, actor, behalf in await s.engine.history(case.id):
+    for ev, actor, behalf in await s.workflow.queries.history(case.id):
         text = r.render("event_line", type=ev.type, data=ev.data, actor=actor.name if actor else None,
                         on_behalf=behalf.name if behalf else None)
         lines.append({"at": ev.at, "text": Markup(text)})
-    sop = await s.engine.sop_of(case)
+    sop = await s.workflow.deps.sop_of(case)
     await reply(update, context, "history", case=case, sop=sop, events=lines[-40:])
 
 
 async def _tapped_case(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> tuple[Person, Case] | None:
     query = update.callback_query
     assert query is not None
-    found = await tapped(update, context, tap, lambda cid: store.case(services(context).db, cid))
+    found = await tapped(update, context, tap, lambda cid: storage.cases.case(services(context).db, cid))
     if found is None:
         return None
     person, case = found
-    if not await services(context).engine.may_view(person, case):
+    if not services(context).workflow.access.may_view(person, case):
         await query.answer(error_text(context, "not_allowed_view"), show_alert=True)
         return None
     await query.answer()
@@ -169,7 +174,7 @@ async def on_cancel_case(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
     """🚫 Batalkan: the requester is asked for a reason (the next text message)."""
     query = update.callback_query
     assert query is not None
-    found = await tapped(update, context, tap, lambda cid: store.case(services(context).db, cid))
+    found = await tapped(update, context, tap, lambda cid: storage.cases.case(services(context).db, cid))
     if found is None:
         return
     person, case = found
@@ -188,8 +193,8 @@ async def cancel_case(update: Update, context: ContextTypes.DEFAULT_TYPE, person
                       reason: str) -> None:
     s = services(context)
     try:
-        out = await s.engine.cancel(case_id, person.id, reason)
-    except EngineError as exc:
+        out = await s.workflow.cancellation.cancel(case_id, person.id, reason)
+    except WorkflowError as exc:
         await reply_error(update, context, exc.code, **exc.params)
         return
     kick_outbox(context)

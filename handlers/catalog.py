@@ -7,7 +7,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.sop.model import Sop, normalise
+from bot.sop.model import Sop
+from bot.sop.roles import normalise
 from bot.text.buttons import Button, Keyboard
 from handlers.common import command_args, error_text, person_of, reply, services, sop_keys, text_of
 from handlers.keyboards import Tap, markup

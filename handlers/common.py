@@ -56,7 +56,7 @@ async def person_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Perso
     if person is not None and not person.active:
         return None
     if person is not None and not person.reachable:
-        await s.people.set_reachable(person.id, True)  # they wrote to us: the chat works again
+        await s.workflow.reachability.wrote(person.id)
     return person
 
 

@@ -19,8 +19,9 @@ from telegram.ext import (
 
 from bot.storage.records import Person
 from bot.text.buttons import Button, Keyboard
-from bot.workflow.engine import EngineError, FileUpload
+from bot.workflow.errors import WorkflowError
 from bot.workflow.intake import Draft, Intake
+from bot.workflow.results import FileUpload
 from handlers.common import (
     error_text,
     kick_outbox,
@@ -149,8 +150,8 @@ async def on_choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await query.answer(error_text(context, "garbage"), show_alert=True)
         return CHOOSING
     try:
-        draft = await intake_of(context).start(person.id, sop_id, person.roles)
-    except EngineError as exc:
+        draft = await intake_of(context).start(person.id, sop_id, person.roles, person.is_admin)
+    except WorkflowError as exc:
         await query.answer(error_text(context, exc.code, **exc.params), show_alert=True)
         return ConversationHandler.END
     await query.answer()
@@ -214,7 +215,7 @@ async def _apply(
             draft = await intake.answer_file(person.id, value, message_id=message_id)
         else:
             draft = await intake.skip(person.id, position=position)
-    except EngineError as exc:
+    except WorkflowError as exc:
         if exc.code == "no_draft":
             _draft_users(context).discard(person.telegram_id or 0)
             return ConversationHandler.END
@@ -275,7 +276,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     assert query is not None
     try:
         out = await intake_of(context).submit(person.id)
-    except EngineError as exc:
+    except WorkflowError as exc:
         await _send(update, context, "error", code=exc.code, params=exc.params)
         return await ask(update, context, draft) if exc.code.startswith("intake") else ConversationHandler.END
     _draft_users(context).discard(person.telegram_id or 0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.sop.model import Catalog
+from bot.sop.catalog import Catalog
 from bot.text.buttons import Button, Keyboard
 
 ACTIONS: dict[str, str] = {
@@ -43,6 +43,7 @@ ACTIONS: dict[str, str] = {
     "history": "h",
     "whatnext": "wn",
     "noop": "z",
+    "total": "tt",
 }
 CODES = {code: action for action, code in ACTIONS.items()}
 MAX_BYTES = 64

@@ -7,7 +7,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.text.buttons import Button
-from bot.workflow.people import SUPERVISOR_ROLES, PeopleError
+from bot.workflow.errors import PeopleError
 from handlers.common import (
     command_args,
     error_text,
@@ -52,7 +52,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except PeopleError as exc:
             await reply_error(update, context, exc.code)
             return
-        await s.engine.assign_waiting()
+        await s.workflow.handover.assign_waiting()
         kick_outbox(context)
         await reply(update, context, "registered_staff", person=person, roles=_role_names(context, person.roles),
                     unit=_unit_name(context, person.institution, person.unit))
@@ -135,5 +135,5 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         update, context, "help",
         is_officer=not person.is_staff,
         is_staff=person.is_staff,
-        is_supervisor=person.is_admin or any(r in SUPERVISOR_ROLES for r in person.roles),
+        is_supervisor=services(context).workflow.supervision.is_supervisor(person),
     )

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.text.charts import overdue_chart
-from bot.workflow.digest import DigestBuilder, scope_of
+from bot.workflow.digest import DigestBuilder
 from handlers import tasks
 from handlers.common import reply_error, require_person, services, text_of
 from handlers.keyboards import Tap
@@ -17,11 +17,11 @@ async def ringkasan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = await require_person(update, context)
     if person is None:
         return
-    if scope_of(person) is None:
+    s = services(context)
+    if s.workflow.supervision.scope_of(person) is None:
         await reply_error(update, context, "supervisor_only")
         return
-    s = services(context)
-    builder = DigestBuilder(s.db, s.catalog, s.calendar)
+    builder = DigestBuilder(s.workflow.deps)
     await builder.load(s.clock.now())
     digest = builder.build(person)
     assert digest is not None

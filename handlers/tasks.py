@@ -1,7 +1,7 @@
 """Staff work: /tugas, and the buttons on a step — done, decide, delegate, attach, details.
 
 Every tap is answered at once; cheap checks (is it ours, is it still open, is it yours) decide
-between an alert and a silent answer, then the engine does the work and re-checks everything
+between an alert and a silent answer, then the workflow does the work and re-checks everything
 inside its transaction.
 """
 
@@ -16,11 +16,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.storage import store
+from bot import storage
 from bot.storage.records import Person, StepInstance
 from bot.text.buttons import Button
 from bot.text.notices import render_notice
-from bot.workflow.engine import EngineError, FileUpload, Outcome
+from bot.workflow.errors import WorkflowError
+from bot.workflow.results import FileUpload, Outcome
 from handlers.cases import cancel_case
 from handlers.common import (
     error_text,
@@ -47,12 +48,12 @@ async def tugas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if person is None:
         return
     s = services(context)
-    tasks = await s.engine.open_tasks(person.id)
+    tasks = await s.workflow.queries.open_tasks(person.id)
     await reply(update, context, "tasks_header", count=len(tasks))
     chat = update.effective_chat
     assert chat is not None
     for instance, _, _ in tasks[:MAX_TASKS]:
-        notice = render_notice(renderer(context), "assignment", await s.engine.step_notice(instance.id))
+        notice = render_notice(renderer(context), "assignment", await s.workflow.queries.step_notice(instance.id))
         await context.bot.send_message(chat.id, notice.html, parse_mode=ParseMode.HTML,
                                        reply_markup=markup(notice.keyboard))
 
@@ -63,7 +64,7 @@ async def _checked_step(
     """The tapping person and the step, or None after an alert (garbage, not yours, already done)."""
     query = update.callback_query
     assert query is not None
-    found = await tapped(update, context, tap, lambda sid: store.step(services(context).db, sid))
+    found = await tapped(update, context, tap, lambda sid: storage.steps.step(services(context).db, sid))
     if found is None:
         return None
     person, instance = found
@@ -134,12 +135,13 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) 
         return
     person, instance = checked
     s = services(context)
-    _, case, _sop, step = await s.engine.step_context(instance.id)
+    _, case, _sop, step = await s.workflow.queries.step_context(instance.id)
     if step.decision is not None:
         await query.answer(error_text(context, "needs_decision"), show_alert=True)
         return
     await query.answer()
-    has_output = any(a.step_instance_id == instance.id for a in await store.attachments(s.db, case.id, instance.id))
+    has_output = any(a.step_instance_id == instance.id for a in await storage.attachments.attachments(s.db, case.id,
+                                                                                                      instance.id))
     if step.hands_off and not has_output and instance.holder_id != case.requester_id:
         context.user_data[PENDING] = {"kind": "output_then_done", "step": instance.id,
                                       "card": CardRef.of(query.message)}
@@ -154,8 +156,8 @@ async def _complete(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
                     card: Any, output: FileUpload | None = None) -> None:
     s = services(context)
     try:
-        out = await s.engine.complete_step(step_id, person.id, output=output)
-    except EngineError as exc:
+        out = await s.workflow.steps.complete_step(step_id, person.id, output=output)
+    except WorkflowError as exc:
         await reply_error(update, context, exc.code, **exc.params)
         return
     kick_outbox(context)
@@ -187,14 +189,14 @@ async def on_branch(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap
         return
     person, instance = checked
     s = services(context)
-    _, _, _, step = await s.engine.step_context(instance.id)
+    _, _, _, step = await s.workflow.queries.step_context(instance.id)
     if step.decision is None or index is None or index >= len(step.decision.branches):
         await query.answer(error_text(context, "bad_branch"), show_alert=True)
         return
     await query.answer()
     try:
-        out = await s.engine.decide(instance.id, person.id, index)
-    except EngineError as exc:
+        out = await s.workflow.steps.decide(instance.id, person.id, index)
+    except WorkflowError as exc:
         await reply_error(update, context, exc.code, **exc.params)
         return
     kick_outbox(context)
@@ -211,7 +213,7 @@ async def on_attach(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap
         return
     _, instance = checked
     await query.answer()
-    _, _, _, step = await services(context).engine.step_context(instance.id)
+    _, _, _, step = await services(context).workflow.queries.step_context(instance.id)
     context.user_data[PENDING] = {"kind": "attach", "step": instance.id}
     await reply(update, context, "ask_attach", step=step.number, outputs=step.outputs)
 
@@ -226,16 +228,16 @@ async def on_detail(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap
     s = services(context)
     sid = tap.int_arg(0)
     try:
-        instance, case, sop, step = await s.engine.step_context(sid if sid is not None else -1)
-    except EngineError:
+        instance, case, sop, step = await s.workflow.queries.step_context(sid if sid is not None else -1)
+    except WorkflowError:
         await query.answer(error_text(context, "garbage"), show_alert=True)
         return
-    if not await s.engine.may_view(person, case):
+    if not s.workflow.access.may_view(person, case):
         await query.answer(error_text(context, "not_allowed_view"), show_alert=True)
         return
     await query.answer()
     requester = await s.people.get(case.requester_id)
-    files = await store.attachments(s.db, case.id)
+    files = await storage.attachments.attachments(s.db, case.id)
     labels = {f.key: f.label for f in sop.intake}
     await reply(update, context, "step_detail", case=case, sop=sop, step=step, instance=instance,
                 role=s.catalog.roles.name(step.actor), requester=requester.name if requester else "-",
@@ -256,8 +258,8 @@ async def on_reassign(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: T
         return
     person, instance = checked
     s = services(context)
-    _, case, _, step = await s.engine.step_context(instance.id)
-    candidates = await s.engine.reassign_candidates(s.db, instance, case, person)
+    _, case, _, step = await s.workflow.queries.step_context(instance.id)
+    candidates = await s.workflow.delegation.reassign_candidates(s.db, instance, case, person)
     if not candidates:
         await query.answer(error_text(context, "not_allowed_reassign"), show_alert=True)
         return
@@ -313,8 +315,8 @@ async def _allowed_target(
     if to_id is None:
         return None
     s = services(context)
-    _, case, _, _ = await s.engine.step_context(instance.id)
-    candidates = await s.engine.reassign_candidates(s.db, instance, case, person)
+    _, case, _, _ = await s.workflow.queries.step_context(instance.id)
+    candidates = await s.workflow.delegation.reassign_candidates(s.db, instance, case, person)
     return next((p for p in candidates if p.id == to_id), None)
 
 
@@ -322,8 +324,8 @@ async def _reassign(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
                     reason: str) -> None:
     s = services(context)
     try:
-        out = await s.engine.reassign(step_id, person.id, to_id, reason)
-    except EngineError as exc:
+        out = await s.workflow.delegation.reassign(step_id, person.id, to_id, reason)
+    except WorkflowError as exc:
         await reply_error(update, context, exc.code, **exc.params)
         return
     kick_outbox(context)
@@ -369,12 +371,13 @@ async def on_pending_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         context.user_data.pop(PENDING, None)
         try:
             if kind == "attach":
-                attachment = await s.engine.attach_output(pending["step"], person.id, upload)
-                await reply(update, context, "attached", step=(await s.engine.step_context(pending["step"]))[3].number,
+                attachment = await s.workflow.steps.attach_output(pending["step"], person.id, upload)
+                _, _, _, step = await s.workflow.queries.step_context(pending["step"])
+                await reply(update, context, "attached", step=step.number,
                             file_name=attachment.file_name or "dokumen", then_done=False)
             else:
                 await _complete(update, context, person, pending["step"], pending.get("card"), output=upload)
-        except EngineError as exc:
+        except WorkflowError as exc:
             await reply_error(update, context, exc.code, **exc.params)
         raise ApplicationHandlerStop
 

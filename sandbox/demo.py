@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.runtime import open_services
-from bot.sop.model import DEFAULT_SOP_DIR, load_catalog
+from bot.sop.catalog import DEFAULT_SOP_DIR, load_catalog
 from bot.text.render import STATE_NAMES
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
 from scheduler.application import SENDER, build_application, shutdown, startup
@@ -134,7 +134,7 @@ async def run_demo(settings: Settings | None = None, verbose: bool = True) -> in
                     await app.updater.stop()
                     await app.stop()
                     await shutdown(app)
-            case = await services.engine.case_by_ref(register_no)
+            case = await services.workflow.queries.case_by_ref(register_no)
             state = case.state if case else "?"
             await services.close()
     if not n.closed:

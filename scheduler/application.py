@@ -22,7 +22,6 @@ from telegram.warnings import PTBUserWarning
 from bot.qa.answers import Answerer
 from bot.runtime import Services
 from bot.text.render import Renderer
-from bot.workflow.intake import Intake
 from handlers import cases, catalog, intake, questions, registration, supervision, tasks
 from handlers.common import KICK, RENDERER, SERVICES, SOP_KEYS, error_text, services
 from handlers.keyboards import SopKeys, Tap, decode
@@ -80,6 +79,7 @@ TAP_HANDLERS: dict[str, TapHandler] = {
     "region": registration.on_region,
     "agency": registration.on_agency,
     "tasks": supervision.on_tasks,
+    "total": questions.on_total,
 }
 
 
@@ -192,8 +192,8 @@ def build_application(
     app.bot_data[SERVICES] = services_
     app.bot_data[RENDERER] = renderer
     app.bot_data[SOP_KEYS] = SopKeys(services_.catalog)
-    app.bot_data[questions.ANSWERER] = Answerer(services_.catalog, renderer)
-    app.bot_data[intake.INTAKE] = Intake(services_.db, services_.catalog, services_.clock, services_.engine)
+    app.bot_data[questions.ANSWERER] = Answerer(services_.catalog, renderer, services_.calendar)
+    app.bot_data[intake.INTAKE] = services_.intake
     app.bot_data[intake.DRAFT_USERS] = draft_users
     app.bot_data[START_SENDER] = start_sender
     register_handlers(app, draft_users)

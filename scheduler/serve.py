@@ -22,7 +22,7 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.runtime import Services, StartupError, open_services
-from bot.sop.model import load_catalog
+from bot.sop.catalog import load_catalog
 from bot.workflow.digest import digests_ever_sent
 from bot.workflow.people_file import parse_people_file
 from scheduler.application import build_application, shutdown, startup

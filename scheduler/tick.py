@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes
 
+from bot import storage
 from bot.runtime import Services
-from bot.storage import store
 from bot.workflow.digest import DigestRound
 from bot.workflow.reminders import ReminderSweep, SweepResult
 from handlers.common import KICK, SERVICES
@@ -35,17 +35,15 @@ class TickResult:
 
 
 def sweeper(services: Services) -> ReminderSweep:
-    s = services
-    return ReminderSweep(s.db, s.catalog, s.calendar, s.clock, s.engine.policy, s.engine.sop_of)
+    return ReminderSweep(services.workflow.deps)
 
 
 async def tick(services: Services) -> TickResult:
     result = await sweeper(services).run()
-    digests = await DigestRound(services.db, services.catalog, services.calendar, services.clock,
-                                services.settings.digest_time, started_at=services.started_at,
-                                catch_up=not services.first_start).run()
+    digests = await DigestRound(services.workflow.deps, services.settings.digest_time,
+                                started_at=services.started_at, catch_up=not services.first_start).run()
     async with services.db.transaction() as tx:  # handled updates are only needed while they may come again
-        pruned = await store.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
+        pruned = await storage.updates.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
     return TickResult(result, digests, pruned)
 
 

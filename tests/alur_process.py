@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sop.model import DEFAULT_SOP_DIR
+from bot.sop.catalog import DEFAULT_SOP_DIR
 
 DEMO_PEOPLE = DEFAULT_SOP_DIR / "demo_people.yaml"
 STARTUP_LIMIT = 10.0

@@ -19,10 +19,10 @@ from bot.config import ACCEPTED
 from bot.core.clock import ManualClock
 from bot.sop.agencies import load_agencies
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog, load_catalog
+from bot.sop.catalog import Catalog, load_catalog
 from bot.storage.db import Database
-from bot.workflow.engine import Engine
 from bot.workflow.people import People
+from bot.workflow.use_cases import Workflow
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY_8 = datetime(2026, 11, 23, 8, 0, tzinfo=WIB)
@@ -68,8 +68,8 @@ def agencies() -> dict:
 
 
 @pytest.fixture
-def engine(db: Database, catalog: Catalog, calendar: WorkCalendar, clock: ManualClock, agencies: dict) -> Engine:
-    return Engine(db, catalog, calendar, clock, agencies=agencies)
+def workflow(db: Database, catalog: Catalog, calendar: WorkCalendar, clock: ManualClock, agencies: dict) -> Workflow:
+    return Workflow.build(db, catalog, calendar, clock, agencies=agencies)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
-from bot.sop.model import DEFAULT_SOP_DIR
+from bot.sop.catalog import DEFAULT_SOP_DIR
 
 from alur_process import DEMO_PEOPLE
 

@@ -7,17 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from bot import storage
 from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.runtime import open_services
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog
-from bot.storage import store
+from bot.sop.catalog import Catalog
 from bot.storage.db import Database
 from bot.text.notices import render_notice
 from bot.text.render import Renderer
 from bot.workflow.digest import DigestBuilder, DigestRound, digests_ever_sent
+from bot.workflow.deps import WorkflowDeps
 from bot.workflow.people import People
+from bot.workflow.use_cases import Workflow
 from sandbox.demo import run_demo
 from scheduler.tick import tick
 
@@ -33,6 +35,10 @@ def at(hour: int, minute: int = 0, day: tuple[int, int, int] = TUESDAY) -> datet
     return datetime(*day, hour, minute, tzinfo=WIB)
 
 
+def deps(db: Database, catalog: Catalog, calendar: WorkCalendar, clock: ManualClock) -> WorkflowDeps:
+    return Workflow.build(db, catalog, calendar, clock).deps
+
+
 async def staffed(db: Database, catalog: Catalog, clock: ManualClock) -> None:
     await ketapang_roster(People(db, catalog, clock))
 
@@ -43,7 +49,7 @@ async def test_first_start_after_office_hours_sends_nothing_until_the_next_diges
     clock = ManualClock(at(17, 0))
     await staffed(db, catalog, clock)
     assert not await digests_ever_sent(db)
-    first = DigestRound(db, catalog, calendar, clock, AT, started_at=clock.now(), catch_up=False)
+    first = DigestRound(deps(db, catalog, calendar, clock), AT, started_at=clock.now(), catch_up=False)
     assert await first.run() == 0
     clock.set(at(20, 0))
     assert await first.run() == 0
@@ -59,7 +65,7 @@ async def test_first_start_in_office_hours_waits_for_tomorrow_too(
 ) -> None:
     clock = ManualClock(at(9, 0))
     await staffed(db, catalog, clock)
-    assert await DigestRound(db, catalog, calendar, clock, AT, started_at=clock.now(), catch_up=False).run() == 0
+    assert await DigestRound(deps(db, catalog, calendar, clock), AT, started_at=clock.now(), catch_up=False).run() == 0
 
 
 @pytest.mark.parametrize("restart,sent", [
@@ -73,7 +79,7 @@ async def test_a_restart_catches_up_a_missed_digest_only_in_working_hours(
 ) -> None:
     clock = ManualClock(at(*restart))
     await staffed(db, catalog, clock)
-    digest = DigestRound(db, catalog, calendar, clock, AT, started_at=clock.now(), catch_up=True)
+    digest = DigestRound(deps(db, catalog, calendar, clock), AT, started_at=clock.now(), catch_up=True)
     assert await digest.run() == sent
     if restart == (12, 30):
         clock.set(at(13, 0))
@@ -85,7 +91,7 @@ async def test_a_digest_due_while_running_goes_out_whenever_the_tick_comes(
 ) -> None:
     clock = ManualClock(at(6, 0))
     await staffed(db, catalog, clock)
-    digest = DigestRound(db, catalog, calendar, clock, AT, started_at=clock.now(), catch_up=False)
+    digest = DigestRound(deps(db, catalog, calendar, clock), AT, started_at=clock.now(), catch_up=False)
     clock.set(at(7, 31))
     assert await digest.run() == SUPERVISORS
 
@@ -110,16 +116,16 @@ async def test_tick_uses_the_start_moment_and_first_start(tmp_path: Path) -> Non
 async def test_a_digest_with_nothing_open_is_one_line(db: Database, catalog: Catalog, calendar: WorkCalendar) -> None:
     clock = ManualClock(at(7, 30))
     roster = await ketapang_roster(People(db, catalog, clock))
-    builder = DigestBuilder(db, catalog, calendar)
+    builder = DigestBuilder(deps(db, catalog, calendar, clock))
     await builder.load(clock.now())
     digest = builder.build(roster["kabid"])
     assert digest is not None
     text = render_notice(Renderer(), "digest", digest.as_payload()).html
     assert len(text.splitlines()) == 1, text
     assert "tidak ada permohonan terbuka" in text and "Terlambat" not in text and ": <b>0</b>" not in text
-    queued = await DigestRound(db, catalog, calendar, clock, AT).run()
+    queued = await DigestRound(deps(db, catalog, calendar, clock), AT).run()
     assert queued == SUPERVISORS
-    payloads = [m.payload for m in await store.outbox(db) if m.kind == "digest"]
+    payloads = [m.payload for m in await storage.outbox.outbox(db) if m.kind == "digest"]
     assert all(len(render_notice(Renderer(), "digest", p).html.splitlines()) == 1 for p in payloads)
 
 

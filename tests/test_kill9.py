@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sop.model import DEFAULT_SOP_DIR
-from bot.storage import store
+from bot import storage
+from bot.sop.catalog import DEFAULT_SOP_DIR
 from bot.storage.db import Database
 from bot.text.notices import render_notice
 from bot.text.render import Renderer
@@ -155,7 +155,7 @@ def _starts(log: Path) -> int:
 
 async def _register(officer: FakeUser, db: Database) -> None:
     async def registered() -> bool:
-        return await store.person_by_telegram(db, OFFICER) is not None
+        return await storage.people.person_by_telegram(db, OFFICER) is not None
 
     while not await registered():
         start = newest(officer, lambda m: any("Ketapang" in t for t in m.button_texts))
@@ -170,17 +170,17 @@ async def _register(officer: FakeUser, db: Database) -> None:
 
 
 async def _file_request(officer: FakeUser, db: Database) -> str:
-    person = await store.person_by_telegram(db, OFFICER)
+    person = await storage.people.person_by_telegram(db, OFFICER)
     assert person is not None
-    before = {c.register_no for c in await store.cases_of_requester(db, person.id, limit=1000)}
+    before = {c.register_no for c in await storage.cases.cases_of_requester(db, person.id, limit=1000)}
 
     async def new_case() -> str | None:
-        now = {c.register_no for c in await store.cases_of_requester(db, person.id, limit=1000)}
+        now = {c.register_no for c in await storage.cases.cases_of_requester(db, person.id, limit=1000)}
         extra = now - before
         return extra.pop() if extra else None
 
     while (register_no := await new_case()) is None:
-        draft = await store.draft(db, person.id)
+        draft = await storage.drafts.draft(db, person.id)
         if draft is None:
             menu = newest(officer, lambda m: SERVICE in m.button_texts)
             if menu is None or not await until(lambda: _draft_exists(db, person.id), timeout=0.1):
@@ -193,7 +193,7 @@ async def _file_request(officer: FakeUser, db: Database) -> str:
                 await officer.tap(menu, SERVICE)
             await until(lambda: _draft_exists(db, person.id), timeout=8)
             continue
-        position = int(draft["position"])
+        position = draft.position
         if position < len(ANSWERS):
             await officer.send(ANSWERS[position])
         elif position == len(ANSWERS):
@@ -215,33 +215,33 @@ async def _file_request(officer: FakeUser, db: Database) -> str:
 
 
 async def _draft_exists(db: Database, person_id: int) -> bool:
-    return await store.draft(db, person_id) is not None
+    return await storage.drafts.draft(db, person_id) is not None
 
 
 async def _moved(db: Database, person_id: int, position: int) -> bool:
-    draft = await store.draft(db, person_id)
-    return draft is None or int(draft["position"]) != position
+    draft = await storage.drafts.draft(db, person_id)
+    return draft is None or draft.position != position
 
 
 async def _work_it_through(register_no: str, officer: FakeUser, staff: dict[int, FakeUser], db: Database) -> None:
-    case = await store.case_by_register(db, register_no)
+    case = await storage.cases.case_by_register(db, register_no)
     assert case is not None
     for _ in range(60):
-        case = await store.case(db, case.id)
+        case = await storage.cases.case(db, case.id)
         assert case is not None
         if case.state != "open":
             return
-        steps = await store.open_steps_of_case(db, case.id)
+        steps = await storage.steps.open_steps_of_case(db, case.id)
         if not steps:
             await asyncio.sleep(0.2)
             continue
         instance = steps[0]
-        holder = await store.person(db, instance.holder_id) if instance.holder_id else None
+        holder = await storage.people.person(db, instance.holder_id) if instance.holder_id else None
         assert holder is not None and holder.telegram_id is not None
         user = officer if holder.telegram_id == OFFICER else staff[holder.telegram_id]
 
         async def closed(sid: int = instance.id) -> bool:
-            s = await store.step(db, sid)
+            s = await storage.steps.step(db, sid)
             return s is not None and not s.is_open
 
         for _attempt in range(12):
@@ -263,22 +263,22 @@ async def _work_it_through(register_no: str, officer: FakeUser, staff: dict[int,
 
 
 async def _outbox_settled(db: Database) -> bool:
-    counts = await store.outbox_counts(db)
+    counts = await storage.outbox.outbox_counts(db)
     return not counts.get("pending") and not counts.get("sending")
 
 
 async def _verify(db: Database, api: FakeBotApi, filed: list[str], bot: BotProcess, log: Path) -> None:
     assert bot.kills >= MIN_KILLS
     # no request lost: every request the officer saw confirmed exists, and all were finished
-    cases = await store.cases(db)
+    cases = await storage.cases.cases(db)
     assert sorted(c.register_no for c in cases) == sorted(filed)
     assert all(c.state == "completed" for c in cases)
     # no step completed twice
     for case in cases:
-        events = await store.events_of_case(db, case.id)
+        events = await storage.events.events_of_case(db, case.id)
         done = Counter(e.step_instance_id for e in events if e.type in ("step_completed", "step_decided"))
         assert all(n == 1 for n in done.values()), done
-        numbers = Counter(s.step_no for s in await store.steps_of_case(db, case.id))
+        numbers = Counter(s.step_no for s in await storage.steps.steps_of_case(db, case.id))
         assert all(n == 1 for n in numbers.values()), numbers
     # every notification delivered at least once and at most twice
     renderer = Renderer()
@@ -287,7 +287,7 @@ async def _verify(db: Database, api: FakeBotApi, filed: list[str], bot: BotProce
                         if c.ok)
     wanted: Counter[tuple[int, str | None]] = Counter()
     wanted_docs: Counter[tuple[int, str | None]] = Counter()
-    rows = await store.outbox(db)
+    rows = await storage.outbox.outbox(db)
     assert rows and all(r.state == "sent" for r in rows), [(r.kind, r.state, r.last_error) for r in rows
                                                           if r.state != "sent"]
     for row in rows:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
-from bot.sop.model import DEFAULT_SOP_DIR, Catalog, load_catalog
+from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, load_catalog
 from bot.storage.db import Database
 from bot.workflow.people import People
 from bot.workflow.people_file import PeopleFileError, parse_people_file, parse_telegram

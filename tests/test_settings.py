@@ -12,8 +12,8 @@ from telegram.ext import ApplicationBuilder
 
 from bot.config import ACCEPTED, ConfigError, Settings
 from bot.sop.calendar import DEFAULT_HOLIDAY_FILE, CalendarError, WorkCalendar, WorkSchedule
+from bot.sop.catalog import DEFAULT_SOP_DIR
 from bot.sop.durations import parse_duration
-from bot.sop.model import DEFAULT_SOP_DIR
 from sandbox.fake_bot_api.server import DEFAULT_TOKEN
 from scheduler.tick import schedule_jobs
 

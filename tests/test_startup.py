@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sop.model import DEFAULT_SOP_DIR
+from bot.sop.catalog import DEFAULT_SOP_DIR
 from sandbox.fake_bot_api import FakeBotApi
 
 from alur_process import DEMO_PEOPLE, STARTUP_LIMIT, Finished, clean_env, run_alur, without_write_override

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.runtime import Services, open_services
 from bot.storage.records import Case
-from bot.workflow.engine import FileUpload
+from bot.workflow.results import FileUpload
 from sandbox.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
 from scheduler.application import SENDER, build_application, shutdown, startup
 from scheduler.ratelimit import ChatRateLimiter
@@ -46,8 +46,8 @@ class World:
         await self.sender.drain()
 
     async def file_information_request(self, data: str = "Data", file_name: str = "s.pdf") -> Case:
-        """The officer's data request filed straight through the engine (the Telegram way is tested elsewhere)."""
-        out = await self.services.engine.file_request(
+        """The officer's data request filed straight through the workflow (the Telegram way is tested elsewhere)."""
+        out = await self.services.workflow.filing.file_request(
             "ketapang-permintaan-informasi", self.roster["officer"].id,
             {"data_diminta": data, "keperluan": "Laporan", "kontak": "081234567890"},
             {"surat_permintaan": FileUpload("f1", file_name=file_name)},

@@ -15,15 +15,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bot import storage
 from bot.cli.words import did_you_mean, domain_message
 from bot.config import Settings
 from bot.runtime import Services, open_services
-from bot.sop.model import load_catalog
-from bot.storage import store
+from bot.sop.catalog import load_catalog
 from bot.storage.db import Database, DatabaseError, DatabaseProblem
 from bot.storage.records import Person
 from bot.workflow.analytics import sla_report
-from bot.workflow.engine import EngineError
+from bot.workflow.errors import WorkflowError
 from bot.workflow.people import PeopleError
 from bot.workflow.people_file import Fault, PersonSpec, check_person, parse_people_file, parse_telegram
 
@@ -95,7 +95,7 @@ def _run(command: Command) -> Callable[[argparse.Namespace], int]:
             services = await open_services(args.settings, sync_people=False, create_db=False)
             try:
                 return await command(services, args)
-            except (PeopleError, EngineError) as exc:
+            except (PeopleError, WorkflowError) as exc:
                 _fail(domain_message(exc))
                 return 1
             finally:
@@ -134,7 +134,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                 print(f"Basis data sudah ada: {where} (skema versi {version}); isinya tidak diubah.")
             if settings.people_file:
                 counts = await services.people.sync_file(settings.people_file)
-                waiting = await services.engine.assign_waiting()
+                waiting = await services.workflow.handover.assign_waiting()
                 print(f"Berkas pegawai {settings.people_file} diterapkan: {counts['added']} ditambahkan, "
                       f"{counts['updated']} sudah ada (diselaraskan), {counts['deactivated']} dinonaktifkan"
                       + (f"; {len(waiting)} langkah yang menunggu kini diberikan." if waiting else "."))
@@ -177,7 +177,7 @@ def cmd_people_list(args: argparse.Namespace) -> int:
             print(f"\n{len(specs)} orang di berkas, 0 di basis data.")
             return 0
         try:
-            everyone = await store.people(db, active_only=False)
+            everyone = await storage.people.people(db, active_only=False)
             print(f"Di basis data ({settings.db_path}):")
             if not everyone:
                 print("  (belum ada orang)")
@@ -187,7 +187,7 @@ def cmd_people_list(args: argparse.Namespace) -> int:
                 note = "" if p.active else " (nonaktif)"
                 print("  " + _row(f"#{p.id}", p.name, _telegram(p), kind, where, ",".join(p.roles) or "-", note))
             if specs is not None:
-                sources = {p.id: await store.person_source(db, p.id) for p in everyone}
+                sources = {p.id: await storage.people.person_source(db, p.id) for p in everyone}
                 _compare_with_file(settings.people_file, specs, everyone, sources)
         finally:
             await db.close()
@@ -254,7 +254,7 @@ async def people_add(s: Services, args: argparse.Namespace) -> int:
     person = await s.people.add_staff(
         name=args.name, roles=roles, institution=args.institution, unit=args.unit, telegram_id=tg, username=username,
     )
-    assigned = await s.engine.assign_waiting()
+    assigned = await s.workflow.handover.assign_waiting()
     print(f"Ditambahkan: #{person.id} {person.name} ({', '.join(person.roles)}); "
           f"{len(assigned)} langkah yang menunggu kini diberikan.")
     return 0
@@ -283,7 +283,7 @@ async def people_remove(s: Services, args: argparse.Namespace) -> int:
         print(f"#{person.id} {person.name} sudah nonaktif.")
         return 0
     await s.people.deactivate(person.id)
-    moved = await s.engine.release_person(person.id)
+    moved = await s.workflow.handover.release_person(person.id)
     print(f"#{person.id} {person.name} dinonaktifkan; {len(moved)} langkah terbukanya dialihkan.")
     return 0
 
@@ -315,7 +315,7 @@ async def people_act_for(s: Services, args: argparse.Namespace) -> int:
     if args.end < args.start:
         _fail(f"--to {args.end} lebih awal dari --from {args.start}.")
         return 1
-    moved = await s.engine.act_for(absent.id, acting.id, args.start.isoformat(), args.end.isoformat(),
+    moved = await s.workflow.acting.act_for(absent.id, acting.id, args.start.isoformat(), args.end.isoformat(),
                                    kind=args.kind, reason=args.reason)
     label = args.kind.capitalize()
     print(f"{acting.name} menjadi {label} untuk {absent.name} {args.start}–{args.end}; "

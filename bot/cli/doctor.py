@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot import storage
 from bot.cli.words import database_message
 from bot.config import ConfigError, Settings
 from bot.core.clock import SystemClock
 from bot.sop.agencies import load_agencies
 from bot.sop.calendar import CalendarError, WorkCalendar
-from bot.sop.model import DEFAULT_SOP_DIR, Catalog, read_catalog
-from bot.storage import store
+from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, read_catalog
 from bot.storage.db import Database, DatabaseError, DatabaseProblem, migrations
 from bot.storage.records import Person
 from bot.text.render import Renderer
@@ -195,8 +195,8 @@ async def _database_check(settings: Settings) -> tuple[list[Person] | None, Chec
             return None, Check(False, f"Basis data {path}: bukan basis data Alur (tidak ada tabel migrasi)", [],
                                "arahkan ALUR_DB ke basis data Alur, atau ke path baru lalu jalankan `alur init`")
         latest = migrations()[-1][0]
-        people = await store.people(db, active_only=False)
-        cases = await store.cases(db, state="open")
+        people = await storage.people.people(db, active_only=False)
+        cases = await storage.cases.cases(db, state="open")
         if version > latest:
             return people, Check(False, f"Basis data {path}: skema versi {version}, lebih baru dari Alur ini "
                                         f"({latest})", [], "pasang versi Alur yang membuat basis data ini")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
 
 from bot.cli.words import did_you_mean
-from bot.sop.model import DEFAULT_SOP_DIR, END, Catalog, Sop, load_catalog, read_catalog
+from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, load_catalog, read_catalog
+from bot.sop.model import END, Sop
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -128,9 +130,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.sop_import.importer import import_file
+    from bot.sop_import import import_file
 
-    result = import_file(args.file, institution=args.institution)
+    try:
+        result = import_file(args.file, institution=args.institution)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(_unreadable(args.file, exc), file=sys.stderr)
+        return 2
+    if not result.drafts:
+        print(
+            f"Tidak ada SOP di {args.file}: tidak ditemukan kepala SOP (Nomor/Nama SOP) maupun tabel langkah.",
+            file=sys.stderr,
+        )
+        return 1
     for note in result.report:
         print(f"! {note}", file=sys.stderr)
     if args.out:
@@ -143,3 +155,17 @@ def cmd_import(args: argparse.Namespace) -> int:
             print("---")
             print(text)
     return 0
+
+
+def _unreadable(path: Path, exc: OSError | UnicodeDecodeError) -> str:
+    """One line for the admin saying why the file could not be read."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"Berkas bukan teks UTF-8: {path} (impor membaca hasil ekstraksi teks, bukan PDF atau Word)."
+    if isinstance(exc, FileNotFoundError):
+        return f"Berkas tidak ditemukan: {path}"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path} adalah folder, bukan berkas teks."
+    if isinstance(exc, PermissionError):
+        return f"Berkas tidak boleh dibaca (izin ditolak): {path}"
+    code = errno.errorcode.get(exc.errno or 0, "")
+    return f"Berkas tidak dapat dibaca: {path}" + (f" ({code})" if code else "")

@@ -13,7 +13,7 @@ from bot.config import ConfigError
 from bot.core.errors import DomainError
 from bot.runtime import StartupError
 from bot.sop.calendar import CalendarError
-from bot.sop.model import CatalogError
+from bot.sop.catalog import CatalogError
 from bot.storage.db import DatabaseError, DatabaseProblem
 from bot.workflow.people_file import PeopleFileError
 

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.clock import iso
-from bot.sop.model import RoleBook, Sop, Step
+from bot.sop.model import Sop, Step
+from bot.sop.roles import RoleBook
 from bot.storage.records import Attachment, Case, Person, StepInstance
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot.sop.model import Catalog
+from bot.sop.catalog import Catalog
 from bot.workflow.errors import PeopleError
 
 ADMIN = "admin"

@@ -157,19 +157,19 @@ async def _open_decisions(services: Services, cast: _Cast) -> None:
     Spreading the requests keeps the notices they cause (filed, progress) to a few per chat, which the
     sender delivers before the burst at one per second per chat.
     """
-    engine = services.engine
+    workflow = services.workflow
     intake = {"topik": "Indikator kinerja Renja 2027", "uraian": "Mohon arahan penyusunan indikator",
               "instansi": "Dinas Kesehatan", "kontak": "0812 3456 7890"}
     officers = [*cast.askers, *cast.filers]
     filed = []
     for i in range(len(cast.deciders)):  # all filed first, so TU's load spreads them over every TU officer
         officer = officers[i % len(officers)]
-        filed.append(await engine.file_request(SOP_ID, officer.id, intake))
+        filed.append(await workflow.filing.file_request(SOP_ID, officer.id, intake))
         cast.register_nos.setdefault(officer.id, []).append(filed[-1].case.register_no)
     for outcome in filed:
         tu_step = outcome.opened[0]
         assert tu_step.holder_id is not None
-        await engine.complete_step(tu_step.id, tu_step.holder_id)
+        await workflow.steps.complete_step(tu_step.id, tu_step.holder_id)
 
 
 def _has(text: str) -> Callable[[InboxMessage], bool]:

@@ -118,7 +118,7 @@ async def run_digest(directory: Path, supervisor_count: int = 200, cases: int = 
         heads = await supervisors(services, supervisor_count, first_tg=500_001)
         await open_work(services, cases, seed=seed, first_tg=510_001)
 
-        builder = DigestBuilder(services.db, services.catalog, services.calendar)
+        builder = DigestBuilder(services.workflow.deps)
         t0 = time.perf_counter()
         await builder.load(clock.now())
         load_seconds = time.perf_counter() - t0
@@ -131,8 +131,7 @@ async def run_digest(directory: Path, supervisor_count: int = 200, cases: int = 
         del built, builder
 
         t0 = time.perf_counter()
-        queued = await DigestRound(services.db, services.catalog, services.calendar, clock,
-                                   services.settings.digest_time).run()
+        queued = await DigestRound(services.workflow.deps, services.settings.digest_time).run()
         round_seconds = time.perf_counter() - t0
 
         async with FakeBotApi(enforce_limits=True) as api:
