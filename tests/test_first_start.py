@@ -16,8 +16,8 @@ from bot.sop.catalog import Catalog
 from bot.storage.db import Database
 from bot.text.notices import render_notice
 from bot.text.render import Renderer
-from bot.workflow.digest import DigestBuilder, DigestRound, digests_ever_sent
 from bot.workflow.deps import WorkflowDeps
+from bot.workflow.digest import DigestBuilder, DigestRound, digests_ever_sent
 from bot.workflow.people import People
 from bot.workflow.use_cases import Workflow
 from sandbox.demo import run_demo
