@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+import yaml
 
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.sop.agencies import Agency, load_agencies
 from bot.sop.calendar import WorkCalendar
-from bot.sop.catalog import Catalog, load_catalog
+from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, CatalogError, Problem, load_catalog
 from bot.storage.db import Database
 from bot.workflow.intake import Intake
 from bot.workflow.people import People
+from bot.workflow.people_file import parse_people_file
 from bot.workflow.use_cases import Workflow
+
+
+class StartupError(Exception):
+    """A start that cannot go on, told in one line (plus an exit code for the command)."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass
@@ -26,24 +38,50 @@ class Services:
     people: People
     intake: Intake
     agencies: dict[str, Agency]
+    started_at: datetime | None = None
+    """When these services were opened (the digest round sends nothing due before it)."""
+    first_start: bool = False
+    """No digest has ever been sent from this database (a missed one is then not caught up)."""
 
     async def close(self) -> None:
         await self.db.close()
 
 
 async def open_services(
-    settings: Settings, *, clock: Clock | None = None, catalog: Catalog | None = None, sync_people: bool = True
+    settings: Settings, *, clock: Clock | None = None, catalog: Catalog | None = None, sync_people: bool = True,
+    create_db: bool = True,
 ) -> Services:
-    """Load the catalog (refusing a broken one), open and migrate the database, apply the people file."""
+    """Load the catalog, calendar and people file (refusing broken ones), then open and migrate the database.
+
+    Everything that can be checked without the database is checked before it is opened, so a
+    broken file never leaves a new empty database behind; ``create_db=False`` refuses a database
+    file that does not exist yet (`DatabaseError`). On any failure nothing stays open.
+    """
     catalog = catalog or load_catalog(settings.sop_dir)
     calendar = settings.calendar()
     clock = clock or SystemClock()
-    agencies = load_agencies(settings.sop_dir)
-    db = await Database.open(settings.db_path)
-    workflow = Workflow.build(db, catalog, calendar, clock, settings.policy(), agencies)
-    people = People(db, catalog, clock, agencies)
-    intake = Intake(db, catalog, clock, workflow.filing)
+    agencies = _agencies(settings)
     if sync_people and settings.people_file:
-        await people.sync_file(settings.people_file)
-        await workflow.handover.assign_waiting()
-    return Services(settings, db, catalog, calendar, clock, workflow, people, intake, agencies)
+        parse_people_file(settings.people_file, catalog)
+    db = await Database.open(settings.db_path, create=create_db)
+    try:
+        workflow = Workflow.build(db, catalog, calendar, clock, settings.policy(), agencies)
+        people = People(db, catalog, clock, agencies)
+        intake = Intake(db, catalog, clock, workflow.filing)
+        if sync_people and settings.people_file:
+            await people.sync_file(settings.people_file)
+            await workflow.handover.assign_waiting()
+    except BaseException:
+        await db.close()
+        raise
+    return Services(settings, db, catalog, calendar, clock, workflow, people, intake, agencies,
+                    started_at=clock.now())
+
+
+def _agencies(settings: Settings) -> dict[str, Agency]:
+    folder = settings.sop_dir or DEFAULT_SOP_DIR
+    try:
+        return load_agencies(settings.sop_dir)
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+        detail = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise CatalogError([Problem(str(folder / "opd.yaml"), "-", f"tidak terbaca: {detail}")]) from exc

@@ -2,7 +2,9 @@
 
 Each tick runs the reminder sweep and the digest round and wakes the outbox sender. A tick
 that finds nothing to do costs one indexed query; a tick missed while the bot was down is
-made up by the next one (alarms and digests are rows, not jobs).
+made up by the next one (alarms and digests are rows, not jobs). The interval
+(``ALUR_TICK_SECONDS``, 60 s) and the delay of the first tick after start (``ALUR_TICK_FIRST``,
+5 s) are settings; a tick logs nothing unless it fails.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from bot.workflow.reminders import ReminderSweep, SweepResult
 from handlers.context import AlurContext
 
 log = logging.getLogger(__name__)
-TICK_SECONDS = 60
+TICK_SECONDS = 60.0
+FIRST_TICK_SECONDS = 5.0
 UPDATE_RETENTION = timedelta(days=7)
 INTAKE_IDLE = timedelta(minutes=30)
 """An intake question unanswered this long is set aside (the draft stays; the person is told once)."""
@@ -40,8 +43,8 @@ def sweeper(services: Services) -> ReminderSweep:
 
 async def tick(services: Services) -> TickResult:
     result = await sweeper(services).run()
-    digests = await DigestRound(services.workflow.deps,
-                                services.settings.digest_time).run()
+    digests = await DigestRound(services.workflow.deps, services.settings.digest_time,
+                                started_at=services.started_at, catch_up=not services.first_start).run()
     paused = await services.intake.pause_idle(INTAKE_IDLE)
     async with services.db.transaction() as tx:  # handled updates are only needed while they may come again
         pruned = await storage.updates.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
@@ -58,6 +61,6 @@ async def _job(context: AlurContext) -> None:
         context.kick_outbox()
 
 
-def schedule_jobs(app: Application) -> None:
+def schedule_jobs(app: Application, *, interval: float = TICK_SECONDS, first: float = FIRST_TICK_SECONDS) -> None:
     assert app.job_queue is not None, "install python-telegram-bot[job-queue]"
-    app.job_queue.run_repeating(_job, interval=TICK_SECONDS, first=5, name="alur-tick")
+    app.job_queue.run_repeating(_job, interval=interval, first=first, name="alur-tick")

@@ -318,4 +318,4 @@ async def test_demo_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
     assert await run_demo(verbose=True) == 0
     printed = capsys.readouterr().out
     assert "Bu Wati (Dinkes): menekan [✅ Kirim]" in printed
-    assert "surat_jawaban.pdf" in printed and "berstatus 'completed'" in printed
+    assert "surat_jawaban.pdf" in printed and "status: selesai" in printed

@@ -26,6 +26,8 @@ from bot.text.notices import render_notice
 from bot.text.render import Renderer
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
 
+from alur_process import clean_env
+
 pytestmark = [pytest.mark.timeout(420), pytest.mark.slow]
 
 MIN_KILLS = 20
@@ -40,14 +42,19 @@ class BotProcess:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env = env
         self.log = log
+        self.cwd = log.parent
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started: list[subprocess.Popen[bytes]] = []
         self.kills = 0
 
     def start(self) -> None:
+        assert self.proc is None or self.proc.poll() is not None, "the previous bot process is still running"
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli.main", "run"], env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "bot.cli.main", "run"], env=self.env, cwd=self.cwd, stdout=out,
+                stderr=subprocess.STDOUT,
             )
+        self.started.append(self.proc)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -56,6 +63,7 @@ class BotProcess:
             self.kills += 1
 
     def stop(self) -> None:
+        """SIGTERM (a clean stop) for the current process, SIGKILL if it does not end in 20 s."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -64,16 +72,27 @@ class BotProcess:
                 self.proc.kill()
                 self.proc.wait()
 
+    def stop_all(self) -> None:
+        """Every process this test started ends, whatever happened (also when the test failed)."""
+        self.stop()
+        for proc in self.started:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
 
 async def killer(bot: BotProcess, stop: asyncio.Event, rng: random.Random) -> None:
-    while not stop.is_set():
-        bot.start()
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=rng.uniform(1.5, 4.0))
-        except TimeoutError:
-            pass
-        if not stop.is_set():
-            bot.kill()
+    try:
+        while not stop.is_set():
+            bot.start()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=rng.uniform(1.5, 4.0))
+            except TimeoutError:
+                pass
+            if not stop.is_set():
+                bot.kill()
+    finally:
+        bot.kill()  # the process running when the flow ended; the undisturbed last run replaces it
 
 
 async def until(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
@@ -96,9 +115,8 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
     async with FakeBotApi(bot_username="alur_kill_bot") as api:
         db_path = tmp_path / "alur.sqlite3"
         log = tmp_path / "bot.log"
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
-               "ALUR_DB": str(db_path), "ALUR_PEOPLE": str(DEFAULT_SOP_DIR / "demo_people.yaml"),
-               "PYTHONUNBUFFERED": "1"}
+        env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url,
+                        ALUR_DB=str(db_path), ALUR_PEOPLE=str(DEFAULT_SOP_DIR / "demo_people.yaml"))
         bot = BotProcess(env, log)
         staff = {tg: api.user(tg, first_name=f"Pegawai {tg}") for tg in (2001, 2002, 2003, 2004, 2005, 2006)}
         officer = api.user(OFFICER, first_name="Wati", username="wati_dinkes")
@@ -107,23 +125,32 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
         db: Database | None = None
         filed: list[str] = []
         try:
-            assert await until(lambda: asyncio.sleep(0, db_path.exists()), timeout=30)
-            db = await Database.open(db_path, migrate=False)
-            await _register(officer, db)
-            while bot.kills < MIN_KILLS or not filed:
-                filed.append(await _file_request(officer, db))
-                await _work_it_through(filed[-1], officer, staff, db)
-        finally:
-            stop.set()
-            await kill_task
-        bot.start()  # a last, undisturbed run delivers what is still queued
-        try:
+            try:
+                assert await until(lambda: asyncio.sleep(0, db_path.exists()), timeout=30)
+                db = await Database.open(db_path, migrate=False)
+                await _register(officer, db)
+                while bot.kills < MIN_KILLS or not filed:
+                    filed.append(await _file_request(officer, db))
+                    await _work_it_through(filed[-1], officer, staff, db)
+            finally:
+                stop.set()
+                await kill_task
+            starts = _starts(log)
+            bot.start()  # a last, undisturbed run delivers what is still queued
             assert db is not None
+            assert await until(lambda: asyncio.sleep(0, _starts(log) > starts), timeout=30), "no last start"
             assert await until(lambda: _outbox_settled(db), timeout=90), "outbox never drained"
-        finally:
             bot.stop()
-        await _verify(db, api, filed, bot, log)
-        await db.close()
+            assert bot.proc is not None and bot.proc.returncode == 0, "the last run did not stop cleanly on SIGTERM"
+            await _verify(db, api, filed, bot, log)
+        finally:
+            bot.stop_all()
+            if db is not None:
+                await db.close()
+
+
+def _starts(log: Path) -> int:
+    return log.read_text(encoding="utf-8", errors="replace").count("Alur berjalan")
 
 
 async def _register(officer: FakeUser, db: Database) -> None:

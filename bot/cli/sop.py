@@ -8,8 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-from bot.sop.catalog import Catalog, load_catalog, read_catalog
-from bot.sop.model import Sop
+from bot.cli.words import did_you_mean
+from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, load_catalog, read_catalog
+from bot.sop.model import END, Sop
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,17 +19,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sop_sub.add_parser("list", help="daftar SOP")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--dir", type=Path, default=None)
+    p.add_argument("--dir", type=Path, default=None, help="folder SOP (default: ALUR_SOP_DIR, lalu sop_data bawaan)")
     p.set_defaults(func=cmd_list)
 
     p = sop_sub.add_parser("show", help="satu SOP")
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--dir", type=Path, default=None)
+    p.add_argument("--dir", type=Path, default=None, help="folder SOP (default: ALUR_SOP_DIR, lalu sop_data bawaan)")
     p.set_defaults(func=cmd_show)
 
     p = sop_sub.add_parser("validate", help="periksa seluruh katalog")
-    p.add_argument("dir", nargs="?", type=Path, default=None)
+    p.add_argument("dir", nargs="?", type=Path, default=None,
+                   help="folder SOP (default: ALUR_SOP_DIR, lalu sop_data bawaan)")
     p.set_defaults(func=cmd_validate)
 
     p = sop_sub.add_parser("import", help="ubah berkas teks SOP menjadi draf YAML")
@@ -87,7 +89,8 @@ def render_table(sop: Sop, catalog: Catalog) -> str:
             lines.append(f"{'':>4}  {'':<26} {'':<16} → {', '.join(step.outputs)}")
         if step.decision:
             for b in step.decision.branches:
-                lines.append(f"{'':>4}  {'':<26} {'':<16} ◇ {b.label} (ke {b.target})")
+                target = "selesai" if b.target == END else f"ke langkah {b.target}"
+                lines.append(f"{'':>4}  {'':<26} {'':<16} ◇ {b.label} ({target})")
     if sop.steps_missing:
         lines.append("(tabel langkah tidak ada di dokumen sumber)")
     lines.append("")
@@ -99,7 +102,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     catalog = _catalog(args.dir)
     sop = catalog.get(args.id)
     if sop is None:
-        print(f"SOP tidak ditemukan: {args.id}", file=sys.stderr)
+        hint = did_you_mean(args.id, [s.id for s in catalog])
+        print(f"SOP tidak ditemukan: {args.id}{hint}. Daftar id: `alur sop list`.", file=sys.stderr)
         return 1
     if args.json:
         data = sop.model_dump(mode="json")
@@ -121,7 +125,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"\n{len(problems)} masalah", file=sys.stderr)
         return 1
     steps = sum(len(s.steps) for s in catalog)
-    print(f"OK: {len(catalog)} SOP, {steps} langkah, {len(catalog.roles.roles)} peran")
+    print(f"OK: {len(catalog)} SOP, {steps} langkah, {len(catalog.roles.roles)} peran ({args.dir or DEFAULT_SOP_DIR})")
     return 0
 
 

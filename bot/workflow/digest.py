@@ -9,6 +9,7 @@ from typing import Any
 from bot import storage
 from bot.core.clock import iso
 from bot.core.states import NoticeKind, OutboxState, Priority
+from bot.storage.db import Database
 from bot.storage.records import Person
 from bot.workflow.analytics import sla_report
 from bot.workflow.deps import WorkflowDeps
@@ -170,20 +171,48 @@ class DigestBuilder:
         return inst.name
 
 
-class DigestRound:
-    """Queue each supervisor's daily digest once, on working days from the configured time on."""
+async def digests_ever_sent(db: Database) -> bool:
+    """Whether anyone has had a digest from this database (else this is the very first start)."""
+    for person in await storage.people.people(db, active_only=False):
+        if await storage.digests.last_digest_at(db, person.id):
+            return True
+    return False
 
-    def __init__(self, deps: WorkflowDeps, at: time) -> None:
+
+class DigestRound:
+    """Queue each supervisor's daily digest once, on working days from the configured time on.
+
+    ``started_at`` is when the process started: a digest whose moment came before it was missed
+    while the bot was down. A missed digest is caught up only inside that day's working hours,
+    and never when ``catch_up`` is off (the very first start), so a bot first started after
+    office hours sends nothing until the next configured digest time.
+    """
+
+    def __init__(
+        self, deps: WorkflowDeps, at: time, *, started_at: datetime | None = None, catch_up: bool = True
+    ) -> None:
         self.d = deps
         self.db = deps.db
         self.calendar = deps.calendar
         self.clock = deps.clock
         self.at = at
+        self.started_at = started_at
+        self.catch_up = catch_up
+
+    def due(self, now: datetime) -> bool:
+        """Whether today's digest may go out at ``now``."""
+        local = now.astimezone(self.calendar.tz)
+        if not self.calendar.is_working_day(local.date()) or local.time() < self.at:
+            return False
+        moment = datetime.combine(local.date(), self.at, self.calendar.tz)
+        if self.started_at is None or moment >= self.started_at:
+            return True
+        return self.catch_up and self.calendar.is_working_time(now)
 
     async def run(self) -> int:
         now = self.clock.now()
         local = now.astimezone(self.calendar.tz)
-        if not self.calendar.is_working_day(local.date()) or local.time() < self.at:
+        if not self.due(now):
             return 0
         day = local.date().isoformat()
         done = await storage.digests.digests_on(self.db, day)
