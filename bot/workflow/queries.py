@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot import storage
@@ -11,6 +12,10 @@ from bot.workflow.deps import WorkflowDeps
 from bot.workflow.errors import WorkflowError
 from bot.workflow.notify import Notifier
 from bot.workflow.results import CurrentStep, WhatNext
+
+MAX_NUMBER_DIGITS = 12
+REGISTER_NO = re.compile(r"[A-Za-z0-9]{1,12}-[A-Za-z0-9]{1,12}-\d{4}-\d{1,8}")
+"""A register number as filing makes them: institution prefix, SOP code, year, sequence."""
 
 
 class CaseQueries:
@@ -39,10 +44,12 @@ class CaseQueries:
         return await storage.cases.cases_touched_by(self.d.db, person_id, limit)
 
     async def case_by_ref(self, ref: str | int) -> Case | None:
-        """A case by register number ('KTP-INFO-2026-0007') or database number ('12')."""
+        """A case by register number ('KTP-INFO-2026-0007') or database number ('12'); None for anything else."""
         text = str(ref).strip().lstrip("#")
-        if text.isdigit():
-            return await storage.cases.case(self.d.db, int(text))
+        if text.isascii() and text.isdigit():
+            return await storage.cases.case(self.d.db, int(text)) if len(text) <= MAX_NUMBER_DIGITS else None
+        if not REGISTER_NO.fullmatch(text):
+            return None
         return await storage.cases.case_by_register(self.d.db, text.upper())
 
     async def what_next(self, case_id: int) -> WhatNext:
