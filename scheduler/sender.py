@@ -26,6 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot import storage
 from bot.runtime import Services
 from bot.storage.records import OutboxMessage
+from bot.text import payloads
 from bot.text.notices import Notice, render_notice
 from bot.text.render import Renderer
 from handlers.keyboards import markup
@@ -147,10 +148,11 @@ class OutboxSender:
             if not await storage.outbox.mark_sending(tx, message.id):
                 return False
         try:
-            if message.kind == "digest_chart":  # matplotlib takes ~0.1 s: keep it off the event loop
-                notice = await asyncio.to_thread(render_notice, self.renderer, message.kind, message.payload)
+            payload = payloads.parse(message.kind, message.payload)
+            if isinstance(payload, payloads.DigestChartPayload):  # matplotlib takes ~0.1 s: keep it off the loop
+                notice = await asyncio.to_thread(render_notice, self.renderer, message.kind, payload)
             else:
-                notice = render_notice(self.renderer, message.kind, message.payload)
+                notice = render_notice(self.renderer, message.kind, payload)
         except Exception as exc:  # a payload the templates cannot render will never succeed
             await self._dead(message, f"render: {exc!r}")
             return False
@@ -185,7 +187,7 @@ class OutboxSender:
         once = {"rate_limit_args": {**NO_RETRIES, "bulk": bulk}} if self.limiter is not None else {}
         if notice.documents:
             doc = notice.documents[0]
-            return await self.bot.send_document(chat, doc["file_id"], caption=doc.get("file_name") or None, **once)
+            return await self.bot.send_document(chat, doc.file_id, caption=doc.file_name or None, **once)
         if notice.photo is not None:
             return await self.bot.send_photo(chat, notice.photo, caption=notice.photo_caption or None, **once)
         return await self.bot.send_message(chat, notice.html, parse_mode=ParseMode.HTML,

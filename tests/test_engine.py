@@ -16,6 +16,7 @@ from bot.sop.catalog import Catalog
 from bot.sop.model import Sop
 from bot.storage.db import Database
 from bot.storage.records import Person
+from bot.text import payloads
 from bot.workflow.errors import WorkflowError
 from bot.workflow.people import People
 from bot.workflow.results import FileUpload
@@ -113,11 +114,11 @@ async def test_permintaan_informasi_end_to_end(workflow: Workflow, db: Database,
     assert final is not None and final.state == "completed"
     # The answer letter reaches the requester with their own last step ('Pemohon menerima Surat Jawaban') …
     receipt = [m for m in await storage.outbox.outbox(db) if m.kind == "assignment" and m.person_id == officer.id][-1]
-    assert [f["file_id"] for f in receipt.payload["files"]] == ["out-11"]
+    assert [f.file_id for f in payloads.parse(receipt.kind, receipt.payload).files] == ["out-11"]
     # … so the closing message does not send it again.
     completed_msg = next(m for m in await storage.outbox.outbox(db)
                          if m.kind == "case_completed" and m.person_id == officer.id)
-    assert completed_msg.payload["files"] == []
+    assert payloads.parse(completed_msg.kind, completed_msg.payload).files == []
 
 
 async def test_requester_step_goes_back_to_requester(workflow: Workflow, db: Database, roster: Roster):
@@ -127,7 +128,8 @@ async def test_requester_step_goes_back_to_requester(workflow: Workflow, db: Dat
     assert holder.id == roster["officer"].id
     msg = [m for m in await storage.outbox.outbox(db)
            if m.person_id == roster["officer"].id and m.kind == "assignment"][-1]
-    assert msg.payload["for_requester"] is True and msg.payload["step"] == "12"
+    card = payloads.parse(msg.kind, msg.payload)
+    assert card.for_requester is True and card.step == "12"
 
 
 async def test_konsultasi_with_kabid_decision(workflow: Workflow, db: Database, roster: Roster):
@@ -178,7 +180,7 @@ async def test_decision_that_loops_back_keeps_both_instances(workflow: Workflow,
     steps = [s.step_no for s in await storage.steps.steps_of_case(db, out.case.id)]
     assert steps == ["1", "2", "4", "2"]
     prog = [m for m in await storage.outbox.outbox(db) if m.kind == "progress"][-1]
-    assert prog.payload["returned"] is True
+    assert payloads.parse(prog.kind, prog.payload).returned is True
 
 
 def _konsul_intake(workflow: Workflow) -> dict[str, str]:
@@ -277,7 +279,7 @@ async def test_rejection_closes_the_case(workflow: Workflow, db: Database, roste
     assert res.closed == "rejected"
     msg = next(m for m in await storage.outbox.outbox(db)
                if m.kind == "case_rejected" and m.person_id == roster["officer"].id)
-    assert msg.payload["state"] == "rejected"
+    assert payloads.parse(msg.kind, msg.payload).state == "rejected"
 
 
 async def test_only_the_holder_may_complete(workflow: Workflow, roster: Roster):
@@ -509,8 +511,9 @@ async def test_rakordal_goes_round_the_tidak_sesuai_loop(workflow: Workflow, db:
     decided = [e for e in await storage.events.events_of_case(db, case.id) if e.type == "step_decided"]
     assert [e.data["target"] for e in decided] == ["6", "8"]
     assert decided[0].data["outcome"] == "return"
-    returned = [m for m in await storage.outbox.outbox(db) if m.kind == "progress" and m.payload.get("returned")]
-    assert len(returned) == 1 and returned[0].payload["step"] == "6"
+    progress = [payloads.parse(m.kind, m.payload) for m in await storage.outbox.outbox(db) if m.kind == "progress"]
+    returned = [p for p in progress if p.returned]
+    assert len(returned) == 1 and returned[0].step == "6"
     final = await storage.cases.case(db, case.id)
     assert final is not None and final.state == "completed"
 

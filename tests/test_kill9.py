@@ -22,6 +22,7 @@ import pytest
 from bot import storage
 from bot.sop.catalog import DEFAULT_SOP_DIR
 from bot.storage.db import Database
+from bot.text import payloads
 from bot.text.notices import render_notice
 from bot.text.render import Renderer
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
@@ -293,9 +294,9 @@ async def _verify(db: Database, api: FakeBotApi, filed: list[str], bot: BotProce
     for row in rows:
         assert row.chat_id is not None
         if row.kind == "document":
-            wanted_docs[(row.chat_id, row.payload["file_id"])] += 1
+            wanted_docs[(row.chat_id, payloads.parse(row.kind, row.payload).file_id)] += 1
         else:
-            wanted[(row.chat_id, render_notice(renderer, row.kind, row.payload).html)] += 1
+            wanted[(row.chat_id, render_notice(renderer, row.kind, payloads.parse(row.kind, row.payload)).html)] += 1
     for key, n in wanted.items():
         assert n <= sent_texts[key] <= 2 * n, (key, n, sent_texts[key])
     for key, n in wanted_docs.items():

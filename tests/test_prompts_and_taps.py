@@ -143,7 +143,8 @@ async def test_an_intake_left_half_way_is_set_aside_and_resumed_later(tmp_path: 
         w.clock.advance(timedelta(minutes=31))
         assert (await tick(w.services)).paused_intakes == 1
         await w.deliver()
-        await officer.wait_for_text("Isian permohonan Anda disimpan")
+        paused = await officer.wait_for_text("Anda disimpan")
+        assert "Permintaan Informasi Pembangunan Daerah" in paused.text
         await officer.send("berapa lama permintaan data?")
         answer = await officer.next_message()
         assert "2/4" not in answer.text  # a question again, not the next intake answer

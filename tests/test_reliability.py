@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot import storage
 from bot.qa.answers import Answerer
 from bot.runtime import open_services
+from bot.text import payloads
 from bot.text.notices import render_notice
 from bot.text.render import Renderer, to_plain
 from sandbox.fake_bot_api import parse_html
@@ -218,7 +219,7 @@ def test_fuzz_intake_values_render_valid_notices(a: str, b: str) -> None:
                "role": "Petugas", "requirements": [a[:50]], "outputs": [b[:50]], "duration_text": "0,5 jam",
                "due_at": None, "note": "", "decision": None, "hands_off": False, "acting_for": None,
                "reassigned_by": a[:40], "reason": b[:500], "files": [], "for_requester": False}
-    _valid_telegram_html(render_notice(renderer, "assignment", payload).html)
+    _valid_telegram_html(render_notice(renderer, "assignment", payloads.parse("assignment", payload)).html)
 
 
 async def test_fuzzed_messages_through_the_bot_never_break_it(tmp_path: Path, caplog: pytest.LogCaptureFixture):

@@ -8,9 +8,11 @@ import pytest
 
 from bot import storage
 from bot.core.clock import ManualClock
+from bot.core.states import NoticeKind
 from bot.sop.calendar import WorkCalendar
 from bot.sop.catalog import Catalog
 from bot.storage.db import Database
+from bot.text import payloads
 from bot.workflow.digest import DigestRound
 from bot.workflow.people import People
 from bot.workflow.policy import ReminderPolicy
@@ -36,7 +38,7 @@ def sweep_of(workflow: Workflow) -> ReminderSweep:
 
 
 async def alarms(db: Database, since: int = 0) -> list[tuple[int | None, str, str]]:
-    return [(m.person_id, m.kind, m.payload.get("kind", "")) for m in await storage.outbox.outbox(db)
+    return [(m.person_id, m.kind, payloads.parse(m.kind, m.payload).kind) for m in await storage.outbox.outbox(db)
             if m.id > since and m.kind in ("reminder", "escalation")]
 
 
@@ -199,9 +201,9 @@ async def test_daily_digest_once_per_supervisor_per_day_across_restart(
     assert sorted(m.person_id for m in rows) == sorted(
         roster[k].id for k in ("kaban", "sekban", "kabid", "admin")
     )
-    kabid_digest = next(m for m in rows if m.person_id == roster["kabid"].id).payload
-    assert kabid_digest["open_cases"] == 1 and len(kabid_digest["new_cases"]) == 1
-    assert "Perencanaan Strategis" in kabid_digest["scope_label"]
+    kabid_digest = next(payloads.parse(m.kind, m.payload) for m in rows if m.person_id == roster["kabid"].id)
+    assert kabid_digest.open_cases == 1 and len(kabid_digest.new_cases) == 1
+    assert "Perencanaan Strategis" in kabid_digest.scope_label
     clock.set(datetime(2026, 11, 28, 8, 0, tzinfo=WIB))  # Saturday: no digest
     assert await DigestRound(workflow.deps, time(7, 30)).run() == 0
     clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=WIB))  # Monday, after a late start: today's is still sent
@@ -218,17 +220,18 @@ async def test_digest_content_overdue_slowest_and_dead_letters(
     clock.advance(hours=2)
     await workflow.steps.complete_step(out.opened[0].id, roster["tu"].id)  # 2 working hours vs 0,5 jam standard
     async with db.transaction() as tx:
-        mid = await storage.outbox.enqueue(tx, person_id=roster["kabid"].id, chat_id=1, kind="progress", payload={},
-                                  priority=1, now=clock.now())
+        mid = await storage.outbox.enqueue(tx, person_id=roster["kabid"].id, chat_id=1, kind=NoticeKind.DOCUMENT,
+                                           payload=payloads.DocumentPayload(file_id="surat"), priority=1,
+                                           now=clock.now())
         await storage.outbox.mark_dead(tx, mid, "403 Forbidden: bot was blocked by the user")
     clock.advance(days=1)
     builder = DigestBuilder(workflow.deps)
     await builder.load(clock.now())
     d = builder.build(roster["admin"])
     assert d is not None
-    assert [o["step"] for o in d.overdue] == ["3"] and d.overdue[0]["holder"].startswith("Pak Harto")
-    assert d.slowest and d.slowest[0]["step"] == "2" and d.slowest[0]["ratio"] == pytest.approx(4.0)
-    assert d.dead_letters and "blocked" in d.dead_letters[0]["error"]
+    assert [o.step for o in d.overdue] == ["3"] and (d.overdue[0].holder or "").startswith("Pak Harto")
+    assert d.slowest and d.slowest[0].step == "2" and d.slowest[0].ratio == pytest.approx(4.0)
+    assert d.dead_letters and "blocked" in d.dead_letters[0].error
     kabid_view = builder.build(roster["kabid"])
     assert kabid_view is not None and kabid_view.dead_letters == []
     assert builder.build(roster["tu"]) is None

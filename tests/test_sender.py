@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot import storage
+from bot.core.states import NoticeKind
+from bot.text.payloads import ProgressPayload
 
 from world import World, alur_world
 
@@ -15,15 +17,16 @@ pytestmark = pytest.mark.timeout(180)
 
 
 async def queue(
-    w: World, person_id: int, chat_id: int, n: int = 1, priority: int = 1, kind: str = "progress", code: str = "INFO"
+    w: World, person_id: int, chat_id: int, n: int = 1, priority: int = 1, code: str = "INFO"
 ) -> None:
     async with w.services.db.transaction() as tx:
         for i in range(n):
             await storage.outbox.enqueue(
-                tx, person_id=person_id, chat_id=chat_id, kind=kind, priority=priority, now=w.clock.now(),
-                payload={"case_id": 1, "register_no": f"KTP-{code}-2026-{i + 1:04d}", "title": "Uji", "sop_id": "x",
-                         "step": "3", "text": "Langkah uji", "role": "Kepala Badan", "due_at": None,
-                         "holder_id": None, "returned": False},
+                tx, person_id=person_id, chat_id=chat_id, kind=NoticeKind.PROGRESS, priority=priority,
+                now=w.clock.now(),
+                payload=ProgressPayload(case_id=1, register_no=f"KTP-{code}-2026-{i + 1:04d}", title="Uji", sop_id="x",
+                                        step="3", text="Langkah uji", role="Kepala Badan", due_at=None,
+                                        holder_id=None, returned=False),
             )
 
 

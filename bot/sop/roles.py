@@ -26,6 +26,8 @@ class Role(_Model):
     supervisor: str | None = None
     oversight: Literal["unit", "institution"] | None = None
     """A supervising role and what it oversees (see roles.yaml)."""
+    import_head: Literal["institution", "unit"] | None = None
+    """The head the SOP importer assumes for a step that names no actor (see roles.yaml)."""
     proxy: list[str] = Field(default_factory=list)
     """Roles that record this (external) role's steps, tried in order (institutions differ)."""
     aliases: list[str] = Field(default_factory=list)
@@ -93,6 +95,10 @@ class RoleBook:
             if role_id not in seen:
                 seen.append(role_id)
         return seen
+
+    def import_heads(self, kind: Literal["institution", "unit"]) -> list[str]:
+        """The roles marked ``import_head: <kind>``, in the order of roles.yaml."""
+        return [r.id for r in self.roles.values() if r.import_head == kind]
 
     def supervisors(self, role_id: str) -> list[str]:
         """The escalation chain above a role (nearest first)."""

@@ -54,23 +54,28 @@ def output_role(output: str, roles: RoleBook) -> str | None:
 
 
 def lane_guess(text: str, lane_roles: list[str], roles: RoleBook, position: str, previous: str | None) -> str:
-    """A guess from the verb and the lanes: orders by the top, checks by the Kabid, the rest by the lowest.
+    """A guess from the verb and the lanes: orders by a head, signatures by the institution head, checks by
+    the unit head (or the institution head after it), the rest by the lowest staff lane.
 
-    ``position`` is 'first', 'last' or ''; ``previous`` the actor of the step before.
+    The heads are the roles marked ``import_head`` in roles.yaml. ``position`` is 'first', 'last' or '';
+    ``previous`` the actor of the step before.
     """
     staff = [r for r in lane_roles if r in roles and roles[r].kind == "staff"]
+    top = [r for r in roles.import_heads("institution") if r in lane_roles]
+    unit = [r for r in roles.import_heads("unit") if r in lane_roles]
+    fallback = next(iter(roles.import_heads("unit")), "?")
     words = normalise(text).split()
     verb = words[0] if words else ""
     if verb == "menerima" and position == "last" and "requester" in lane_roles:
         return "requester"
     if verb in _ORDER and position == "first":
-        return next((r for r in ("kepala_badan", "kabid") if r in lane_roles), staff[0] if staff else "kabid")
-    if any(w in words for w in _SIGN) and "kepala_badan" in lane_roles:
-        return "kepala_badan"
-    if verb in _CHECK and "kabid" in lane_roles:
-        return "kepala_badan" if previous == "kabid" and "kepala_badan" in lane_roles else "kabid"
+        return next(iter(top + unit), staff[0] if staff else fallback)
+    if any(w in words for w in _SIGN) and top:
+        return top[0]
+    if verb in _CHECK and unit:
+        return top[0] if previous in unit and top else unit[0]
     if not staff:
-        return "kabid"
+        return fallback
     return max(staff, key=lambda r: len(roles.supervisors(r)))
 
 

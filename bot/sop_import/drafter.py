@@ -115,12 +115,12 @@ class Drafter:
         return out
 
     def _starters(self, lane_roles: LaneRoles) -> list[str]:
-        """The top staff lane (Kepala Badan or Kabid first), else both of them."""
+        """The heads among the staff lanes (``import_head`` in roles.yaml, institution first), else the top
+        staff lane; without a staff lane, every head."""
         staff = [r for _, r in lane_roles if r in self.roles and self.roles[r].kind == "staff"]
-        top = [r for r in ("kepala_badan", "kabid") if r in staff] or sorted(
-            staff, key=lambda r: len(self.roles.supervisors(r))
-        )[:1]
-        return top or ["kepala_badan", "kabid"]
+        heads = self.roles.import_heads("institution") + self.roles.import_heads("unit")
+        top = [r for r in heads if r in staff] or sorted(staff, key=lambda r: len(self.roles.supervisors(r)))[:1]
+        return top or heads
 
     def _starters_from_first_step(self, data: dict[str, Any], first: str, lane_roles: LaneRoles, label: str) -> None:
         """A requester lane or first step makes the SOP start from a request; a staff first actor may start it too."""

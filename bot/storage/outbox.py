@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from pydantic import BaseModel
 
 from bot.core.clock import iso
+from bot.core.states import NoticeKind
 from bot.storage.db import Reader, Tx, to_json
 from bot.storage.records import OutboxMessage
 
 
 async def enqueue(
-    tx: Tx, *, person_id: int | None, chat_id: int | None, kind: str, payload: dict[str, Any], priority: int,
+    tx: Tx, *, person_id: int | None, chat_id: int | None, kind: NoticeKind, payload: BaseModel, priority: int,
     now: datetime, not_before: datetime | None = None, dedupe_key: str | None = None,
 ) -> int | None:
-    """Queue a notification; a message without a chat yet is held until the person starts the bot."""
+    """Queue a notification (its payload model stored as JSON); a message without a chat yet is held until the
+    person starts the bot."""
     state = "pending" if chat_id is not None else "held"
     cur = await tx.execute(
         "INSERT OR IGNORE INTO outbox (created_at, person_id, chat_id, priority, kind, payload, dedupe_key, state, "
         "not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (iso(now), person_id, chat_id, priority, kind, to_json(payload), dedupe_key, state, iso(not_before or now)),
+        (iso(now), person_id, chat_id, priority, kind, to_json(payload.model_dump(mode="json")), dedupe_key, state,
+         iso(not_before or now)),
     )
     return int(cur.lastrowid) if cur.rowcount == 1 and cur.lastrowid else None
 

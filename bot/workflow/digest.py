@@ -7,10 +7,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot import storage
-from bot.core.clock import iso
 from bot.core.states import NoticeKind, OutboxState, Priority
 from bot.storage.db import Database
 from bot.storage.records import Person
+from bot.text.payloads import DeadLetter, DigestChartPayload, DigestPayload, DigestStep, NewCase, SlowStep
 from bot.workflow.analytics import sla_report
 from bot.workflow.deps import WorkflowDeps
 from bot.workflow.supervision import Scope
@@ -22,15 +22,15 @@ SHOWN = 8
 class Digest:
     day: date
     scope_label: str
-    new_cases: list[dict[str, Any]] = field(default_factory=list)
+    new_cases: list[NewCase] = field(default_factory=list)
     open_cases: int = 0
-    due_today: list[dict[str, Any]] = field(default_factory=list)
-    overdue: list[dict[str, Any]] = field(default_factory=list)
+    due_today: list[DigestStep] = field(default_factory=list)
+    overdue: list[DigestStep] = field(default_factory=list)
     completed_yesterday: int = 0
     on_time_yesterday: int = 0
-    slowest: list[dict[str, Any]] = field(default_factory=list)
-    unassigned: list[dict[str, Any]] = field(default_factory=list)
-    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    slowest: list[SlowStep] = field(default_factory=list)
+    unassigned: list[DigestStep] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
     overdue_by_unit: dict[str, int] = field(default_factory=dict)
     is_admin: bool = False
 
@@ -38,28 +38,31 @@ class Digest:
     def on_time_share(self) -> float | None:
         return self.on_time_yesterday / self.completed_yesterday if self.completed_yesterday else None
 
-    def as_payload(self) -> dict[str, Any]:
+    def as_payload(self) -> DigestPayload:
         """What the message shows: the first items of each list, and how many there are in all."""
-        return {
-            "day": self.day.isoformat(), "scope_label": self.scope_label,
-            "new_cases": self.new_cases[:SHOWN], "new_count": len(self.new_cases),
-            "open_cases": self.open_cases,
-            "due_today": self.due_today[:SHOWN], "due_today_count": len(self.due_today),
-            "overdue": self.overdue[:SHOWN], "overdue_count": len(self.overdue),
-            "completed_yesterday": self.completed_yesterday, "on_time_yesterday": self.on_time_yesterday,
-            "on_time_share": self.on_time_share, "slowest": self.slowest,
-            "unassigned": self.unassigned[:SHOWN], "unassigned_count": len(self.unassigned),
-            "dead_letters": self.dead_letters, "overdue_by_unit": self.overdue_by_unit, "is_admin": self.is_admin,
-        }
+        return DigestPayload(
+            day=self.day, scope_label=self.scope_label,
+            new_cases=self.new_cases[:SHOWN], new_count=len(self.new_cases),
+            open_cases=self.open_cases,
+            due_today=self.due_today[:SHOWN], due_today_count=len(self.due_today),
+            overdue=self.overdue[:SHOWN], overdue_count=len(self.overdue),
+            completed_yesterday=self.completed_yesterday, on_time_yesterday=self.on_time_yesterday,
+            on_time_share=self.on_time_share, slowest=self.slowest,
+            unassigned=self.unassigned[:SHOWN], unassigned_count=len(self.unassigned),
+            dead_letters=self.dead_letters, overdue_by_unit=self.overdue_by_unit, is_admin=self.is_admin,
+        )
+
+    def chart_payload(self) -> DigestChartPayload:
+        return DigestChartPayload(overdue_by_unit=self.overdue_by_unit, day=self.day)
 
 
 @dataclass
 class _UnitWork:
     """The open steps of one (institution, unit), prepared once per round for every digest."""
 
-    overdue: list[dict[str, Any]] = field(default_factory=list)
-    due_today: list[dict[str, Any]] = field(default_factory=list)
-    unassigned: list[dict[str, Any]] = field(default_factory=list)
+    overdue: list[DigestStep] = field(default_factory=list)
+    due_today: list[DigestStep] = field(default_factory=list)
+    unassigned: list[DigestStep] = field(default_factory=list)
 
 
 class DigestBuilder:
@@ -84,18 +87,18 @@ class DigestBuilder:
         for row in await storage.steps.open_steps_overview(self.db):
             bucket = work.setdefault((row.institution, row.unit), _UnitWork())
             holder = people.get(row.holder_id) if row.holder_id else None
-            item = {
-                "register_no": row.register_no, "step": row.step_no,
-                "role": self.catalog.roles.name(row.role), "holder": holder.name if holder else None,
-                "due_at": iso(row.due_at), "unit": self.d.unit_name(row.institution, row.unit),
-            }
+            due = row.due_at
+            late = self.calendar.working_minutes(due, now) if due is not None and due < now else None
+            item = DigestStep(
+                register_no=row.register_no, step=row.step_no,
+                role=self.catalog.roles.name(row.role), holder=holder.name if holder else None,
+                due_at=due, unit=self.d.unit_name(row.institution, row.unit), late_minutes=late,
+            )
             if holder is None:
                 bucket.unassigned.append(item)
-            due = row.due_at
             if due is None:
                 continue
-            if due < now:
-                item["late_minutes"] = self.calendar.working_minutes(due, now)
+            if late is not None:
                 bucket.overdue.append(item)
             elif due < day_end:
                 bucket.due_today.append(item)
@@ -125,7 +128,7 @@ class DigestBuilder:
             if since is not None and new.created_at < since:
                 continue
             if scope.covers(new.institution, new.unit):
-                d.new_cases.append({"register_no": new.register_no, "title": new.title})
+                d.new_cases.append(NewCase(register_no=new.register_no, title=new.title))
         for (inst, unit), bucket in snap["work"].items():
             if not scope.covers(inst, unit):
                 continue
@@ -133,10 +136,10 @@ class DigestBuilder:
             d.due_today.extend(bucket.due_today)
             d.unassigned.extend(bucket.unassigned)
             if bucket.overdue:
-                name = bucket.overdue[0]["unit"]
+                name = bucket.overdue[0].unit
                 d.overdue_by_unit[name] = d.overdue_by_unit.get(name, 0) + len(bucket.overdue)
-        d.overdue.sort(key=lambda i: -i["late_minutes"])
-        d.due_today.sort(key=lambda i: i["due_at"])
+        d.overdue.sort(key=lambda i: -(i.late_minutes or 0))
+        d.due_today.sort(key=lambda i: i.due_at or snap["now"])
         for timing in snap["done_yesterday"]:
             if scope.covers(timing.institution, timing.unit):
                 d.completed_yesterday += 1
@@ -149,14 +152,14 @@ class DigestBuilder:
                 ranked.append((s.median_minutes / s.standard_minutes, s))
         ranked.sort(key=lambda pair: -pair[0])
         d.slowest = [
-            {"title": s.sop_title, "step": s.step_no, "role": s.role, "median_minutes": s.median_minutes,
-             "standard": s.standard_text, "ratio": ratio, "count": s.count}
+            SlowStep(title=s.sop_title, step=s.step_no, role=s.role, median_minutes=s.median_minutes,
+                     standard=s.standard_text, ratio=ratio, count=s.count)
             for ratio, s in ranked[:3] if ratio > 1
         ]
         if person.is_admin:
             d.dead_letters = [
-                {"kind": m.kind, "person_id": m.person_id, "error": (m.last_error or "")[:80],
-                 "created_at": iso(m.created_at)}
+                DeadLetter(kind=m.kind, person_id=m.person_id, error=(m.last_error or "")[:80],
+                           created_at=m.created_at)
                 for m in snap["dead"][-10:]
             ]
         return d
@@ -244,7 +247,7 @@ class DigestRound:
                     await storage.outbox.enqueue(
                         tx, person_id=person.id, chat_id=person.telegram_id, kind=NoticeKind.DIGEST_CHART,
                         priority=Priority.BULK,
-                        now=now, payload={"overdue_by_unit": digest.overdue_by_unit, "day": day},
+                        now=now, payload=digest.chart_payload(),
                         dedupe_key=f"digest_chart:{person.id}:{day}",
                     )
             queued += 1

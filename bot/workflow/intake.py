@@ -16,6 +16,7 @@ from bot.core.states import NoticeKind, Priority, PromptKind
 from bot.sop.catalog import Catalog
 from bot.sop.model import IntakeField, Sop
 from bot.storage.db import Database
+from bot.text.payloads import IntakePausedPayload
 from bot.workflow.errors import WorkflowError
 from bot.workflow.filing import Filing, intake_problem, startable
 from bot.workflow.results import FileUpload, Outcome
@@ -150,10 +151,13 @@ class Intake:
                 if not await storage.prompts.clear_prompt(tx, idle.person_id, PromptKind.INTAKE):
                     continue
                 person = await storage.people.person(tx, idle.person_id)
-                if person is None:
+                draft = await storage.drafts.draft(tx, idle.person_id)
+                if person is None or draft is None:
                     continue
+                sop = self.catalog.get(draft.sop_id)
                 await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id,
-                                             kind=NoticeKind.INTAKE_PAUSED, payload={}, priority=Priority.NORMAL,
+                                             kind=NoticeKind.INTAKE_PAUSED, payload=IntakePausedPayload(title=sop.title if sop else draft.sop_id),
+                                             priority=Priority.NORMAL,
                                              now=now)
                 paused += 1
         return paused

@@ -7,7 +7,6 @@ a notice travels as its own row right behind it, so the recipient gets both in o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bot import storage
 from bot.core.states import AttachmentPurpose, CaseState, NoticeKind, Priority
@@ -29,19 +28,15 @@ class Notifier:
         self.d = deps
 
     async def enqueue(
-        self, tx: Tx, person: Person, kind: NoticeKind, payload: dict[str, Any], priority: Priority, now: datetime,
-        dedupe_key: str | None = None,
+        self, tx: Tx, person: Person, kind: NoticeKind, payload: payloads.Payload, priority: Priority,
+        now: datetime, dedupe_key: str | None = None,
     ) -> None:
         """Queue a notification, then each document it carries as its own message (delivered right after)."""
         await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind=kind, payload=payload,
                                      priority=priority, now=now, dedupe_key=dedupe_key)
-        for f in payload.get("files") or []:
-            await storage.outbox.enqueue(
-                tx, person_id=person.id, chat_id=person.telegram_id, kind=NoticeKind.DOCUMENT,
-                payload={"file_id": f["file_id"], "file_name": f.get("file_name"),
-                         "register_no": payload.get("register_no")},
-                priority=priority, now=now,
-            )
+        for document in payload.documents():
+            await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id,
+                                         kind=NoticeKind.DOCUMENT, payload=document, priority=priority, now=now)
 
     async def requester(self, r: Reader, case: Case) -> Person:
         person = await storage.people.person(r, case.requester_id)
@@ -51,7 +46,7 @@ class Notifier:
     async def assignment_payload(
         self, r: Reader, case: Case, sop: Sop, step: Step, instance: StepInstance, holder_id: int | None,
         acting_for: Person | None, *, reassigned_by: Person | None = None, reason: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> payloads.AssignmentPayload:
         """The assignment card of a step as it stands now (sent to its holder, and re-sent by /tugas)."""
         requester = await self.requester(r, case)
         for_requester = holder_id == case.requester_id

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from bot import storage
 from bot.sop.model import END, Sop, Step
 from bot.storage.records import Attachment, Case, Event, Person, StepInstance
+from bot.text.payloads import AssignmentPayload
 from bot.workflow.deps import WorkflowDeps
 from bot.workflow.errors import WorkflowError
 from bot.workflow.notify import Notifier
@@ -103,7 +103,7 @@ class CaseQueries:
             out.append((instance, case, sop.step(instance.step_no)))
         return out
 
-    async def step_notice(self, step_id: int) -> dict[str, Any]:
+    async def step_notice(self, step_id: int) -> AssignmentPayload:
         """The assignment payload of an open step as it stands now (for /tugas and re-sent cards)."""
         instance, case, sop = await self.d.load_step(self.d.db, step_id)
         acting = (await storage.people.person(self.d.db, instance.acting_for_id)

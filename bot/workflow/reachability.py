@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot import storage
 from bot.core.states import EventType, NoticeKind, Priority
+from bot.text.payloads import UnreachablePayload
 from bot.workflow.deps import WorkflowDeps
 
 
@@ -31,7 +32,7 @@ class Reachability:
                 await storage.outbox.enqueue(
                     tx, person_id=boss.id, chat_id=boss.telegram_id, kind=NoticeKind.UNREACHABLE,
                     priority=Priority.NORMAL, now=now,
-                    payload={"name": person.name, "kind": person.kind, "reason": reason},
+                    payload=UnreachablePayload(name=person.name, kind=person.kind, reason=reason),
                     dedupe_key=f"unreachable:{person.id}:{boss.id}:{now.date().isoformat()}",
                 )
         return True

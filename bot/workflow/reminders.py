@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import storage
-from bot.core.clock import iso
 from bot.core.states import AlarmKind, EventType, NoticeKind, Priority, StepState
 from bot.sop.calendar import WorkCalendar
 from bot.sop.durations import Duration
 from bot.storage.db import Tx
 from bot.storage.records import AlarmStamps, Case, Person, StepInstance
+from bot.text.payloads import EscalationPayload, ReminderPayload
 from bot.workflow.deps import WorkflowDeps
 
 ORDER = tuple(AlarmKind)
@@ -151,17 +151,17 @@ class ReminderSweep:
         step = sop.step(instance.step_no)
         holder = await storage.people.person(tx, instance.holder_id) if instance.holder_id else None
         late = lateness(self.calendar, instance, now)
-        payload = {
+        alarm = {
             "case_id": case.id, "register_no": case.register_no, "title": sop.title, "step": step.number,
-            "text": step.text, "role": self.catalog.roles.name(step.actor), "due_at": iso(instance.due_at),
+            "text": step.text, "role": self.catalog.roles.name(step.actor), "due_at": instance.due_at,
             "duration_text": step.duration_text, "holder": holder.name if holder else None,
             "late_minutes": int(late.total_seconds() // 60), "kind": kind, "level": level,
             "step_instance_id": instance.id,
         }
         if kind != AlarmKind.ESCALATE and holder is not None:
             await storage.outbox.enqueue(tx, person_id=holder.id, chat_id=holder.telegram_id,
-                                         kind=NoticeKind.REMINDER, payload=payload, priority=Priority.BULK, now=now,
-                                         dedupe_key=f"alarm:{instance.id}:{kind}")
+                                         kind=NoticeKind.REMINDER, payload=ReminderPayload(**alarm),
+                                         priority=Priority.BULK, now=now, dedupe_key=f"alarm:{instance.id}:{kind}")
             await storage.events.insert_event(tx, type=EventType.REMINDER_SENT, now=now, case_id=case.id,
                                               step_instance_id=instance.id, data={"step": step.number, "kind": kind})
             return
@@ -169,7 +169,8 @@ class ReminderSweep:
         names = ", ".join(p.name for p in targets) or "-"
         for person in targets:
             await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id,
-                                         kind=NoticeKind.ESCALATION, payload={**payload, "to": person.name},
+                                         kind=NoticeKind.ESCALATION,
+                                         payload=EscalationPayload(**alarm, to=person.name),
                                          priority=Priority.BULK, now=now,
                                          dedupe_key=f"alarm:{instance.id}:{kind}:{level}:{person.id}")
         await storage.events.insert_event(tx, type=EventType.ESCALATED, now=now, case_id=case.id,

@@ -7,7 +7,6 @@ member holds; 5% overdue, 3% due later today, the rest due in the coming weeks, 
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.runtime import Services
+from bot.storage.db import to_json
 from bot.storage.records import Person
 from bot.workflow.digest import DigestBuilder, DigestRound
 from sandbox.bench.common import (
@@ -124,7 +124,7 @@ async def run_digest(directory: Path, supervisor_count: int = 200, cases: int = 
         t0 = time.perf_counter()
         built = [d for d in (builder.build(p) for p in heads) if d is not None]
         build_seconds = time.perf_counter() - t0
-        largest = max((len(json.dumps(d.as_payload(), ensure_ascii=False, default=str)) for d in built), default=0)
+        largest = max((len(to_json(d.as_payload().model_dump(mode="json"))) for d in built), default=0)
         charts = sum(1 for d in built if d.overdue_by_unit)  # the round queues a chart with each of these
         n_built = len(built)
         del built, builder
