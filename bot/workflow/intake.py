@@ -155,9 +155,9 @@ class Intake:
                 if person is None or draft is None:
                     continue
                 sop = self.catalog.get(draft.sop_id)
+                payload = IntakePausedPayload(title=sop.title if sop else draft.sop_id)
                 await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id,
-                                             kind=NoticeKind.INTAKE_PAUSED, payload=IntakePausedPayload(title=sop.title if sop else draft.sop_id),
-                                             priority=Priority.NORMAL,
+                                             kind=NoticeKind.INTAKE_PAUSED, payload=payload, priority=Priority.NORMAL,
                                              now=now)
                 paused += 1
         return paused
