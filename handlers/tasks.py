@@ -155,13 +155,11 @@ async def on_detail(update: Update, context: AlurContext, st: StepTap) -> None:
         await st.tapped.alert(context, "not_allowed_view")
         return
     await st.tapped.ok()
-    people = context.services.people
-    requester = await people.get(case.requester_id)
+    requester, agency = wf.deps.requester_of(case)
     files = await wf.queries.attachments(case.id)
     labels = {f.key: f.label for f in sop.intake}
     await reply(update, context, "step_detail", case=case, sop=sop, step=step, instance=instance,
-                role=context.services.catalog.roles.name(step.actor), requester=requester.name if requester else "-",
-                agency=people.agency_name(requester) if requester else "",
+                role=context.services.catalog.roles.name(step.actor), requester=requester, agency=agency,
                 intake=[(labels.get(k, k), v) for k, v in case.intake.items()], files=files)
     chat = update.effective_chat
     assert chat is not None
