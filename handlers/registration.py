@@ -9,7 +9,7 @@ from bot.text.buttons import Button
 from bot.workflow.errors import PeopleError
 from handlers.context import AlurContext
 from handlers.keyboards import grid, markup
-from handlers.replies import person_of, reply, reply_error
+from handlers.replies import edit_or_reply, person_of, reply, reply_error
 from handlers.taps import Tapped
 
 
@@ -121,8 +121,7 @@ async def on_agency(update: Update, context: AlurContext, t: Tapped) -> None:
     except PeopleError as exc:
         await reply_error(update, context, exc.code)
         return
-    await t.query.edit_message_text(context.text("registered_officer", person=person, agency=agency.name),
-                                  parse_mode=ParseMode.HTML)
+    await edit_or_reply(update, context, "registered_officer", person=person, agency=agency.name)
 
 
 async def help_command(update: Update, context: AlurContext) -> None:
