@@ -154,8 +154,10 @@ async def answer_cancel_reason(update: Update, context: AlurContext, person: Per
     if message is None or not message.text:
         await reply_error(update, context, "reason_need_text")
         return
-    await context.workflow.prompts.clear(person.id, PromptKind.CANCEL_REASON)
-    out = await context.workflow.cancellation.cancel(int(prompt.data["case"]), person.id, message.text)
+    try:  # forgotten only once acted on, so a crash in between replays the reason (a second cancel is a no-op)
+        out = await context.workflow.cancellation.cancel(int(prompt.data["case"]), person.id, message.text)
+    finally:
+        await context.workflow.prompts.clear(person.id, PromptKind.CANCEL_REASON)
     context.kick_outbox()
     if out.changed:
         await reply(update, context, "cancelled", register_no=out.case.register_no)
