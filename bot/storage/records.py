@@ -42,6 +42,8 @@ class Person:
 
     @property
     def is_admin(self) -> bool:
+        """Holds the institution admin role. Not an authority check: whether someone may act over an
+        institution's cases is ``Supervision.administers`` (institution admin or system admin)."""
         return "admin" in self.roles
 
     def has_role(self, role: str) -> bool:
