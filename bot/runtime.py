@@ -66,7 +66,7 @@ async def open_services(
     db = await Database.open(settings.db_path, create=create_db)
     try:
         workflow = Workflow.build(db, catalog, calendar, clock, settings.policy(), agencies)
-        people = People(db, catalog, clock, agencies)
+        people = People(db, catalog, clock, agencies, handover=workflow.handover)
         intake = Intake(db, catalog, clock, workflow.filing)
         if sync_people and settings.people_file:
             await people.sync_file(settings.people_file)

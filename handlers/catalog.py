@@ -82,7 +82,8 @@ async def _card(context: AlurContext, sop: Sop, page: int, can_start: bool) -> t
 
 async def _can_start(update: Update, context: AlurContext, sop: Sop) -> bool:
     person = await person_of(update, context)
-    return person is not None and sop in context.services.catalog.startable_by(person.roles)
+    return (person is not None and bool(sop.steps) and not sop.steps_missing
+            and context.workflow.access.may_start(person, sop))
 
 
 async def send_card(update: Update, context: AlurContext, sop: Sop, page: int) -> None:

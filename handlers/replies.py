@@ -18,20 +18,21 @@ log = logging.getLogger(__name__)
 
 
 async def person_of(update: Update, context: AlurContext) -> Person | None:
-    """The registered, active person behind the update (binding a staff @username on first contact)."""
+    """The registered, active person behind the update; None for strangers and deactivated people.
+
+    Only the Telegram user id identifies someone: a @username is never proof (see bot.workflow.people).
+    Someone the bot could not reach is reachable again once they write, and what was held for them goes out.
+    """
     user = update.effective_user
     if user is None:
         return None
-    s = context.services
-    person = await s.people.by_telegram(user.id)
-    if person is None and user.username:
-        person = await s.people.bind_username(telegram_id=user.id, username=user.username)
-        if person is not None:
-            context.kick_outbox()
-    if person is not None and not person.active:
+    person = await context.services.people.by_telegram(user.id)
+    if person is None or not person.active:
         return None
-    if person is not None and not person.reachable:
-        await context.workflow.reachability.wrote(person.id)
+    if not person.reachable:
+        chat = update.effective_chat
+        if await context.workflow.reachability.wrote(person.id, chat.id if chat is not None else user.id):
+            context.kick_outbox()
     return person
 
 

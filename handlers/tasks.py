@@ -155,13 +155,11 @@ async def on_detail(update: Update, context: AlurContext, st: StepTap) -> None:
         await st.tapped.alert(context, "not_allowed_view")
         return
     await st.tapped.ok()
-    people = context.services.people
-    requester = await people.get(case.requester_id)
+    requester, agency = wf.deps.requester_of(case)
     files = await wf.queries.attachments(case.id)
     labels = {f.key: f.label for f in sop.intake}
     await reply(update, context, "step_detail", case=case, sop=sop, step=step, instance=instance,
-                role=context.services.catalog.roles.name(step.actor), requester=requester.name if requester else "-",
-                agency=people.agency_name(requester) if requester else "",
+                role=context.services.catalog.roles.name(step.actor), requester=requester, agency=agency,
                 intake=[(labels.get(k, k), v) for k, v in case.intake.items()], files=files)
     chat = update.effective_chat
     assert chat is not None
@@ -250,8 +248,10 @@ async def answer_reason(update: Update, context: AlurContext, person: Person, pr
     if message is None or not message.text:
         await reply_error(update, context, "reason_need_text")
         return
-    await context.workflow.prompts.clear(person.id, PromptKind.REASSIGN_REASON)
-    await _reassign(update, context, person, int(prompt.data["step"]), int(prompt.data["to"]), message.text)
+    try:  # the prompt goes only once the answer was acted on: a crash in between replays it (see answer_document)
+        await _reassign(update, context, person, int(prompt.data["step"]), int(prompt.data["to"]), message.text)
+    finally:
+        await context.workflow.prompts.clear(person.id, PromptKind.REASSIGN_REASON)
 
 
 async def answer_document(update: Update, context: AlurContext, person: Person, prompt: StoredPrompt) -> None:
@@ -262,12 +262,16 @@ async def answer_document(update: Update, context: AlurContext, person: Person, 
         await reply_error(update, context, "intake_need_document")
         return
     step_id = int(prompt.data["step"])
-    await context.workflow.prompts.clear(person.id, prompt.kind)
-    if prompt.kind == PromptKind.OUTPUT:
-        card: Any = prompt.data.get("card")
-        await _complete(update, context, person, step_id, card, output=upload)
-        return
-    attachment = await context.workflow.steps.attach_output(step_id, person.id, upload)
+    # The prompt is forgotten only after the document was acted on: killed in between, the replayed message
+    # finds the prompt still there (completing and attaching are idempotent), instead of "nobody waits for it".
+    try:
+        if prompt.kind == PromptKind.OUTPUT:
+            card: Any = prompt.data.get("card")
+            await _complete(update, context, person, step_id, card, output=upload)
+            return
+        attachment = await context.workflow.steps.attach_output(step_id, person.id, upload)
+    finally:
+        await context.workflow.prompts.clear(person.id, prompt.kind)
     _, _, _, step = await context.workflow.queries.step_context(step_id)
     await reply(update, context, "attached", step=step.number, file_name=attachment.file_name or "dokumen",
                 then_done=False)

@@ -5,7 +5,8 @@
 * pace: the bot's ChatRateLimiter (one message per second to a private chat, 20/min to a
   group, under 30/s overall) — the sender only picks chats that are free to receive;
 * failures: 429 waits ``retry_after``; network errors and 5xx back off exponentially; 403
-  (blocked) marks the person unreachable and tells their supervisor; a message that keeps
+  (blocked, or never started) holds the person's messages until they write to the bot, marks
+  them unreachable and tells their supervisor; a message that keeps
   failing, or that Telegram refuses (400), goes to the dead letters admins see in /ringkasan.
 A message is marked ``sending`` before the HTTP call and ``sent`` after it, so a crash in
 between repeats that one message once (see storage.outbox.reset_sending), never more.
@@ -213,11 +214,16 @@ class OutboxSender:
             await storage.outbox.mark_dead(tx, message.id, error)
 
     async def _blocked(self, message: OutboxMessage, error: str) -> None:
-        """403: Telegram refuses this chat (blocked, or never opened). The workflow decides who is told."""
+        """403: Telegram refuses this chat (blocked, or never opened). A person's messages are held until they
+        write to the bot, not dead-lettered; the workflow decides who is told."""
         self.stats["blocked"] += 1
         async with self.s.db.transaction() as tx:
-            await storage.outbox.mark_dead(tx, message.id, f"403 {error}")
-        await self.s.workflow.reachability.refused(message.person_id)
+            if message.person_id is None:
+                await storage.outbox.mark_dead(tx, message.id, f"403 {error}")
+            else:
+                await storage.outbox.hold(tx, message.id, f"403 {error}")
+        await self.s.workflow.reachability.refused(message.person_id, "blocked" if "blocked" in error else
+                                                   "not_started")
 
 
 def _retry_after(exc: RetryAfter) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 from collections.abc import Awaitable, Callable
 from importlib import metadata
@@ -33,9 +34,27 @@ log = logging.getLogger("alur")
 
 QUIET_LOGGERS = {
     "httpx": logging.WARNING,  # one INFO line per HTTP request, with the token in the URL
+    "httpcore": logging.INFO,  # DEBUG: every request's headers and connection events
     "apscheduler": logging.WARNING,  # "Running job …" / "executed successfully" on every tick
-    "telegram.ext.Application": logging.WARNING,
+    "telegram.ext.Application": logging.WARNING,  # DEBUG: "Processing update" with the whole update
+    "telegram": logging.INFO,  # DEBUG: every Bot API call's parameters and result (message texts, contacts)
+    "aiosqlite": logging.INFO,  # DEBUG: every SQL statement with its parameters (names, phone numbers)
 }
+"""Floors that hold even with --debug: no log line carries what people wrote (texts, phone numbers)."""
+
+PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}|0)[\s.-]?\(?\d{2,4}\)?(?:[\s.-]?\d){5,11}(?!\w)")
+"""Phone-number-like digit runs (0812 3456 7890, +62 812-3456-7890); ids never start with 0 or +."""
+
+
+class PrivacyFilter(logging.Filter):
+    """The last line of defence behind ``QUIET_LOGGERS``: a phone number in any log line becomes <telepon>."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if PHONE.search(message):
+            record.msg = PHONE.sub("<telepon>", message)
+            record.args = ()
+        return True
 
 
 class TokenFilter(logging.Filter):
@@ -79,6 +98,8 @@ def configure_logging(token: str | None, level: int | str = logging.INFO) -> Non
     for name, floor in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(max(floor, logging.getLogger().level))
     logging.getLogger("telegram.ext.Updater").addFilter(OneLineBotApiErrors())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(PrivacyFilter())
     if token:
         token_filter = TokenFilter(token)
         for handler in logging.getLogger().handlers:

@@ -47,12 +47,13 @@ class BotProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.started: list[subprocess.Popen[bytes]] = []
         self.kills = 0
+        self.start_args: tuple[str, ...] = ("run",)
 
     def start(self) -> None:
         assert self.proc is None or self.proc.poll() is not None, "the previous bot process is still running"
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli.main", "run"], env=self.env, cwd=self.cwd, stdout=out,
+                [sys.executable, "-m", "bot.cli.main", *self.start_args], env=self.env, cwd=self.cwd, stdout=out,
                 stderr=subprocess.STDOUT,
             )
         self.started.append(self.proc)

@@ -52,10 +52,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("ident")
     p.set_defaults(func=_run(people_remove))
 
-    p = ps.add_parser("invite", help="buat tautan undangan /start untuk pegawai")
-    p.add_argument("--name", required=True)
-    p.add_argument("--roles", required=True)
-    p.add_argument("--institution", required=True)
+    p = ps.add_parser("invite", help="buat tautan undangan /start untuk pegawai (baru, atau yang terdaftar "
+                                     "dengan @username dan belum terhubung)")
+    p.add_argument("ident", nargs="?", default=None,
+                   help="pegawai yang sudah terdaftar (@username atau #id): tautan ini membuktikan akunnya")
+    p.add_argument("--name")
+    p.add_argument("--roles")
+    p.add_argument("--institution")
     p.add_argument("--unit", default=None)
     p.set_defaults(func=_run(people_invite))
 
@@ -289,11 +292,31 @@ async def people_remove(s: Services, args: argparse.Namespace) -> int:
 
 
 async def people_invite(s: Services, args: argparse.Namespace) -> int:
-    roles = _roles(args.roles)
-    faults = check_person(s.catalog, roles, args.institution, args.unit)
-    if faults:
-        return _refuse(faults)
-    code = await s.people.create_invite(name=args.name, roles=roles, institution=args.institution, unit=args.unit)
+    if args.ident:
+        person = await _find(s, args.ident)
+        if person is None:
+            return 1
+        try:
+            code = await s.people.invite_listed(person.id)
+        except PeopleError as exc:
+            _fail(f"{person.name}: " + {
+                "already_bound": "akun Telegram-nya sudah terhubung; tidak perlu undangan.",
+                "not_active_staff": "bukan pegawai aktif (tambahkan dulu lewat ALUR_PEOPLE atau `alur people add`).",
+            }.get(exc.code, exc.code))
+            return 1
+        print(f"Undangan untuk #{person.id} {person.name}: kirim tautan ini kepadanya secara pribadi.")
+    else:
+        missing = [f"--{n}" for n in ("name", "roles", "institution") if not getattr(args, n)]
+        if missing:
+            _fail(f"tulis {', '.join(missing)} untuk pegawai baru, atau @username / #id pegawai yang sudah "
+                  "terdaftar (lihat `alur people list`).")
+            return 1
+        roles = _roles(args.roles)
+        faults = check_person(s.catalog, roles, args.institution, args.unit)
+        if faults:
+            return _refuse(faults)
+        code = await s.people.create_invite(name=args.name, roles=roles, institution=args.institution,
+                                            unit=args.unit)
     bot = s.settings.bot_username or "<username_bot>"
     print(f"Kode undangan: {code}\nTautan: https://t.me/{bot}?start={code}\n(berlaku sekali)")
     if not s.settings.bot_username:

@@ -23,12 +23,16 @@ async def next_register_number(tx: Tx, prefix: str, year: int) -> int:
 
 async def insert_case(
     tx: Tx, *, register_no: str, sop_id: str, sop_hash: str, institution: str, unit: str,
-    requester_id: int, title: str, intake: dict[str, Any], now: datetime,
+    requester_id: int, title: str, intake: dict[str, Any], now: datetime, requester_name: str = "",
+    requester_opd: str | None = None, requester_agency: str = "",
 ) -> int:
+    """A new open case; the requester's name and agency are stored as they are now (shown as filed, always)."""
     return await tx.insert(
         "INSERT INTO cases (register_no, sop_id, sop_hash, institution, unit, requester_id, title, intake, state, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-        (register_no, sop_id, sop_hash, institution, unit, requester_id, title, to_json(intake), iso(now)),
+        "created_at, requester_name, requester_opd, requester_agency) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
+        (register_no, sop_id, sop_hash, institution, unit, requester_id, title, to_json(intake), iso(now),
+         requester_name, requester_opd, requester_agency),
     )
 
 

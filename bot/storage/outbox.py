@@ -28,6 +28,19 @@ async def enqueue(
     return int(cur.lastrowid) if cur.rowcount == 1 and cur.lastrowid else None
 
 
+async def hold(tx: Tx, message_id: int, error: str) -> int:
+    """Telegram refused the chat (never started, or blocked): keep the message, and the person's other queued ones
+    for that chat, until they write to the bot (``release_held``)."""
+    cur = await tx.execute(
+        "UPDATE outbox SET state = 'held', last_error = ?, attempts = attempts + (id = ?) "
+        "WHERE id = ? OR (state = 'pending' AND person_id IS NOT NULL "
+        "AND person_id = (SELECT person_id FROM outbox WHERE id = ?) "
+        "AND chat_id = (SELECT chat_id FROM outbox WHERE id = ?))",
+        (error[:500], message_id, message_id, message_id, message_id),
+    )
+    return cur.rowcount
+
+
 async def release_held(tx: Tx, person_id: int, chat_id: int) -> int:
     cur = await tx.execute(
         "UPDATE outbox SET chat_id = ?, state = 'pending' WHERE person_id = ? AND state = 'held'",

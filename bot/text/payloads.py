@@ -289,7 +289,7 @@ def filed(case: Case, sop: Sop, current: list[StepPosition]) -> FiledPayload:
 
 
 def assignment(
-    case: Case, sop: Sop, step: Step, instance: StepInstance, roles: RoleBook, requester: Person, agency: str, *,
+    case: Case, sop: Sop, step: Step, instance: StepInstance, roles: RoleBook, requester: str, agency: str, *,
     acting_for: Person | None, reassigned_by: Person | None, reason: str | None, files: Sequence[Attachment],
     for_requester: bool,
 ) -> AssignmentPayload:
@@ -301,7 +301,7 @@ def assignment(
         )
     return AssignmentPayload(
         **_case(case, sop),
-        requester=requester.name,
+        requester=requester,
         agency=agency,
         step_instance_id=instance.id,
         step=step.number,

@@ -104,6 +104,7 @@ class DigestBuilder:
                 bucket.due_today.append(item)
         self._snapshot = {
             "now": now,
+            "people": people,
             "today": local_today,
             "work": work,
             "open_cases": await storage.cases.open_case_units(self.db),
@@ -122,7 +123,8 @@ class DigestBuilder:
         snap = self._snapshot
         assert snap is not None, "call load() first"
         label = self._scope_label(scope)
-        d = Digest(day=snap["today"], scope_label=label, is_admin=person.is_admin)
+        is_admin = self.d.supervision.is_admin(person)
+        d = Digest(day=snap["today"], scope_label=label, is_admin=is_admin)
         d.open_cases = sum(1 for inst, unit in snap["open_cases"] if scope.covers(inst, unit))
         for new in snap["new_cases"]:
             if since is not None and new.created_at < since:
@@ -156,11 +158,15 @@ class DigestBuilder:
                      standard=s.standard_text, ratio=ratio, count=s.count)
             for ratio, s in ranked[:3] if ratio > 1
         ]
-        if person.is_admin:
+        if is_admin:  # undeliverable messages of people in the admin's scope (all of them: a system admin)
+            people = snap["people"]
+            dead = [m for m in snap["dead"]
+                    if scope.institution is None
+                    or (m.person_id in people and people[m.person_id].institution == scope.institution)]
             d.dead_letters = [
                 DeadLetter(kind=m.kind, person_id=m.person_id, error=(m.last_error or "")[:80],
                            created_at=m.created_at)
-                for m in snap["dead"][-10:]
+                for m in dead[-10:]
             ]
         return d
 

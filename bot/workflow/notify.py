@@ -48,10 +48,10 @@ class Notifier:
         acting_for: Person | None, *, reassigned_by: Person | None = None, reason: str | None = None,
     ) -> payloads.AssignmentPayload:
         """The assignment card of a step as it stands now (sent to its holder, and re-sent by /tugas)."""
-        requester = await self.requester(r, case)
+        name, agency = self.d.requester_of(case)
         for_requester = holder_id == case.requester_id
         return payloads.assignment(
-            case, sop, step, instance, self.d.catalog.roles, requester, self.d.agency_name(requester),
+            case, sop, step, instance, self.d.catalog.roles, name, agency,
             acting_for=acting_for, reassigned_by=reassigned_by, reason=reason,
             files=handed_files(await storage.attachments.attachments(r, case.id), for_requester),
             for_requester=for_requester,

@@ -56,6 +56,11 @@ class StepWork:
             actor = await storage.people.person(tx, actor_id)
             if actor is None or not instance.is_open or not self.access.may_act(actor, instance):
                 raise WorkflowError("not_holder" if instance.is_open else "step_closed", step=instance.step_no)
+            rows = await storage.attachments.attachments(tx, case.id, instance.id)
+            same = next((a for a in rows if a.purpose == AttachmentPurpose.OUTPUT and a.file_id == upload.file_id),
+                        None)
+            if same is not None:  # the same message delivered again (a replay after a crash): attached once
+                return same
             aid = await self._store_output(tx, case, instance, actor_id, upload, now)
             rows = await storage.attachments.attachments(tx, case.id, instance.id)
         return next(a for a in rows if a.id == aid)
