@@ -106,9 +106,10 @@ def english_words(text: str) -> list[str]:
 
 def problems(where: str, text: str) -> list[Finding]:
     found = [Finding(where, f"English word '{w}'", text) for w in english_words(text)]
-    visible = _visible(text)
+    untagged = html.unescape(_TAG.sub(" ", text))
     for pattern in SEED_REFERENCES:
-        found.extend(Finding(where, f"seed reference '{m.group(0)}'", text) for m in pattern.finditer(visible))
+        found.extend(Finding(where, f"seed reference '{m.group(0)}'", text) for m in pattern.finditer(untagged))
+    visible = _visible(text)
     for pattern in CURATOR_NOTES:
         found.extend(Finding(where, f"curator note '{m.group(0)}'", text) for m in pattern.finditer(visible))
     return found
