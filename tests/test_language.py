@@ -118,7 +118,7 @@ async def test_the_demo_transcript_is_clean_indonesian(capsys: pytest.CaptureFix
     assert await run_demo(verbose=True) == 0
     transcript = capsys.readouterr().out
     assert "Tugas baru" in transcript and "Tugas selesai" in transcript and "status: selesai" in transcript
-    header, _, story = transcript.partition("\n\n")  # the header names the catalog folder and time zone
+    _header, _, story = transcript.partition("\n\n")  # the header names the catalog folder and time zone
     findings = check_all([("demo", line) for line in story.splitlines()])
     assert findings == [], "\n".join(map(str, findings))
 
