@@ -78,7 +78,8 @@ def _printed_lines(pad: str, printed: dict[str, object]) -> list[str]:
     lines = []
     for key, value in printed.items():
         if isinstance(value, dict):
-            value = ", ".join(f"{k} {v}" for k, v in value.items() if v)
+            words = {"made": "dibuat", "revised": "revisi", "effective": "efektif"}
+            value = ", ".join(f"{words.get(k, k)} {v}" for k, v in value.items() if v)
         elif isinstance(value, list):
             value = "; ".join(str(v) for v in value)
         lines.append(f"{pad}✎ tercetak ({labels.get(key, key)}): {value}")
