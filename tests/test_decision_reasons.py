@@ -82,6 +82,9 @@ async def test_rejection_asks_why_and_the_requester_reads_it_even_across_a_resta
         await kaban.next_message()
         assert (await _events(w, case_id)).count("step_decided") == 1
 
+        await officer.send(f"/lanjut {register_no}")
+        where = await officer.wait_for_text("sudah ditutup")
+        assert "ditutup karena tidak disetujui" in where.text and "Alasan: " + REASON in where.text
         await officer.send(f"/riwayat {register_no}")
         history = await officer.wait_for_text("Riwayat")
         assert "alasan: " + REASON in history.text and "Permohonan tidak disetujui" in history.text
