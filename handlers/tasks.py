@@ -30,7 +30,7 @@ REASONS = ("Sedang dinas luar", "Cuti / berhalangan", "Sesuai bidang tugasnya")
 MAX_TASKS = 10
 MAX_REASON = 500
 """Characters of a decision's reason: a short note the requester reads, not a letter."""
-ASKS_REASON = frozenset({"reject", "return"})
+ASKS_REASON = frozenset({StepOutcome.REJECT, StepOutcome.RETURN})
 """Decision outcomes (Branch.outcome) whose official is asked why."""
 
 
@@ -158,9 +158,7 @@ async def on_branch(update: Update, context: AlurContext, st: StepTap) -> None:
         return
     await st.tapped.ok()
     prompts = context.workflow.prompts
-    pending = await prompts.pending(st.person.id)
-    asked = pending if pending and pending.kind == PromptKind.DECISION_REASON and \
-        pending.data.get("step") == st.step.id else None
+    asked = await _reason_asked(context, st.person, st.step.id)
     branch = step.decision.branches[index]
     if branch.outcome in ASKS_REASON and skip is None:
         card = asked.data.get("card") if asked else None
@@ -169,7 +167,7 @@ async def on_branch(update: Update, context: AlurContext, st: StepTap) -> None:
         keyboard = [[Button("Lewati — putuskan tanpa alasan", "branch", (st.step.id, index, 1))],
                     [Button("✖ Batal", "noop")]]
         await reply(update, context, "ask_decision_reason", keyboard, label=branch.label, step=step.number,
-                    register_no=case.register_no, returns=branch.outcome == "return")
+                    register_no=case.register_no, returns=branch.outcome == StepOutcome.RETURN)
         return
     card: Message | CardRef | None = st.message
     if skip is not None:  # Lewati under the question: the card is the one the question was asked about
@@ -178,12 +176,21 @@ async def on_branch(update: Update, context: AlurContext, st: StepTap) -> None:
     await _decide(update, context, st.person, st.step.id, index, card, None)
 
 
+async def _reason_asked(context: AlurContext, person: Person, step_id: int) -> StoredPrompt | None:
+    """The person's pending question 'why?' about this step, if that is what the bot is waiting for."""
+    pending = await context.workflow.prompts.pending(person.id)
+    if pending is None or pending.kind != PromptKind.DECISION_REASON or pending.data.get("step") != step_id:
+        return None
+    return pending
+
+
 async def _decide(update: Update, context: AlurContext, person: Person, step_id: int, index: int,
                   card: Message | CardRef | None, reason: str | None) -> None:
-    """Take the branch, then forget the question: a crash in between asks nothing twice, and a repeated
-    answer finds the step decided and changes nothing."""
+    """Take the branch, then forget the question about this step: a crash in between asks nothing twice,
+    and a repeated answer finds the step decided and changes nothing."""
     out = await context.workflow.steps.decide(step_id, person.id, index, note=reason)
-    await context.workflow.prompts.clear(person.id, PromptKind.DECISION_REASON)
+    if await _reason_asked(context, person, step_id) is not None:
+        await context.workflow.prompts.clear(person.id, PromptKind.DECISION_REASON)
     context.kick_outbox()
     chat = update.effective_chat
     assert chat is not None

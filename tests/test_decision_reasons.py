@@ -219,3 +219,23 @@ def _assert_documents_first(user: FakeUser, card: InboxMessage, names: list[str]
     before = [m.document.get("file_name") for m in arrived[:position] if m.document]
     assert before == names, user.dump()
     assert not any(m.document for m in arrived[position + 1:]), user.dump()
+
+
+async def test_deciding_another_request_keeps_the_question_about_the_first(tmp_path: Path) -> None:
+    async with alur_world(tmp_path, paced=False) as w:
+        first_no, first_id, first = await _to_kepala_badan(w)
+        second_no, second_id, second = await _to_kepala_badan(w)
+        kaban = w["kaban"]
+        await kaban.tap(first, REJECT)
+        await kaban.wait_for_text("Tulis alasan")
+        await kaban.tap(second, APPROVE)
+        await kaban.wait_for(lambda m: second_no in (m.text or "") and "Diputuskan" in (m.text or ""))
+        await kaban.send(REASON)  # still the reason for the first request
+        done = await kaban.wait_for(lambda m: first_no in (m.text or "") and "Diputuskan" in (m.text or ""))
+        assert "Alasan: " + REASON in done.text
+        first_case = await w.services.workflow.queries.case_by_ref(first_no)
+        second_case = await w.services.workflow.queries.case_by_ref(second_no)
+        assert first_case is not None and first_case.state == "rejected" and first_case.closed_reason == REASON
+        assert second_case is not None and second_case.state == "open"
+        assert (await _events(w, first_id)).count("step_decided") == 1
+        assert (await _events(w, second_id)).count("step_decided") == 1
