@@ -54,6 +54,7 @@ PROMPT_ANSWERS = {
     PromptKind.ATTACH: tasks.answer_document,
     PromptKind.REASSIGN_REASON: tasks.answer_reason,
     PromptKind.CANCEL_REASON: cases.answer_cancel_reason,
+    PromptKind.DECISION_REASON: tasks.answer_decision_reason,
 }
 
 

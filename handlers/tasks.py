@@ -15,7 +15,7 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.core.states import PromptKind
+from bot.core.states import PromptKind, StepOutcome
 from bot.storage.records import Person, StoredPrompt
 from bot.text.buttons import Button
 from bot.text.notices import render_notice
@@ -28,6 +28,10 @@ from handlers.uploads import upload_of
 
 REASONS = ("Sedang dinas luar", "Cuti / berhalangan", "Sesuai bidang tugasnya")
 MAX_TASKS = 10
+MAX_REASON = 500
+"""Characters of a decision's reason: a short note the requester reads, not a letter."""
+ASKS_REASON = frozenset({StepOutcome.REJECT, StepOutcome.RETURN})
+"""Decision outcomes (Branch.outcome) whose official is asked why."""
 
 
 async def tugas(update: Update, context: AlurContext) -> None:
@@ -52,12 +56,19 @@ async def on_tasks(update: Update, context: AlurContext, t: Tapped) -> None:
     await tugas(update, context)
 
 
-def _card_ref(message: Message | None) -> dict[str, int] | None:
+CardRef = dict[str, Any]
+"""Where a task card is (chat_id, message_id) and what it says (html), kept in a prompt across a restart."""
+
+
+def _card_ref(message: Message | None) -> CardRef | None:
     """Where a task card is, so it can be updated when the step finishes from another message."""
-    return {"chat_id": message.chat_id, "message_id": message.message_id} if message is not None else None
+    if message is None:
+        return None
+    return {"chat_id": message.chat_id, "message_id": message.message_id,
+            "html": message.text_html if message.text else ""}
 
 
-async def _report(context: AlurContext, chat_id: int, card: Message | dict[str, int] | None, out: Outcome,
+async def _report(context: AlurContext, chat_id: int, card: Message | CardRef | None, out: Outcome,
                   verb: str) -> None:
     """Say on the task card what happened (and drop its buttons); a new message if it cannot be edited."""
     people = context.services.people
@@ -67,10 +78,15 @@ async def _report(context: AlurContext, chat_id: int, card: Message | dict[str, 
         opened.append({"step": inst.step_no, "role": context.services.catalog.roles.name(inst.role),
                        "holder": holder.name if holder else None})
     by = out.done_by.name if not out.changed and out.done_by else "Anda"
-    original = card.text_html if isinstance(card, Message) and card.text else ""
+    if isinstance(card, Message):
+        original = card.text_html if card.text else ""
+    else:
+        original = str(card.get("html") or "") if card is not None else ""
+    step = out.step
     text = context.text("step_done", original=Markup(original), changed=out.changed, verb=verb, by=by,
-                        at=out.step.completed_at if out.step else None,
-                        branch=out.step.branch_label if out.step else None, opened=opened, closed=out.closed)
+                        at=step.completed_at if step else None, branch=step.branch_label if step else None,
+                        reason=step.note if step and step.branch_label else None,
+                        returned=bool(step and step.outcome == StepOutcome.RETURN), opened=opened, closed=out.closed)
     if isinstance(card, Message):
         try:
             await card.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
@@ -79,6 +95,10 @@ async def _report(context: AlurContext, chat_id: int, card: Message | dict[str, 
             pass
     elif card is not None:
         try:
+            if original:
+                await context.bot.edit_message_text(text, card["chat_id"], card["message_id"],
+                                                    parse_mode=ParseMode.HTML, reply_markup=None)
+                return
             await context.bot.edit_message_reply_markup(card["chat_id"], card["message_id"], reply_markup=None)
         except BadRequest:
             pass
@@ -86,7 +106,7 @@ async def _report(context: AlurContext, chat_id: int, card: Message | dict[str, 
 
 
 async def _complete(update: Update, context: AlurContext, person: Person, step_id: int,
-                    card: Message | dict[str, int] | None, output: FileUpload | None = None) -> None:
+                    card: Message | CardRef | None, output: FileUpload | None = None) -> None:
     out = await context.workflow.steps.complete_step(step_id, person.id, output=output)
     context.kick_outbox()
     chat = update.effective_chat
@@ -124,18 +144,57 @@ async def on_done_without_output(update: Update, context: AlurContext, st: StepT
 
 @step_tap()
 async def on_branch(update: Update, context: AlurContext, st: StepTap) -> None:
-    """A decision button: take that branch of the SOP."""
-    _, _, _, step = await context.workflow.queries.step_context(st.step.id)
-    index = st.tap.int_arg(1)
-    if step.decision is None or index is None or index >= len(step.decision.branches):
+    """A decision button: take that branch of the SOP.
+
+    A rejecting or returning branch first asks the official why (a prompt kept in the database); the
+    decision is taken once, with the typed reason (``answer_decision_reason``) or without it when they
+    tap Lewati (this handler again, with a third argument). Until then the step stays open and its card
+    keeps its buttons, so another branch can still be chosen.
+    """
+    _, case, _, step = await context.workflow.queries.step_context(st.step.id)
+    index, skip = st.tap.int_arg(1), st.tap.int_arg(2)
+    if step.decision is None or index is None or not 0 <= index < len(step.decision.branches):
         await st.tapped.alert(context, "bad_branch")
         return
     await st.tapped.ok()
-    out = await context.workflow.steps.decide(st.step.id, st.person.id, index)
+    prompts = context.workflow.prompts
+    asked = await _reason_asked(context, st.person, st.step.id)
+    branch = step.decision.branches[index]
+    if branch.outcome in ASKS_REASON and skip is None:
+        card = asked.data.get("card") if asked else None
+        await prompts.ask(st.person.id, PromptKind.DECISION_REASON, step=st.step.id, branch=index,
+                          card=_card_ref(st.message) or card)
+        keyboard = [[Button("Lewati — putuskan tanpa alasan", "branch", (st.step.id, index, 1))],
+                    [Button("✖ Batal", "noop")]]
+        await reply(update, context, "ask_decision_reason", keyboard, label=branch.label, step=step.number,
+                    register_no=case.register_no, returns=branch.outcome == StepOutcome.RETURN)
+        return
+    card: Message | CardRef | None = st.message
+    if skip is not None:  # Lewati under the question: the card is the one the question was asked about
+        card = asked.data.get("card") if asked else None
+        await drop_buttons(st.message)
+    await _decide(update, context, st.person, st.step.id, index, card, None)
+
+
+async def _reason_asked(context: AlurContext, person: Person, step_id: int) -> StoredPrompt | None:
+    """The person's pending question 'why?' about this step, if that is what the bot is waiting for."""
+    pending = await context.workflow.prompts.pending(person.id)
+    if pending is None or pending.kind != PromptKind.DECISION_REASON or pending.data.get("step") != step_id:
+        return None
+    return pending
+
+
+async def _decide(update: Update, context: AlurContext, person: Person, step_id: int, index: int,
+                  card: Message | CardRef | None, reason: str | None) -> None:
+    """Take the branch, then forget the question about this step: a crash in between asks nothing twice,
+    and a repeated answer finds the step decided and changes nothing."""
+    out = await context.workflow.steps.decide(step_id, person.id, index, note=reason)
+    if await _reason_asked(context, person, step_id) is not None:
+        await context.workflow.prompts.clear(person.id, PromptKind.DECISION_REASON)
     context.kick_outbox()
     chat = update.effective_chat
     assert chat is not None
-    await _report(context, chat.id, st.message, out, "Diputuskan")
+    await _report(context, chat.id, card, out, "Diputuskan")
 
 
 @step_tap()
@@ -252,6 +311,21 @@ async def answer_reason(update: Update, context: AlurContext, person: Person, pr
         await _reassign(update, context, person, int(prompt.data["step"]), int(prompt.data["to"]), message.text)
     finally:
         await context.workflow.prompts.clear(person.id, PromptKind.REASSIGN_REASON)
+
+
+async def answer_decision_reason(update: Update, context: AlurContext, person: Person,
+                                 prompt: StoredPrompt) -> None:
+    """The reason for the rejection or return the person chose: now the decision is taken, with it."""
+    message = update.effective_message
+    text = " ".join((message.text or "").split()) if message is not None else ""
+    if not text:
+        await reply_error(update, context, "reason_need_text")
+        return
+    if len(text) > MAX_REASON:
+        await reply_error(update, context, "reason_too_long", limit=MAX_REASON)
+        return
+    card: Any = prompt.data.get("card")
+    await _decide(update, context, person, int(prompt.data["step"]), int(prompt.data["branch"]), card, text)
 
 
 async def answer_document(update: Update, context: AlurContext, person: Person, prompt: StoredPrompt) -> None:

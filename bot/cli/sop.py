@@ -69,7 +69,26 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _printed_lines(pad: str, printed: dict[str, object]) -> list[str]:
+    """'tercetak' lines: what the source prints where users read a correction."""
+    labels = {"text": "uraian", "requirements": "kelengkapan", "outputs": "output", "duration_text": "waktu",
+              "note": "keterangan", "name": "nama", "approved_by": "disahkan", "dates": "tanggal",
+              "legal_basis": "dasar hukum", "qualifications": "kualifikasi", "related": "keterkaitan",
+              "records": "pencatatan", "warning": "peringatan"}
+    lines = []
+    for key, value in printed.items():
+        if isinstance(value, dict):
+            words = {"made": "dibuat", "revised": "revisi", "effective": "efektif"}
+            value = ", ".join(f"{words.get(k, k)} {v}" for k, v in value.items() if v)
+        elif isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        lines.append(f"{pad}✎ tercetak ({labels.get(key, key)}): {value}")
+    return lines
+
+
 def render_table(sop: Sop, catalog: Catalog) -> str:
+    """The SOP for an admin: the steps as users read them, and under each what the source prints where the
+    text was corrected (✎), the Keterangan (ℹ), the curators' notes (✱) and the source defects (⚠)."""
     inst = catalog.institutions.get(sop.institution)
     lines = [
         sop.name,
@@ -77,24 +96,38 @@ def render_table(sop: Sop, catalog: Catalog) -> str:
         f"Nomor SOP : {sop.number or '-'}",
         f"Sumber    : {sop.source.file}:{sop.source.line}",
         f"Dimulai   : {', '.join(catalog.roles.name(r) for r in sop.starters)}",
-        "",
     ]
+    if sop.printed is not None:
+        lines.extend(_printed_lines("", sop.printed.model_dump(exclude_none=True)))
+    lines.append("")
     header = f"{'No':>4}  {'Pelaksana':<26} {'Waktu':<16} Uraian"
     lines.append(header)
     lines.append("-" * len(header))
+    pad = f"{'':>4}  {'':<26} {'':<16} "
     for step in sop.steps:
         actor = catalog.roles.name(step.actor) + ("*" if step.actor_source == "inferred" else "")
         lines.append(f"{step.number:>4}  {actor:<26} {(step.duration_text or '-'):<16} {step.text}")
         if step.outputs:
-            lines.append(f"{'':>4}  {'':<26} {'':<16} → {', '.join(step.outputs)}")
+            lines.append(f"{pad}→ {', '.join(step.outputs)}")
         if step.decision:
             for b in step.decision.branches:
                 target = "selesai" if b.target == END else f"ke langkah {b.target}"
-                lines.append(f"{'':>4}  {'':<26} {'':<16} ◇ {b.label} ({target})")
+                lines.append(f"{pad}◇ {b.label} ({target})")
+        if step.printed is not None:
+            lines.extend(_printed_lines(pad, step.printed.model_dump(exclude_none=True)))
+        if step.note:
+            lines.append(f"{pad}ℹ keterangan: {step.note}")
+        lines.extend(f"{pad}✱ catatan kurator: {n}" for n in step.curator_notes)
+        lines.extend(f"{pad}⚠ {w}" for w in step.warnings)
     if sop.steps_missing:
         lines.append("(tabel langkah tidak ada di dokumen sumber)")
     lines.append("")
     lines.append("* pelaksana disimpulkan (tanda pelaksana hilang di sumber)")
+    lines.append("✎ teks tercetak di sumber; pengguna membaca koreksinya · ✱ catatan kurator · ⚠ cacat sumber")
+    if sop.notes:
+        lines.append("")
+        lines.append("Catatan kurator:")
+        lines.extend(f"- {n}" for n in sop.notes)
     return "\n".join(lines)
 
 

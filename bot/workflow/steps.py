@@ -100,7 +100,7 @@ class StepWork:
                 step_instance_id=step_id, actor_id=actor_id, on_behalf_of=on_behalf or instance.acting_for_id,
                 data={"step": step.number, "branch": label, "target": target, "outcome": outcome, "note": note},
             )
-            opened, closed = await self._advance(tx, case, sop, step, target, outcome, actor, now)
+            opened, closed = await self._advance(tx, case, sop, step, target, outcome, actor, now, note)
             case = await storage.cases.case(tx, case.id)
             done = await storage.steps.step(tx, step_id)
             assert case is not None
@@ -108,9 +108,15 @@ class StepWork:
 
     async def _advance(
         self, tx: Tx, case: Case, sop: Sop, step: Step, target: str | None, outcome: StepOutcome, actor: Person,
-        now: datetime,
+        now: datetime, note: str | None = None,
     ) -> tuple[list[StepInstance], CaseState | None]:
-        """Open the step that follows (the branch's target, else the next one), or close the case at the end."""
+        """Open the step that follows (the branch's target, else the next one), or close the case at the end.
+
+        A return or a rejection carries the deciding official's reason (``note``) to whoever hears of it:
+        the holder of the step it returns to, the requester, everyone told of the closing.
+        """
+        returned = outcome == StepOutcome.RETURN
+        why = note if outcome in (StepOutcome.RETURN, StepOutcome.REJECT) else None
         if target is None:
             nxt = sop.next_step(step)
         elif target == END:
@@ -118,16 +124,18 @@ class StepWork:
         else:
             nxt = sop.step(target)
         if nxt is not None:
-            opened = await self.assigner.open_step(tx, case, sop, nxt, now)
-            await self.notify.progress(tx, case, sop, nxt, opened, now, returned=outcome == StepOutcome.RETURN)
+            back = actor if returned else None
+            opened = await self.assigner.open_step(tx, case, sop, nxt, now, returned_by=back, reason=why)
+            await self.notify.progress(tx, case, sop, nxt, opened, now, returned=returned, returned_by=back,
+                                       reason=why)
             return [opened], None
         if await storage.steps.open_steps_of_case(tx, case.id):
             return [], None
         state = CaseState.REJECTED if outcome == StepOutcome.REJECT else CaseState.COMPLETED
-        await storage.cases.close_case(tx, case.id, state, now, None)
+        await storage.cases.close_case(tx, case.id, state, now, why)
         await storage.events.insert_event(tx, type=EventType.closing(state), now=now, case_id=case.id,
-                                          actor_id=actor.id)
-        await self.notify.closed(tx, case, sop, state, actor, None, now)
+                                          actor_id=actor.id, data={"reason": why} if why else None)
+        await self.notify.closed(tx, case, sop, state, actor, why, now)
         return [], state
 
     async def _store_output(
