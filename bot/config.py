@@ -36,6 +36,9 @@ class Settings:
     bot_username: str = ""
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+    web_listen: str = "127.0.0.1"
+    web_port: int | None = None
+    web_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -50,6 +53,7 @@ class Settings:
             fraction = float(get("ALUR_REMIND_FRACTION", "0.75"))
             attempts = int(get("ALUR_MAX_ATTEMPTS", "8"))
             port = int(get("ALUR_WEBHOOK_PORT", "8443"))
+            web_port = int(get("ALUR_WEB_PORT")) if get("ALUR_WEB_PORT") else None
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
         if not 0 < fraction < 1:
@@ -72,10 +76,20 @@ class Settings:
             bot_username=get("ALUR_BOT_USERNAME", ""),
             webhook_listen=get("ALUR_WEBHOOK_LISTEN", "0.0.0.0"),
             webhook_port=port,
+            web_listen=get("ALUR_WEB_LISTEN", "127.0.0.1"),
+            web_port=web_port,
+            web_url=(get("ALUR_WEB_URL") or "").rstrip("/") or None,
         )
+        if settings.web_url and not settings.web_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ConfigError("ALUR_WEB_URL harus alamat https:// (Telegram membuka Mini App hanya lewat HTTPS)")
         settings.calendar()
         settings.policy()
         return settings
+
+    @property
+    def web_enabled(self) -> bool:
+        """The board's web server runs when a port or a public URL is configured (port 0 = off)."""
+        return (self.web_port is not None and self.web_port != 0) or (self.web_url is not None and self.web_port != 0)
 
     def calendar(self) -> WorkCalendar:
         try:

@@ -12,6 +12,7 @@ from bot.sop.model import Catalog, load_catalog
 from bot.storage.db import Database
 from bot.workflow.engine import Engine
 from bot.workflow.people import People
+from bot.workflow.pictures import Pictures
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Services:
     engine: Engine
     people: People
     agencies: dict[str, Agency]
+    pictures: Pictures
 
     async def close(self) -> None:
         await self.db.close()
@@ -43,4 +45,5 @@ async def open_services(
     if sync_people and settings.people_file:
         await people.sync_file(settings.people_file)
         await engine.assign_waiting()
-    return Services(settings, db, catalog, calendar, clock, engine, people, agencies)
+    return Services(settings, db, catalog, calendar, clock, engine, people, agencies,
+                    Pictures(engine, catalog, calendar))

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.runtime import Services, open_services
 from scheduler.application import build_application, shutdown, startup
 from scheduler.tick import schedule_jobs
+from web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,20 @@ async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:
         except (NotImplementedError, RuntimeError):
             pass
     log.info("Alur berjalan: %d SOP, basis data %s", len(services.catalog), settings.db_path)
+    board = await start_board(services, settings)
     try:
         await run_application(app, stop.wait, webhook_url=webhook_url, listen=settings.webhook_listen,
                               port=settings.webhook_port)
     finally:
+        if board is not None:
+            await board.stop()
         await services.close()
+
+
+async def start_board(services: Services, settings: Settings) -> WebServer | None:
+    """The supervisors' board (web/) beside the bot, when ALUR_WEB_PORT or ALUR_WEB_URL is set."""
+    if not settings.web_enabled or not settings.token:
+        return None
+    server = WebServer(services, token=settings.token, listen=settings.web_listen, port=settings.web_port or 8080,
+                       secure_cookie=bool(settings.web_url and settings.web_url.startswith("https://")))
+    return await server.start()
