@@ -7,6 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 from telegram import Update
+from telegram.constants import ChatAction, ParseMode
 from telegram.ext import ContextTypes
 
 from bot.storage import store
@@ -23,6 +24,7 @@ from handlers.common import (
     require_person,
     services,
     tapped,
+    text_of,
 )
 from handlers.keyboards import Tap
 
@@ -80,7 +82,8 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
     s = services(context)
     wn = await s.engine.what_next(case.id)
     requester = await s.people.get(case.requester_id)
-    keyboard = [[Button("🧭 Langkah berikutnya", "whatnext", (case.id,)), Button("🧾 Riwayat", "history", (case.id,))]]
+    keyboard = [[Button("🧭 Langkah berikutnya", "whatnext", (case.id,)), Button("🧾 Riwayat", "history", (case.id,))],
+                [Button("🗺 Bagan alir", "case_chart", (case.id,))]]
     if case.is_open and person.id == case.requester_id:
         keyboard.append([Button("🚫 Batalkan permohonan", "cancel_case", (case.id,))])
     await reply(update, context, "case_card", keyboard, case=case, sop=wn.sop, current=await _current(context, wn),
@@ -197,3 +200,18 @@ async def cancel_case(update: Update, context: ContextTypes.DEFAULT_TYPE, person
         await reply(update, context, "cancelled", register_no=out.case.register_no)
     else:
         await reply_error(update, context, "case_closed")
+
+
+async def on_case_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    """🗺 Bagan alir of a case: the SOP's flowchart with finished steps ticked and the current one marked."""
+    found = await _tapped_case(update, context, tap)
+    if not found:
+        return
+    case = found[1]
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    s = services(context)
+    photo = await s.pictures.case_chart(case)
+    await context.bot.send_photo(chat.id, photo, parse_mode=ParseMode.HTML, caption=text_of(
+        context, "flowchart_caption", sop=await s.engine.sop_of(case), case=case))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -74,7 +74,7 @@ async def _card(context: ContextTypes.DEFAULT_TYPE, sop: Sop, page: int, can_sta
     keyboard: Keyboard = [nav] if nav else []
     if can_start:
         keyboard.append([Button("📝 Ajukan permohonan ini", "intake_start", (sop.id,))])
-    keyboard.append([Button("📚 Daftar SOP", "sop_list")])
+    keyboard.append([Button("🗺 Bagan alir", "sop_chart", (sop.id,)), Button("📚 Daftar SOP", "sop_list")])
     return text, keyboard
 
 
@@ -129,3 +129,20 @@ async def on_sop_list(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: T
     groups, keyboard = sop_list(context, "")
     await query.edit_message_text(text_of(context, "sop_list", groups=groups, query=""), parse_mode=ParseMode.HTML,
                                   reply_markup=markup(keyboard))
+
+
+async def on_sop_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    """🗺 Bagan alir: the SOP's flowchart (Permenpan-RB layout) as a photo."""
+    query = update.callback_query
+    assert query is not None
+    sop = services(context).catalog.get(sop_keys(context).resolve(tap.str_arg(0)) or "")
+    if sop is None:
+        await query.answer(error_text(context, "stale"), show_alert=True)
+        return
+    await query.answer()
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    photo = await services(context).pictures.sop_chart(sop)
+    await context.bot.send_photo(chat.id, photo, caption=text_of(context, "flowchart_caption", sop=sop, case=None),
+                                 parse_mode=ParseMode.HTML)

@@ -237,7 +237,8 @@ async def on_detail(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap
     requester = await s.people.get(case.requester_id)
     files = await store.attachments(s.db, case.id)
     labels = {f.key: f.label for f in sop.intake}
-    await reply(update, context, "step_detail", case=case, sop=sop, step=step, instance=instance,
+    await reply(update, context, "step_detail", [[Button("🗺 Bagan alir", "case_chart", (case.id,))]],
+                case=case, sop=sop, step=step, instance=instance,
                 role=s.catalog.roles.name(step.actor), requester=requester.name if requester else "-",
                 agency=s.people.agency_name(requester) if requester else "",
                 intake=[(labels.get(k, k), v) for k, v in case.intake.items()], files=files)

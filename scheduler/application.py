@@ -80,6 +80,9 @@ TAP_HANDLERS: dict[str, TapHandler] = {
     "region": registration.on_region,
     "agency": registration.on_agency,
     "tasks": supervision.on_tasks,
+    "sop_chart": catalog.on_sop_chart,
+    "case_chart": cases.on_case_chart,
+    "board_link": supervision.on_board_link,
 }
 
 
@@ -188,6 +191,7 @@ def build_application(
     app.ledger = ledger  # type: ignore[attr-defined]
     renderer = Renderer(services_.settings.timezone)
     renderer.env.globals["role_names"] = {r.id: r.name for r in services_.catalog.roles.roles.values()}
+    renderer.env.globals["board_url"] = services_.settings.web_url
     draft_users: set[int] = set()
     app.bot_data[SERVICES] = services_
     app.bot_data[RENDERER] = renderer

@@ -173,3 +173,29 @@ async def test_one_time_login_link(day: BoardDay) -> None:
         day.clock.advance(LOGIN_TTL + timedelta(seconds=1))
         assert (await http.get(login_url(day.url, late), allow_redirects=False)).status == 403
         assert (await http.get(day.url + "/masuk/" + "x" * 500, allow_redirects=False)).status == 403
+
+
+async def test_standard_times_in_sql_match_the_work_calendar(day: BoardDay) -> None:
+    """The SQL measurement (temp work_days table) agrees with the calendar measured in Python."""
+    from bot.storage import board as q
+    from bot.storage.db import Database
+    from bot.workflow.board import Board
+
+    db = await Database.open(day.services.db.path, migrate=False)
+    try:
+        board = Board(db, day.services.catalog, day.services.calendar, day.services.clock, day.services.engine)
+        now = day.clock.now()
+        where = q.Where("ketapang", None, None)
+        in_sql = await board.standard_times(where, now, 30)
+        python = await board._standard_times_python(where, now - timedelta(days=30), now)
+        assert len(in_sql) == len(python) >= 8
+        by_step = {(r[0], r[1]): r for r in python}
+        for row in in_sql:
+            _sop, _step, _role, count, median, standard, on_time, _n = by_step[(row["sop_id"], row["step"])]
+            assert row["count"] == count and row["median"] == board.minutes_text(median)
+            assert row["standard"] == board.minutes_text(standard)
+            assert row["share_value"] == on_time / count
+        slow = next(r for r in in_sql if r["step"] == "2")  # the TU desk took 2 hours against half an hour
+        assert slow["slow"] and slow["share"] == "40%"
+    finally:
+        await db.close()

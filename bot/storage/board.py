@@ -7,12 +7,13 @@ plain values, so nothing outside the scope is ever read.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.core.clock import iso
-from bot.storage.db import Tx
+from bot.storage.db import Database, Tx
 from bot.storage.store import Reader
 
 
@@ -52,8 +53,8 @@ async def holders(r: Reader, where: Where, now: datetime, limit: int = 40) -> li
     cond, params = where.sql()
     return await r.fetchall(
         "SELECT s.holder_id, p.name, COUNT(*) AS open_steps, SUM(s.due_at < ?) AS overdue "
-        "FROM step_instances s JOIN cases c ON c.id = s.case_id JOIN people p ON p.id = s.holder_id "
-        f"WHERE s.state = 'open' AND c.state = 'open'{cond} GROUP BY s.holder_id "
+        "FROM step_instances s INDEXED BY step_instances_due JOIN cases c ON c.id = s.case_id "
+        f"JOIN people p ON p.id = s.holder_id WHERE s.state = 'open' AND c.state = 'open'{cond} GROUP BY s.holder_id "
         "ORDER BY overdue DESC, open_steps DESC, p.name LIMIT ?",
         [iso(now), *params, limit],
     )
@@ -100,6 +101,55 @@ async def completed_steps(r: Reader, where: Where, since: datetime, until: datet
         "SELECT c.sop_id, s.step_no, s.role, s.opened_at, s.completed_at, s.due_at "
         "FROM step_instances s INDEXED BY step_instances_completed JOIN cases c ON c.id = s.case_id "
         f"WHERE s.state = 'done' AND s.completed_at >= ? AND s.completed_at < ?{cond}",
+        [iso(since), iso(until), *params],
+    )
+
+
+WORK_DAY_INTERVALS = 3
+"""Working intervals per day the SQL form of the work calendar holds (the default schedule has two)."""
+
+
+async def install_work_days(db: Database, rows: Sequence[tuple[int, ...]]) -> None:
+    """The work calendar as a TEMP table of this connection: local day number → working minutes before
+    it and the day's intervals as minutes after midnight, so SQL can measure working time."""
+    cols = ", ".join(f"s{i} INTEGER NOT NULL, e{i} INTEGER NOT NULL" for i in range(WORK_DAY_INTERVALS))
+    async with db.transaction() as tx:
+        await tx.execute(f"CREATE TEMP TABLE IF NOT EXISTS work_days (day INTEGER PRIMARY KEY, before INTEGER NOT NULL,"
+                         f" {cols})")
+        await tx.execute("DELETE FROM temp.work_days")
+        marks = ", ".join("?" * (2 + 2 * WORK_DAY_INTERVALS))
+        await tx.conn.executemany(f"INSERT INTO temp.work_days VALUES ({marks})", rows)
+
+
+def _worked(alias: str, minute: str) -> str:
+    """SQL: working minutes before local epoch minute ``minute`` (its day's row is ``alias``)."""
+    parts = " + ".join(f"MAX(0, MIN({minute} % 1440, {alias}.e{i}) - {alias}.s{i})" for i in range(WORK_DAY_INTERVALS))
+    return f"({alias}.before + {parts})"
+
+
+async def standard_time_rows(
+    r: Reader, where: Where, since: datetime, until: datetime, offset_minutes: int
+) -> list[sqlite3.Row]:
+    """Each step completed in the period with its working minutes taken and standard, and whether on time.
+
+    Working time is measured in SQL against ``temp.work_days`` (``install_work_days``), in the
+    deployment's fixed UTC offset; the requester's filing step (done the moment the case opened) is left out.
+    """
+    cond, params = where.sql()
+    local = "(unixepoch({col}) / 60 + {off})"
+    lo, lc, ld = (local.format(col=f"s.{c}", off=int(offset_minutes)) for c in ("opened_at", "completed_at", "due_at"))
+    return await r.fetchall(
+        "WITH m AS (SELECT c.sop_id, s.step_no, s.role, s.completed_at <= s.due_at AS on_time, "
+        f"{lo} AS lo, {lc} AS lc, {ld} AS ld "
+        "FROM step_instances s INDEXED BY step_instances_completed JOIN cases c ON c.id = s.case_id "
+        f"WHERE s.state = 'done' AND s.completed_at >= ? AND s.completed_at < ?{cond} "
+        "AND NOT (s.due_at IS NULL AND s.opened_at = s.completed_at)), "
+        f"w AS (SELECT m.sop_id, m.step_no, m.role, m.on_time, "
+        f"{_worked('wc', 'm.lc')} - {_worked('wo', 'm.lo')} AS taken, "
+        f"CASE WHEN m.ld IS NULL THEN NULL ELSE {_worked('wd', 'm.ld')} - {_worked('wo', 'm.lo')} END AS standard "
+        "FROM m JOIN temp.work_days wo ON wo.day = m.lo / 1440 JOIN temp.work_days wc ON wc.day = m.lc / 1440 "
+        "LEFT JOIN temp.work_days wd ON wd.day = m.ld / 1440) "
+        "SELECT sop_id, step_no, role, on_time, taken, standard FROM w",
         [iso(since), iso(until), *params],
     )
 

@@ -65,6 +65,9 @@ def render_notice(renderer: Renderer, kind: str, payload: dict[str, Any]) -> Not
     keyboard = step_keyboard(payload) if kind == "assignment" else []
     if kind == "case_filed":
         keyboard = [[Button("📍 Posisi permohonan", "case", (int(payload["case_id"]),))]]
+    elif kind == "digest" and renderer.env.globals.get("board_url"):
+        keyboard = [[Button("📊 Buka papan", "board", url=str(renderer.env.globals["board_url"]), web_app=True)],
+                    [Button("🔗 Tautan masuk (komputer)", "board_link")]]
     elif kind == "reminder":
         keyboard = [[Button("🗂 Lihat tugas saya", "tasks")]]
     elif kind == "escalation":

@@ -18,4 +18,6 @@ CREATE TABLE web_logins (
     used_at     TEXT
 );
 
-CREATE INDEX step_instances_completed ON step_instances (completed_at) WHERE state = 'done';
+-- Covering: the standard-time table reads only these columns of the steps completed in a period.
+CREATE INDEX step_instances_completed ON step_instances (completed_at, case_id, step_no, role, opened_at, due_at)
+    WHERE state = 'done';
