@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -199,3 +201,27 @@ async def test_standard_times_in_sql_match_the_work_calendar(day: BoardDay) -> N
         assert slow["slow"] and slow["share"] == "40%"
     finally:
         await db.close()
+
+
+async def test_alur_run_starts_the_board_only_when_configured(tmp_path: Path) -> None:
+    from bot.runtime import open_services
+    from scheduler.serve import start_board
+
+    base = Settings(db_path=tmp_path / "run.sqlite3", token=TOKEN)
+    services = await open_services(base, sync_people=False)
+    try:
+        assert await start_board(services, base) is None
+        assert await start_board(services, replace(base, web_url="https://a.example", web_port=0)) is None
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            free = sock.getsockname()[1]
+        server = await start_board(services, replace(base, web_port=free))
+        assert server is not None
+        try:
+            async with aiohttp.ClientSession() as http:
+                assert (await http.get(f"http://127.0.0.1:{free}/healthz")).status == 200
+                assert (await http.get(f"http://127.0.0.1:{free}/api/papan")).status == 401
+        finally:
+            await server.stop()
+    finally:
+        await services.close()
