@@ -225,3 +225,13 @@ async def test_alur_run_starts_the_board_only_when_configured(tmp_path: Path) ->
             await server.stop()
     finally:
         await services.close()
+
+
+async def test_garbage_sign_in_requests_get_nothing(day: BoardDay) -> None:
+    async with _client() as http:
+        form = "application/x-www-form-urlencoded"
+        for body, kind in [("{not json", "application/json"), ('["a"]', "application/json"),
+                           ('{"initData": 5}', "application/json"), ("initData=abc", form)]:
+            r = await http.post(day.url + "/auth/telegram", data=body, headers={"Content-Type": kind})
+            assert r.status == 401, body
+        assert (await http.get(day.url + "/api/papan")).status == 401

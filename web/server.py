@@ -9,6 +9,7 @@ to the viewer's scope; without a session the server answers 401 and nothing else
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,8 +106,13 @@ async def index(request: web.Request) -> web.Response:
 async def sign_in_webapp(request: web.Request) -> web.Response:
     """POST initData → a session (cookie and, for webviews without cookies, the token for a header)."""
     state = _state(request)
-    data = await request.post() if request.content_type != "application/json" else await request.json()
-    init_data = str(data.get("initData", "")) if hasattr(data, "get") else ""
+    try:
+        data = await request.json() if request.content_type == "application/json" else await request.post()
+    except ValueError:
+        data = {}
+    init_data = data.get("initData", "") if isinstance(data, Mapping) else ""
+    if not isinstance(init_data, str):
+        init_data = ""
     try:
         user = auth.validate(init_data, state.token, state.services.clock.now())
     except auth.InitDataError as exc:

@@ -6,14 +6,22 @@ its cell on every machine: no system fonts are consulted.
 
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
-
-import matplotlib
-from PIL import ImageFont
+from typing import Any
 
 FAMILY = "DejaVu Sans"
-_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def _font_dir() -> Path:
+    """matplotlib's bundled fonts, found without importing matplotlib (slow to import, not needed here)."""
+    spec = importlib.util.find_spec("matplotlib")
+    assert spec is not None and spec.submodule_search_locations, "matplotlib is a dependency"
+    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
+
+
+_DIR = _font_dir()
 REGULAR = _DIR / "DejaVuSans.ttf"
 BOLD = _DIR / "DejaVuSans-Bold.ttf"
 
@@ -23,7 +31,9 @@ def font_files() -> list[str]:
 
 
 @lru_cache(maxsize=32)
-def _font(size: float, bold: bool) -> ImageFont.FreeTypeFont:
+def _font(size: float, bold: bool) -> Any:
+    from PIL import ImageFont
+
     return ImageFont.truetype(str(BOLD if bold else REGULAR), size=size)
 
 
