@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
@@ -12,7 +13,9 @@ from bot.sop.model import Catalog, load_catalog
 from bot.storage.db import Database
 from bot.workflow.engine import Engine
 from bot.workflow.people import People
-from bot.workflow.pictures import Pictures
+
+if TYPE_CHECKING:
+    from bot.workflow.pictures import Pictures
 
 
 @dataclass
@@ -26,6 +29,7 @@ class Services:
     people: People
     agencies: dict[str, Agency]
     pictures: Pictures
+    """Flowchart pictures (imported once the database is open: it is not needed to start)."""
 
     async def close(self) -> None:
         await self.db.close()
@@ -45,5 +49,7 @@ async def open_services(
     if sync_people and settings.people_file:
         await people.sync_file(settings.people_file)
         await engine.assign_waiting()
+    from bot.workflow.pictures import Pictures
+
     return Services(settings, db, catalog, calendar, clock, engine, people, agencies,
                     Pictures(engine, catalog, calendar))

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from telegram import Update
@@ -15,7 +16,9 @@ from bot.config import Settings
 from bot.runtime import Services, open_services
 from scheduler.application import build_application, shutdown, startup
 from scheduler.tick import schedule_jobs
-from web.server import WebServer
+
+if TYPE_CHECKING:
+    from web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,8 @@ async def start_board(services: Services, settings: Settings) -> WebServer | Non
     """The supervisors' board (web/) beside the bot, when ALUR_WEB_PORT or ALUR_WEB_URL is set."""
     if not settings.web_enabled or not settings.token:
         return None
+    from web.server import WebServer  # aiohttp's server is imported only when the board runs
+
     server = WebServer(services, token=settings.token, listen=settings.web_listen, port=settings.web_port or 8080,
                        secure_cookie=bool(settings.web_url and settings.web_url.startswith("https://")))
     return await server.start()

@@ -1,3 +1,4 @@
+-- Numbered 0004: main already has a 0003 (prompts).
 -- The supervisors' board: browser sessions, one-time login links, and an index for the standard-time table.
 -- Tokens are stored as SHA-256 hashes; the token itself lives only in the link or the browser cookie.
 
