@@ -7,37 +7,25 @@ from typing import Any
 
 from markupsafe import Markup
 from telegram import Update
-from telegram.constants import ChatAction, ParseMode
-from telegram.ext import ContextTypes
 
-from bot.storage import store
-from bot.storage.records import Case, Person
+from bot.core.states import PromptKind
+from bot.storage.records import Case, Person, StoredPrompt
 from bot.text.buttons import Button
-from bot.workflow.engine import EngineError, WhatNext
-from handlers.common import (
-    command_args,
-    error_text,
-    kick_outbox,
-    renderer,
-    reply,
-    reply_error,
-    require_person,
-    services,
-    tapped,
-    text_of,
-)
-from handlers.keyboards import Tap
+from bot.workflow.results import WhatNext
+from handlers.context import AlurContext
+from handlers.replies import reply, reply_error, reply_photo, require_person
+from handlers.taps import CaseTap, case_tap
 
-PENDING = "pending"
+SHOWN_CASES = 10
 
 
-async def _current(context: ContextTypes.DEFAULT_TYPE, wn: WhatNext) -> list[dict[str, Any]]:
-    s = services(context)
-    now = s.clock.now()
+def _current(context: AlurContext, wn: WhatNext) -> list[dict[str, Any]]:
+    now = context.services.clock.now()
+    roles = context.services.catalog.roles
     return [
         {
             "step": c.step,
-            "role": s.catalog.roles.name(c.step.actor),
+            "role": roles.name(c.step.actor),
             "holder": c.holder.name if c.holder else None,
             "acting_for": c.acting_for.name if c.acting_for else None,
             "since": c.instance.opened_at,
@@ -48,63 +36,56 @@ async def _current(context: ContextTypes.DEFAULT_TYPE, wn: WhatNext) -> list[dic
     ]
 
 
-async def _case_for(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, ref: str) -> Case | None:
+async def _case_for(update: Update, context: AlurContext, person: Person, ref: str) -> Case | None:
     """The case a person named, or None after saying why not (unknown, not theirs)."""
-    case = await services(context).engine.case_by_ref(ref) if ref else None
+    case = await context.workflow.queries.case_by_ref(ref) if ref else None
     if case is None:
         await reply_error(update, context, "case_not_found")
         return None
-    if not await services(context).engine.may_view(person, case):
+    if not context.workflow.access.may_view(person, case):
         await reply_error(update, context, "not_allowed_view")
         return None
     return case
 
 
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def status(update: Update, context: AlurContext) -> None:
     """/status [nomor]: an officer's requests, a staff member's cases, or one case in detail."""
     person = await require_person(update, context)
     if person is None:
         return
-    ref = command_args(context)
+    ref = context.command_args
     if ref:
         case = await _case_for(update, context, person, ref)
         if case is not None:
             await show_case(update, context, person, case)
         return
-    s = services(context)
+    queries = context.workflow.queries
     mine = not person.is_staff
-    cases = await (store.cases_of_requester(s.db, person.id) if mine else store.cases_touched_by(s.db, person.id))
-    items = [{"case": c, "current": await _current(context, await s.engine.what_next(c.id))} for c in cases[:10]]
+    cases = await (queries.cases_filed_by(person.id) if mine else queries.cases_worked_on(person.id))
+    items = [{"case": c, "current": _current(context, await queries.what_next(c.id))} for c in cases[:SHOWN_CASES]]
     await reply(update, context, "status_list", cases=items, mine=mine)
 
 
-async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, case: Case) -> None:
-    s = services(context)
-    wn = await s.engine.what_next(case.id)
-    requester = await s.people.get(case.requester_id)
+async def show_case(update: Update, context: AlurContext, person: Person, case: Case) -> None:
+    wn = await context.workflow.queries.what_next(case.id)
+    people = context.services.people
+    requester = await people.get(case.requester_id)
     keyboard = [[Button("🧭 Langkah berikutnya", "whatnext", (case.id,)), Button("🧾 Riwayat", "history", (case.id,))],
                 [Button("🗺 Bagan alir", "case_chart", (case.id,))]]
-    if case.is_open and person.id == case.requester_id:
+    if case.is_open and context.workflow.access.may_cancel(person, case):
         keyboard.append([Button("🚫 Batalkan permohonan", "cancel_case", (case.id,))])
-    await reply(update, context, "case_card", keyboard, case=case, sop=wn.sop, current=await _current(context, wn),
+    await reply(update, context, "case_card", keyboard, case=case, sop=wn.sop, current=_current(context, wn),
                 following=wn.following, requester=requester.name if requester else "-",
-                agency=s.people.agency_name(requester) if requester else "")
+                agency=people.agency_name(requester) if requester else "")
 
 
-async def lanjut(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/lanjut <nomor>: current step, holder and since when, due, then what follows."""
-    await _case_command(update, context, "lanjut", _whatnext)
-
-
-async def _case_command(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, command: str,
-    show: Callable[[Update, ContextTypes.DEFAULT_TYPE, Case], Awaitable[None]],
-) -> None:
+async def _case_command(update: Update, context: AlurContext, command: str,
+                        show: Callable[[Update, AlurContext, Case], Awaitable[None]]) -> None:
     """A command that takes a register number: usage without one, refusal for someone else's case."""
     person = await require_person(update, context)
     if person is None:
         return
-    ref = command_args(context)
+    ref = context.command_args
     if not ref:
         await reply(update, context, "usage", command=command)
         return
@@ -113,105 +94,81 @@ async def _case_command(
         await show(update, context, case)
 
 
-async def _whatnext(update: Update, context: ContextTypes.DEFAULT_TYPE, case: Case) -> None:
-    wn = await services(context).engine.what_next(case.id)
-    await reply(update, context, "whatnext", case=case, sop=wn.sop, current=await _current(context, wn),
-                following=wn.following)
+async def lanjut(update: Update, context: AlurContext) -> None:
+    """/lanjut <nomor>: current step, holder and since when, due, then what follows."""
+    await _case_command(update, context, "lanjut", _whatnext)
 
 
-async def riwayat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def riwayat(update: Update, context: AlurContext) -> None:
     """/riwayat <nomor>: the case's audit trail."""
     await _case_command(update, context, "riwayat", _history)
 
 
-async def _history(update: Update, context: ContextTypes.DEFAULT_TYPE, case: Case) -> None:
-    s = services(context)
-    r = renderer(context)
+async def _whatnext(update: Update, context: AlurContext, case: Case) -> None:
+    wn = await context.workflow.queries.what_next(case.id)
+    await reply(update, context, "whatnext", case=case, sop=wn.sop, current=_current(context, wn),
+                following=wn.following)
+
+
+async def _history(update: Update, context: AlurContext, case: Case) -> None:
+    wf = context.workflow
     lines = []
-    for ev, actor, behalf in await s.engine.history(case.id):
-        text = r.render("event_line", type=ev.type, data=ev.data, actor=actor.name if actor else None,
-                        on_behalf=behalf.name if behalf else None)
+    for ev, actor, behalf in await wf.queries.history(case.id):
+        text = context.text("event_line", type=ev.type, data=ev.data, actor=actor.name if actor else None,
+                            on_behalf=behalf.name if behalf else None)
         lines.append({"at": ev.at, "text": Markup(text)})
-    sop = await s.engine.sop_of(case)
+    sop = await wf.deps.sop_of(case)
     await reply(update, context, "history", case=case, sop=sop, events=lines[-40:])
 
 
-async def _tapped_case(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> tuple[Person, Case] | None:
-    query = update.callback_query
-    assert query is not None
-    found = await tapped(update, context, tap, lambda cid: store.case(services(context).db, cid))
-    if found is None:
-        return None
-    person, case = found
-    if not await services(context).engine.may_view(person, case):
-        await query.answer(error_text(context, "not_allowed_view"), show_alert=True)
-        return None
-    await query.answer()
-    return person, case
+@case_tap()
+async def on_case(update: Update, context: AlurContext, ct: CaseTap) -> None:
+    await ct.tapped.ok()
+    await show_case(update, context, ct.person, ct.case)
 
 
-async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
-    found = await _tapped_case(update, context, tap)
-    if found:
-        await show_case(update, context, *found)
+@case_tap()
+async def on_whatnext(update: Update, context: AlurContext, ct: CaseTap) -> None:
+    await ct.tapped.ok()
+    await _whatnext(update, context, ct.case)
 
 
-async def on_whatnext(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
-    found = await _tapped_case(update, context, tap)
-    if found:
-        await _whatnext(update, context, found[1])
+@case_tap()
+async def on_history(update: Update, context: AlurContext, ct: CaseTap) -> None:
+    await ct.tapped.ok()
+    await _history(update, context, ct.case)
 
 
-async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
-    found = await _tapped_case(update, context, tap)
-    if found:
-        await _history(update, context, found[1])
+@case_tap()
+async def on_case_chart(update: Update, context: AlurContext, ct: CaseTap) -> None:
+    """🗺 Bagan alir of a case: the SOP's flowchart with finished steps ticked and the current one marked."""
+    await ct.tapped.ok()
+    sop = await context.workflow.deps.sop_of(ct.case)
+    await reply_photo(update, context, lambda: context.services.pictures.case_chart(ct.case), "flowchart_caption",
+                      sop=sop, case=ct.case)
 
 
-async def on_cancel_case(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
-    """🚫 Batalkan: the requester is asked for a reason (the next text message)."""
-    query = update.callback_query
-    assert query is not None
-    found = await tapped(update, context, tap, lambda cid: store.case(services(context).db, cid))
-    if found is None:
+@case_tap(allowed=lambda access, person, case: access.may_cancel(person, case), refusal="not_allowed_cancel")
+async def on_cancel_case(update: Update, context: AlurContext, ct: CaseTap) -> None:
+    """🚫 Batalkan: the requester is asked for a reason (their next text message)."""
+    if not ct.case.is_open:
+        await ct.tapped.alert(context, "case_closed")
         return
-    person, case = found
-    if not (person.id == case.requester_id or person.is_admin):
-        await query.answer(error_text(context, "not_allowed_cancel"), show_alert=True)
-        return
-    if not case.is_open:
-        await query.answer(error_text(context, "case_closed"), show_alert=True)
-        return
-    await query.answer()
-    context.user_data[PENDING] = {"kind": "cancel_reason", "case": case.id}
-    await reply(update, context, "ask_cancel_reason", register_no=case.register_no)
+    await ct.tapped.ok()
+    await context.workflow.prompts.ask(ct.person.id, PromptKind.CANCEL_REASON, case=ct.case.id)
+    await reply(update, context, "ask_cancel_reason", register_no=ct.case.register_no)
 
 
-async def cancel_case(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, case_id: int,
-                      reason: str) -> None:
-    s = services(context)
-    try:
-        out = await s.engine.cancel(case_id, person.id, reason)
-    except EngineError as exc:
-        await reply_error(update, context, exc.code, **exc.params)
+async def answer_cancel_reason(update: Update, context: AlurContext, person: Person, prompt: StoredPrompt) -> None:
+    """The reason for withdrawing a request: the request is cancelled."""
+    message = update.effective_message
+    if message is None or not message.text:
+        await reply_error(update, context, "reason_need_text")
         return
-    kick_outbox(context)
+    await context.workflow.prompts.clear(person.id, PromptKind.CANCEL_REASON)
+    out = await context.workflow.cancellation.cancel(int(prompt.data["case"]), person.id, message.text)
+    context.kick_outbox()
     if out.changed:
         await reply(update, context, "cancelled", register_no=out.case.register_no)
     else:
         await reply_error(update, context, "case_closed")
-
-
-async def on_case_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
-    """🗺 Bagan alir of a case: the SOP's flowchart with finished steps ticked and the current one marked."""
-    found = await _tapped_case(update, context, tap)
-    if not found:
-        return
-    case = found[1]
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
-    s = services(context)
-    photo = await s.pictures.case_chart(case)
-    await context.bot.send_photo(chat.id, photo, parse_mode=ParseMode.HTML, caption=text_of(
-        context, "flowchart_caption", sop=await s.engine.sop_of(case), case=case))

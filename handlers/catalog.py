@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
-from bot.sop.model import Sop, normalise
+from bot.sop.model import Sop
+from bot.sop.roles import normalise
 from bot.text.buttons import Button, Keyboard
-from handlers.common import command_args, error_text, person_of, reply, services, sop_keys, text_of
-from handlers.keyboards import Tap, markup
+from handlers.context import AlurContext
+from handlers.keyboards import markup
+from handlers.replies import person_of, reply, reply_photo
+from handlers.taps import Tapped
 
 STEPS_PER_PAGE = 5
 
@@ -20,8 +22,8 @@ def _matches(sop: Sop, words: list[str]) -> bool:
     return all(w in hay for w in words)
 
 
-def sop_list(context: ContextTypes.DEFAULT_TYPE, query: str) -> tuple[list[tuple[str, list[Sop]]], Keyboard]:
-    s = services(context)
+def sop_list(context: AlurContext, query: str) -> tuple[list[tuple[str, list[Sop]]], Keyboard]:
+    s = context.services
     words = normalise(query).split()
     groups: list[tuple[str, list[Sop]]] = []
     keyboard: Keyboard = []
@@ -33,10 +35,10 @@ def sop_list(context: ContextTypes.DEFAULT_TYPE, query: str) -> tuple[list[tuple
     return groups, keyboard
 
 
-async def sop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sop_command(update: Update, context: AlurContext) -> None:
     """/sop [id|kata]: the catalog, filtered by words; an exact id opens the card."""
-    query = command_args(context)
-    s = services(context)
+    query = context.command_args
+    s = context.services
     if query and s.catalog.get(query.lower()):
         await send_card(update, context, s.catalog[query.lower()], 0)
         return
@@ -47,8 +49,8 @@ async def sop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await reply(update, context, "sop_list", keyboard, groups=groups, query=query)
 
 
-async def _card(context: ContextTypes.DEFAULT_TYPE, sop: Sop, page: int, can_start: bool) -> tuple[str, Keyboard]:
-    s = services(context)
+async def _card(context: AlurContext, sop: Sop, page: int, can_start: bool) -> tuple[str, Keyboard]:
+    s = context.services
     pages = max(1, -(-len(sop.steps) // STEPS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     steps = sop.steps[page * STEPS_PER_PAGE : (page + 1) * STEPS_PER_PAGE]
@@ -60,8 +62,8 @@ async def _card(context: ContextTypes.DEFAULT_TYPE, sop: Sop, page: int, can_sta
         name = s.catalog.roles.name(lane.role)
         if name not in lanes:
             lanes.append(name)
-    text = text_of(
-        context, "sop_card", sop=sop, page=page, steps=steps, institution=inst.name if inst else sop.institution,
+    text = context.text(
+        "sop_card", sop=sop, page=page, steps=steps, institution=inst.name if inst else sop.institution,
         unit=unit.name if unit else "", lanes=lanes, total="" if total.is_zero else total.format(),
         first=page * STEPS_PER_PAGE + 1, last=page * STEPS_PER_PAGE + len(steps),
         inferred=any(st.actor_source == "inferred" for st in steps),
@@ -78,71 +80,59 @@ async def _card(context: ContextTypes.DEFAULT_TYPE, sop: Sop, page: int, can_sta
     return text, keyboard
 
 
-async def _can_start(update: Update, context: ContextTypes.DEFAULT_TYPE, sop: Sop) -> bool:
+async def _can_start(update: Update, context: AlurContext, sop: Sop) -> bool:
     person = await person_of(update, context)
-    return person is not None and sop in services(context).catalog.startable_by(person.roles)
+    return person is not None and sop in context.services.catalog.startable_by(person.roles)
 
 
-async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, sop: Sop, page: int) -> None:
+async def send_card(update: Update, context: AlurContext, sop: Sop, page: int) -> None:
     text, keyboard = await _card(context, sop, page, await _can_start(update, context, sop))
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard))
 
 
-async def on_sop(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_sop(update: Update, context: AlurContext, t: Tapped) -> None:
     """A tap on an SOP (from the list, an answer, a page button): show that card, edited in place."""
-    query = update.callback_query
-    assert query is not None
-    sop_id = sop_keys(context).resolve(tap.str_arg(0))
-    sop = services(context).catalog.get(sop_id or "")
-    page = tap.int_arg(1) or 0 if tap.action == "sop_page" else 0
+    sop_id = context.sop_keys.resolve(t.tap.str_arg(0))
+    sop = context.services.catalog.get(sop_id or "")
+    page = t.tap.int_arg(1) or 0 if t.tap.action == "sop_page" else 0
     if sop is None:
-        await query.answer(error_text(context, "stale"), show_alert=True)
+        await t.alert_text(context.error_text("stale"))
         return
-    await query.answer()
+    await t.ok()
     text, keyboard = await _card(context, sop, page, await _can_start(update, context, sop))
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard))
+        await t.query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard))
     except BadRequest:
         await send_card(update, context, sop, page)
 
 
-async def on_step(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_step(update: Update, context: AlurContext, t: Tapped) -> None:
     """Open an SOP card at the page holding a given step (from an answer's 'Lihat langkah' button)."""
-    query = update.callback_query
-    assert query is not None
-    sop = services(context).catalog.get(sop_keys(context).resolve(tap.str_arg(0)) or "")
-    number = tap.str_arg(1)
+    sop = context.services.catalog.get(context.sop_keys.resolve(t.tap.str_arg(0)) or "")
+    number = t.tap.str_arg(1)
     if sop is None or number is None or not sop.has_step(number):
-        await query.answer(error_text(context, "stale"), show_alert=True)
+        await t.alert_text(context.error_text("stale"))
         return
-    await query.answer()
+    await t.ok()
     index = [st.number for st in sop.steps].index(number)
     await send_card(update, context, sop, index // STEPS_PER_PAGE)
 
 
-async def on_sop_list(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
+async def on_sop_list(update: Update, context: AlurContext, t: Tapped) -> None:
+    await t.ok()
     groups, keyboard = sop_list(context, "")
-    await query.edit_message_text(text_of(context, "sop_list", groups=groups, query=""), parse_mode=ParseMode.HTML,
+    await t.query.edit_message_text(context.text("sop_list", groups=groups, query=""), parse_mode=ParseMode.HTML,
                                   reply_markup=markup(keyboard))
 
 
-async def on_sop_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_sop_chart(update: Update, context: AlurContext, t: Tapped) -> None:
     """🗺 Bagan alir: the SOP's flowchart (Permenpan-RB layout) as a photo."""
-    query = update.callback_query
-    assert query is not None
-    sop = services(context).catalog.get(sop_keys(context).resolve(tap.str_arg(0)) or "")
+    sop = context.services.catalog.get(context.sop_keys.resolve(t.tap.str_arg(0)) or "")
     if sop is None:
-        await query.answer(error_text(context, "stale"), show_alert=True)
+        await t.alert_text(context.error_text("stale"))
         return
-    await query.answer()
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
-    photo = await services(context).pictures.sop_chart(sop)
-    await context.bot.send_photo(chat.id, photo, caption=text_of(context, "flowchart_caption", sop=sop, case=None),
-                                 parse_mode=ParseMode.HTML)
+    await t.ok()
+    await reply_photo(update, context, lambda: context.services.pictures.sop_chart(sop), "flowchart_caption",
+                      sop=sop, case=None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from bot.sop.model import Catalog
+from bot.sop.catalog import Catalog
 from bot.text.buttons import Button, Keyboard
 
 ACTIONS: dict[str, str] = {
@@ -43,6 +43,7 @@ ACTIONS: dict[str, str] = {
     "history": "h",
     "whatnext": "wn",
     "noop": "z",
+    "total": "tt",
     "sop_chart": "sc",
     "case_chart": "cc",
     "board_link": "bl",
@@ -61,7 +62,7 @@ class Tap:
             value = self.args[i]
         except IndexError:
             return None
-        return int(value) if value.isdigit() and len(value) < 12 else None
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
     def str_arg(self, i: int) -> str | None:
         return self.args[i] if i < len(self.args) else None

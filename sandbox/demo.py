@@ -2,20 +2,25 @@
 
 The real bot runs against the built-in local Bot API server with simulated people; the demo
 prints, person by person, what each one saw and tapped, ending with the requester receiving
-the answer letter.
+the answer letter. It honours the deployment's settings where they make sense (time zone,
+working hours, holidays, the SOP folder, reminder policy); it always uses its own temporary
+database and the example staff of sop_data/demo_people.yaml, never ALUR_DB or ALUR_PEOPLE.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
 from bot.runtime import open_services
-from bot.sop.model import DEFAULT_SOP_DIR
+from bot.sop.catalog import DEFAULT_SOP_DIR, load_catalog
+from bot.text.render import STATE_NAMES
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
-from scheduler.application import SENDER, build_application, shutdown, startup
+from scheduler.application import build_application, shutdown, startup
 from scheduler.ratelimit import ChatRateLimiter
 
 SOP_ID = "ketapang-permintaan-informasi"
@@ -30,6 +35,8 @@ class Narrator:
     def __init__(self, api: FakeBotApi, names: dict[int, str], verbose: bool) -> None:
         self.names = names
         self.verbose = verbose
+        self.closed = False
+        """The reader of our output went away (`alur demo | head`): stay quiet, finish the story."""
         self.lines = 0
         api.on_event(self._on_event)
 
@@ -59,7 +66,14 @@ class Narrator:
 
     def say(self, line: str) -> None:
         self.lines += 1
-        print(line, flush=True)
+        if self.closed:
+            return
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            self.closed = True
+            self.verbose = False
+            _quiet_stdout()
 
 
 async def _tap_card(n: Narrator, user: FakeUser, name: str, register_no: str) -> None:
@@ -78,10 +92,24 @@ async def _tap_card(n: Narrator, user: FakeUser, name: str, register_no: str) ->
         await user.wait_for(lambda m: "oleh Anda" in (m.text or ""), timeout=20)
 
 
-async def run_demo(verbose: bool = True) -> int:
+def _quiet_stdout() -> None:
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+async def run_demo(settings: Settings | None = None, verbose: bool = True) -> int:
+    """The demo story; ``settings`` (the deployment's) give the calendar, time zone and SOP folder."""
+    base = settings or Settings()
+    if load_catalog(base.sop_dir).get(SOP_ID) is None:
+        print(f"Demo offline memakai SOP '{SOP_ID}' dan pegawai contoh Bappeda Ketapang, tetapi katalog di "
+              f"ALUR_SOP_DIR={base.sop_dir} tidak memuatnya. Jalankan demo tanpa ALUR_SOP_DIR.", file=sys.stderr)
+        return 1
     with tempfile.TemporaryDirectory(prefix="alur-demo-") as tmp:
         async with FakeBotApi(bot_username="alur_demo_bot") as api:
-            settings = Settings(db_path=Path(tmp) / "demo.sqlite3", people_file=PEOPLE_FILE)
+            settings = base.model_copy(update={"db_path": Path(tmp) / "demo.sqlite3", "people_file": PEOPLE_FILE,
+                                               "token": None, "api_base_url": None, "api_file_url": None})
             services = await open_services(settings)
             app = build_application(services, token=api.token, base_url=api.base_url,
                                     base_file_url=api.base_file_url, limiter=ChatRateLimiter(private_interval=0.05))
@@ -92,6 +120,8 @@ async def run_demo(verbose: bool = True) -> int:
             wati = api.user(3001, first_name="Wati", username="wati_dinkes")
             n.say("Alur — demo offline: Permintaan Informasi Pembangunan Daerah, Bappeda Kabupaten Ketapang")
             n.say("(bot sungguhan + server Bot API lokal + orang-orang simulasi; tidak ada jaringan)")
+            n.say(f"Zona waktu {settings.timezone} ({services.calendar.zone_label}) · jam kerja "
+                  f"{services.calendar.schedule.describe()} · katalog {settings.sop_dir or DEFAULT_SOP_DIR}")
             async with app:
                 await startup(app)
                 await app.start()
@@ -100,14 +130,15 @@ async def run_demo(verbose: bool = True) -> int:
                 try:
                     register_no = await _story(n, wati, users)
                 finally:
-                    await app.bot_data[SENDER].drain()
+                    await app.sender.drain()
                     await app.updater.stop()
                     await app.stop()
                     await shutdown(app)
-            case = await services.engine.case_by_ref(register_no)
+            case = await services.workflow.queries.case_by_ref(register_no)
             state = case.state if case else "?"
             await services.close()
-    print(f"\nSelesai: {register_no} berstatus '{state}'. Demo berakhir.")
+    if not n.closed:
+        n.say(f"\nDemo berakhir: permohonan {register_no} — status: {STATE_NAMES.get(state, state)}.")
     return 0 if state == "completed" else 1
 
 

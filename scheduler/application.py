@@ -1,31 +1,19 @@
-"""The python-telegram-bot Application: services in bot_data, handlers registered in one place."""
+"""The python-telegram-bot Application: the update ledger, the per-chat processor, the rate limiter, the
+outbox sender, and the feature handlers (registered by handlers.routes) with their typed context."""
 
 from __future__ import annotations
 
 import logging
-import warnings
-from collections.abc import Awaitable, Callable
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
-from telegram.error import BadRequest
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.qa.answers import Answerer
 from bot.runtime import Services
 from bot.text.render import Renderer
-from bot.workflow.intake import Intake
-from handlers import cases, catalog, intake, questions, registration, supervision, tasks
-from handlers.common import KICK, RENDERER, SERVICES, SOP_KEYS, error_text, services
-from handlers.keyboards import SopKeys, Tap, decode
+from handlers import routes
+from handlers.context import AlurContext, BotData
+from handlers.keyboards import SopKeys
+from handlers.menus import set_commands
 from scheduler.ledger import LedgerApplication, LedgerQueue, UpdateLedger
 from scheduler.ratelimit import ChatRateLimiter
 from scheduler.sender import OutboxSender
@@ -33,131 +21,13 @@ from scheduler.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
-SENDER = "sender"
-START_SENDER = "start_sender"
 
-PUBLIC_COMMANDS = [
-    ("start", "Daftar / mulai"),
-    ("ajukan", "Ajukan permohonan"),
-    ("status", "Posisi permohonan Anda"),
-    ("lanjut", "Langkah berikutnya sebuah permohonan"),
-    ("sop", "Telusuri SOP"),
-    ("siapa", "Siapa yang menangani sesuatu"),
-    ("bantuan", "Panduan"),
-    ("batal", "Batalkan isian/tindakan"),
-]
-STAFF_COMMANDS = [
-    ("tugas", "Tugas saya"),
-    ("status", "Permohonan yang saya tangani"),
-    ("lanjut", "Langkah berikutnya sebuah permohonan"),
-    ("riwayat", "Jejak audit permohonan"),
-    ("ringkasan", "Ringkasan pimpinan"),
-    ("sop", "Telusuri SOP"),
-    ("siapa", "Siapa yang menangani sesuatu"),
-    ("bantuan", "Panduan"),
-    ("batal", "Batalkan tindakan"),
-]
+class AlurApplication(LedgerApplication):
+    """The Application with the transport's own parts beside PTB's."""
 
-TapHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Tap], Awaitable[None]]
-TAP_HANDLERS: dict[str, TapHandler] = {
-    "done": tasks.on_done,
-    "done_without_output": tasks.on_done_without_output,
-    "branch": tasks.on_branch,
-    "reassign": tasks.on_reassign,
-    "reassign_to": tasks.on_reassign_to,
-    "reason": tasks.on_reason,
-    "attach": tasks.on_attach,
-    "detail": tasks.on_detail,
-    "noop": tasks.on_noop,
-    "case": cases.on_case,
-    "whatnext": cases.on_whatnext,
-    "history": cases.on_history,
-    "cancel_case": cases.on_cancel_case,
-    "sop": catalog.on_sop,
-    "sop_page": catalog.on_sop,
-    "step": catalog.on_step,
-    "sop_list": catalog.on_sop_list,
-    "region": registration.on_region,
-    "agency": registration.on_agency,
-    "tasks": supervision.on_tasks,
-    "sop_chart": catalog.on_sop_chart,
-    "case_chart": cases.on_case_chart,
-    "board_link": supervision.on_board_link,
-}
-
-
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every button outside /ajukan: decode the ids, then the area's handler re-checks authority."""
-    query = update.callback_query
-    assert query is not None
-    tap = decode(query.data)
-    handler = TAP_HANDLERS.get(tap.action) if tap else None
-    if tap is None or handler is None:
-        await query.answer(error_text(context, "garbage"), show_alert=True)
-        return
-    await handler(update, context, tap)
-
-
-async def on_batal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/batal outside a conversation: drop a pending question (reason, document)."""
-    cleared = await tasks.cancel_pending(update, context)
-    await registration.reply(update, context, "cancelled_pending" if cleared else "error", code="nothing_to_cancel",
-                             params={})
-
-
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Text outside a conversation: the answer to a pending question, else a question about the SOPs."""
-    await tasks.on_pending_input(update, context)
-    await questions.on_question(update, context)
-
-
-async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await tasks.on_pending_input(update, context)
-    await registration.reply(update, context, "file_without_context")
-
-
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if isinstance(context.error, BadRequest) and "query is too old" in str(context.error).lower():
-        log.warning("a button tap was answered too late (Telegram had given up on it)")
-        return
-    log.error("unhandled error in a handler", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            await registration.reply(update, context, "error", code="internal", params={})
-        except Exception:  # the error path must not raise again
-            log.exception("could not tell the user about the error")
-
-
-def register_handlers(app: Application, draft_users: set[int]) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        app.add_handler(intake.conversation(draft_users))
-    app.add_handler(CommandHandler("start", registration.start))
-    app.add_handler(CommandHandler(["bantuan", "help"], registration.help_command))
-    app.add_handler(CommandHandler("tugas", tasks.tugas))
-    app.add_handler(CommandHandler("status", cases.status))
-    app.add_handler(CommandHandler("lanjut", cases.lanjut))
-    app.add_handler(CommandHandler("riwayat", cases.riwayat))
-    app.add_handler(CommandHandler("sop", catalog.sop_command))
-    app.add_handler(CommandHandler("siapa", questions.siapa))
-    app.add_handler(CommandHandler("ringkasan", supervision.ringkasan))
-    app.add_handler(CommandHandler("batal", on_batal))
-    app.add_handler(CallbackQueryHandler(on_tap))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_text))
-    app.add_handler(MessageHandler((filters.Document.ALL | filters.PHOTO) & filters.ChatType.PRIVATE, on_file))
-    app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, questions.unknown_command))
-    app.add_error_handler(on_error)
-
-
-async def set_commands(app: Application) -> None:
-    """The command menu: a public one, and a staff one per staff chat (Telegram's chat scope)."""
-    bot = app.bot
-    await bot.set_my_commands([BotCommand(c, d) for c, d in PUBLIC_COMMANDS], scope=BotCommandScopeDefault())
-    s: Services = app.bot_data[SERVICES]
-    for person in await s.people.all():
-        if person.is_staff and person.telegram_id:
-            await bot.set_my_commands([BotCommand(c, d) for c, d in STAFF_COMMANDS],
-                                      scope=BotCommandScopeChat(person.telegram_id))
+    services: Services
+    sender: OutboxSender | None = None
+    start_sender: bool = True
 
 
 def build_application(
@@ -169,7 +39,7 @@ def build_application(
     start_sender: bool = True,
     limiter: ChatRateLimiter | None = None,
     read_timeout: float = 5.0,
-) -> Application:
+) -> AlurApplication:
     """The Application, wired to the services; the outbox sender runs beside it."""
     ledger = UpdateLedger(services_.db, services_.clock)
     builder = (
@@ -179,7 +49,8 @@ def build_application(
         .get_updates_read_timeout(read_timeout)
         .rate_limiter(limiter or ChatRateLimiter())
         .update_queue(LedgerQueue(ledger))
-        .application_class(LedgerApplication)
+        .application_class(AlurApplication)
+        .context_types(ContextTypes(context=AlurContext, bot_data=BotData))
         .concurrent_updates(PerChatUpdateProcessor())
     )
     if base_url:
@@ -187,44 +58,39 @@ def build_application(
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
 
-    app = builder.post_init(startup).post_shutdown(shutdown).build()
-    app.ledger = ledger  # type: ignore[attr-defined]
+    app: AlurApplication = builder.post_init(startup).post_shutdown(shutdown).build()  # type: ignore[assignment]
+    app.ledger = ledger
+    app.services = services_
+    app.start_sender = start_sender
     renderer = Renderer(services_.settings.timezone)
     renderer.env.globals["role_names"] = {r.id: r.name for r in services_.catalog.roles.roles.values()}
-    renderer.env.globals["board_url"] = services_.settings.web_url
-    draft_users: set[int] = set()
-    app.bot_data[SERVICES] = services_
-    app.bot_data[RENDERER] = renderer
-    app.bot_data[SOP_KEYS] = SopKeys(services_.catalog)
-    app.bot_data[questions.ANSWERER] = Answerer(services_.catalog, renderer)
-    app.bot_data[intake.INTAKE] = Intake(services_.db, services_.catalog, services_.clock, services_.engine)
-    app.bot_data[intake.DRAFT_USERS] = draft_users
-    app.bot_data[START_SENDER] = start_sender
-    register_handlers(app, draft_users)
+    data: BotData = app.bot_data
+    data.services = services_
+    data.renderer = renderer
+    data.sop_keys = SopKeys(services_.catalog)
+    data.answerer = Answerer(services_.catalog, renderer, services_.calendar)
+    routes.register(app)
     return app
 
 
-async def startup(app: Application) -> None:
-    """After initialize(): the command menu, drafts to resume, and the outbox sender (PTB's post_init)."""
-    services_: Services = app.bot_data[SERVICES]
-    sender = OutboxSender(services_, app.bot, app.bot_data[RENDERER])
-    app.bot_data[SENDER] = sender
-    app.bot_data[KICK] = sender.kick
-    app.bot_data[intake.DRAFT_USERS].update(await app.bot_data[intake.INTAKE].telegram_ids_with_drafts())
-    await set_commands(app)
-    ledger: UpdateLedger | None = getattr(app, "ledger", None)
-    if ledger is not None:
-        await ledger.replay(app)
-    if app.bot_data[START_SENDER]:
+async def startup(app: Application) -> None:  # type: ignore[type-arg]
+    """After initialize(): the command menu, updates to replay, and the outbox sender (PTB's post_init)."""
+    assert isinstance(app, AlurApplication)
+    data: BotData = app.bot_data
+    assert data.renderer is not None
+    sender = OutboxSender(app.services, app.bot, data.renderer)
+    app.sender = sender
+    data.kick_outbox = sender.kick
+    await set_commands(app, app.services)
+    if app.ledger is not None:
+        await app.ledger.replay(app)
+    if app.start_sender:
         sender.start()
     else:
         await sender.recover()
 
 
-async def shutdown(app: Application) -> None:
-    sender: OutboxSender | None = app.bot_data.get(SENDER)
-    if sender is not None and app.bot_data.get(START_SENDER):
-        await sender.stop()
-
-
-__all__ = ["build_application", "services"]
+async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    assert isinstance(app, AlurApplication)
+    if app.sender is not None and app.start_sender:
+        await app.sender.stop()

@@ -18,8 +18,9 @@ import logging
 from telegram import Update
 from telegram.ext import Application
 
+from bot import storage
 from bot.core.clock import Clock
-from bot.storage import store
+from bot.core.states import UpdateState
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -34,37 +35,37 @@ class UpdateLedger:
     async def record(self, updates: list[Update]) -> None:
         rows = [(u.update_id, json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates]
         async with self.db.transaction() as tx:
-            await store.record_updates(tx, rows, self.clock.now())
+            await storage.updates.record_updates(tx, rows, self.clock.now())
 
     async def begin(self, update_id: int) -> bool:
         """Whether to handle this update now (not yet handled, attempts left)."""
         async with self.db.transaction() as tx:
-            state = await store.begin_update(tx, update_id)
+            state = await storage.updates.begin_update(tx, update_id)
             if state is None:
                 return True  # not from getUpdates (a webhook, a test injecting it): handle it
             status, attempts = state
-            if status != "received":
+            if status != UpdateState.RECEIVED:
                 return False
             if attempts > MAX_ATTEMPTS:
-                await store.finish_update(tx, update_id, "failed", self.clock.now())
+                await storage.updates.finish_update(tx, update_id, UpdateState.FAILED, self.clock.now())
                 log.error("update %s abandoned after %s interrupted attempts", update_id, attempts - 1)
                 return False
             return True
 
     async def finish(self, update_id: int) -> None:
         async with self.db.transaction() as tx:
-            await store.finish_update(tx, update_id, "handled", self.clock.now())
+            await storage.updates.finish_update(tx, update_id, UpdateState.HANDLED, self.clock.now())
 
     async def replay(self, app: Application) -> int:
         """Put recorded-but-unhandled updates back in the queue, oldest first (at start)."""
-        rows = await store.unfinished_updates(self.db)
-        for row in rows:
-            update = Update.de_json(json.loads(row["payload"]), app.bot)
+        recorded = await storage.updates.unfinished_updates(self.db)
+        for row in recorded:
+            update = Update.de_json(json.loads(row.payload), app.bot)
             if update is not None:
                 await app.update_queue.put(update)
-        if rows:
-            log.info("replaying %d update(s) received before a restart", len(rows))
-        return len(rows)
+        if recorded:
+            log.info("replaying %d update(s) received before a restart", len(recorded))
+        return len(recorded)
 
 
 class LedgerQueue(asyncio.Queue):  # type: ignore[type-arg]

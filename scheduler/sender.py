@@ -8,7 +8,7 @@
   (blocked) marks the person unreachable and tells their supervisor; a message that keeps
   failing, or that Telegram refuses (400), goes to the dead letters admins see in /ringkasan.
 A message is marked ``sending`` before the HTTP call and ``sent`` after it, so a crash in
-between repeats that one message once (see store.reset_sending), never more.
+between repeats that one message once (see storage.outbox.reset_sending), never more.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot import storage
 from bot.runtime import Services
-from bot.storage import store
-from bot.storage.records import OutboxMessage, Person
+from bot.storage.records import OutboxMessage
+from bot.text import payloads
 from bot.text.notices import Notice, render_notice
 from bot.text.render import Renderer
-from bot.workflow.people import ADMIN, supervisor_levels
 from handlers.keyboards import markup
 from scheduler.ratelimit import ChatRateLimiter
 
@@ -68,7 +68,7 @@ class OutboxSender:
     async def recover(self) -> int:
         """At start: messages a crash left half-sent go back in the queue (once)."""
         async with self.s.db.transaction() as tx:
-            return await store.reset_sending(tx)
+            return await storage.outbox.reset_sending(tx)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="outbox-sender")
@@ -112,7 +112,7 @@ class OutboxSender:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             await self.flush()
-            due = await store.due_outbox(self.s.db, self.s.clock.now(), limit=1)
+            due = await storage.outbox.due_outbox(self.s.db, self.s.clock.now(), limit=1)
             if not due:
                 return
             await asyncio.sleep(0.05)
@@ -121,7 +121,7 @@ class OutboxSender:
     async def flush(self) -> int:
         """One round: the head message of every chat that may receive one now, sent concurrently."""
         now = self.s.clock.now()
-        due = await store.due_outbox(self.s.db, now)
+        due = await storage.outbox.due_outbox(self.s.db, now)
         seen: set[int] = set()
         batch: list[OutboxMessage] = []
         mono = time.monotonic()
@@ -145,13 +145,14 @@ class OutboxSender:
     async def _deliver(self, message: OutboxMessage) -> bool:
         assert message.chat_id is not None
         async with self.s.db.transaction() as tx:
-            if not await store.mark_sending(tx, message.id):
+            if not await storage.outbox.mark_sending(tx, message.id):
                 return False
         try:
-            if message.kind == "digest_chart":  # matplotlib takes ~0.1 s: keep it off the event loop
-                notice = await asyncio.to_thread(render_notice, self.renderer, message.kind, message.payload)
+            payload = payloads.parse(message.kind, message.payload)
+            if isinstance(payload, payloads.DigestChartPayload):  # matplotlib takes ~0.1 s: keep it off the loop
+                notice = await asyncio.to_thread(render_notice, self.renderer, message.kind, payload)
             else:
-                notice = render_notice(self.renderer, message.kind, message.payload)
+                notice = render_notice(self.renderer, message.kind, payload, board_url=self.s.settings.web_url)
         except Exception as exc:  # a payload the templates cannot render will never succeed
             await self._dead(message, f"render: {exc!r}")
             return False
@@ -177,7 +178,7 @@ class OutboxSender:
             await self._backoff(message, f"telegram: {exc}")
             return False
         async with self.s.db.transaction() as tx:
-            await store.mark_sent(tx, message.id, self.s.clock.now(), sent.message_id)
+            await storage.outbox.mark_sent(tx, message.id, self.s.clock.now(), sent.message_id)
         self.stats["sent"] += 1
         return True
 
@@ -186,7 +187,7 @@ class OutboxSender:
         once = {"rate_limit_args": {**NO_RETRIES, "bulk": bulk}} if self.limiter is not None else {}
         if notice.documents:
             doc = notice.documents[0]
-            return await self.bot.send_document(chat, doc["file_id"], caption=doc.get("file_name") or None, **once)
+            return await self.bot.send_document(chat, doc.file_id, caption=doc.file_name or None, **once)
         if notice.photo is not None:
             return await self.bot.send_photo(chat, notice.photo, caption=notice.photo_caption or None, **once)
         return await self.bot.send_message(chat, notice.html, parse_mode=ParseMode.HTML,
@@ -196,7 +197,7 @@ class OutboxSender:
     async def _retry(self, message: OutboxMessage, delay: timedelta, error: str, *, count: bool) -> None:
         self.stats["retried"] += 1
         async with self.s.db.transaction() as tx:
-            await store.mark_retry(tx, message.id, self.s.clock.now() + delay, error, count_attempt=count)
+            await storage.outbox.mark_retry(tx, message.id, self.s.clock.now() + delay, error, count_attempt=count)
 
     async def _backoff(self, message: OutboxMessage, error: str) -> None:
         if message.attempts + 1 >= self.max_attempts:
@@ -209,39 +210,14 @@ class OutboxSender:
         self.stats["dead"] += 1
         log.warning("outbox message %s is undeliverable: %s", message.id, error)
         async with self.s.db.transaction() as tx:
-            await store.mark_dead(tx, message.id, error)
+            await storage.outbox.mark_dead(tx, message.id, error)
 
     async def _blocked(self, message: OutboxMessage, error: str) -> None:
-        """403: the person blocked the bot. Mark them unreachable and tell who can act on it."""
+        """403: Telegram refuses this chat (blocked, or never opened). The workflow decides who is told."""
         self.stats["blocked"] += 1
-        now = self.s.clock.now()
         async with self.s.db.transaction() as tx:
-            await store.mark_dead(tx, message.id, f"403 {error}")
-            person = await store.person(tx, message.person_id) if message.person_id else None
-            if person is None or not person.reachable:
-                return
-            await store.update_person(tx, person.id, reachable=0)
-            await store.insert_event(tx, type="person_unreachable", now=now, actor_id=person.id)
-            for boss in await _supervisors_of(tx, person, self.s):
-                await store.enqueue(
-                    tx, person_id=boss.id, chat_id=boss.telegram_id, kind="unreachable", priority=1, now=now,
-                    payload={"name": person.name, "kind": person.kind, "reason": "blocked"},
-                    dedupe_key=f"unreachable:{person.id}:{boss.id}:{now.date().isoformat()}",
-                )
-
-
-async def _supervisors_of(r: store.Reader, person: Person, services: Services) -> list[Person]:
-    """The person's nearest supervisor (the Kabid for staff), and the admins."""
-    nearest: list[Person] = []
-    for role in person.roles:
-        levels = await supervisor_levels(r, services.catalog.roles, role, person.institution, person.unit,
-                                         {person.id})
-        if levels:
-            nearest = levels[0]
-            break
-    admins = await store.people_with_roles(r, [ADMIN], person.institution)
-    out = {p.id: p for p in [*nearest, *admins] if p.id != person.id and p.reachable}
-    return list(out.values())
+            await storage.outbox.mark_dead(tx, message.id, f"403 {error}")
+        await self.s.workflow.reachability.refused(message.person_id)
 
 
 def _retry_after(exc: RetryAfter) -> float:

@@ -2,7 +2,9 @@
 
 Each tick runs the reminder sweep and the digest round and wakes the outbox sender. A tick
 that finds nothing to do costs one indexed query; a tick missed while the bot was down is
-made up by the next one (alarms and digests are rows, not jobs).
+made up by the next one (alarms and digests are rows, not jobs). The interval
+(``ALUR_TICK_SECONDS``, 60 s) and the delay of the first tick after start (``ALUR_TICK_FIRST``,
+5 s) are settings; a tick logs nothing unless it fails.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
+from bot import storage
 from bot.runtime import Services
-from bot.storage import store
 from bot.workflow.digest import DigestRound
 from bot.workflow.reminders import ReminderSweep, SweepResult
-from handlers.common import KICK, SERVICES
+from handlers.context import AlurContext
 
 log = logging.getLogger(__name__)
-TICK_SECONDS = 60
+TICK_SECONDS = 60.0
+FIRST_TICK_SECONDS = 5.0
 UPDATE_RETENTION = timedelta(days=7)
+INTAKE_IDLE = timedelta(minutes=30)
+"""An intake question unanswered this long is set aside (the draft stays; the person is told once)."""
 
 
 @dataclass
@@ -29,35 +34,33 @@ class TickResult:
     sweep: SweepResult
     digests: int
     pruned_updates: int = 0
+    paused_intakes: int = 0
 
 
 def sweeper(services: Services) -> ReminderSweep:
-    s = services
-    return ReminderSweep(s.db, s.catalog, s.calendar, s.clock, s.engine.policy, s.engine.sop_of)
+    return ReminderSweep(services.workflow.deps)
 
 
 async def tick(services: Services) -> TickResult:
     result = await sweeper(services).run()
-    digests = await DigestRound(services.db, services.catalog, services.calendar, services.clock,
-                                services.settings.digest_time).run()
+    digests = await DigestRound(services.workflow.deps, services.settings.digest_time,
+                                started_at=services.started_at, catch_up=not services.first_start).run()
+    paused = await services.intake.pause_idle(INTAKE_IDLE)
     async with services.db.transaction() as tx:  # handled updates are only needed while they may come again
-        pruned = await store.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
-    return TickResult(result, digests, pruned)
+        pruned = await storage.updates.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
+    return TickResult(result, digests, pruned, paused)
 
 
-async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    app = context.application
+async def _job(context: AlurContext) -> None:
     try:
-        result = await tick(app.bot_data[SERVICES])
+        result = await tick(context.services)
     except Exception:  # a failed tick is retried by the next one
         log.exception("scheduler tick failed")
         return
-    if result.digests or any(result.sweep.sent.values()):
-        kick = app.bot_data.get(KICK)
-        if kick:
-            kick()
+    if result.digests or result.paused_intakes or any(result.sweep.sent.values()):
+        context.kick_outbox()
 
 
-def schedule_jobs(app: Application) -> None:
+def schedule_jobs(app: Application, *, interval: float = TICK_SECONDS, first: float = FIRST_TICK_SECONDS) -> None:
     assert app.job_queue is not None, "install python-telegram-bot[job-queue]"
-    app.job_queue.run_repeating(_job, interval=TICK_SECONDS, first=5, name="alur-tick")
+    app.job_queue.run_repeating(_job, interval=interval, first=first, name="alur-tick")

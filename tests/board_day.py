@@ -1,4 +1,4 @@
-"""A scripted working day of cases through the real engine, and the board's web server over it."""
+"""A scripted working day of cases through the real workflow, and the board's web server over it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.runtime import Services, open_services
 from bot.storage.records import Person
-from bot.workflow.engine import FileUpload
+from bot.workflow.results import FileUpload
 from web.server import WebServer
 
 from conftest import MONDAY_8
@@ -38,7 +38,7 @@ class BoardDay:
 
 
 async def _file(s: Services, roster: Roster, what: str) -> int:
-    out = await s.engine.file_request(
+    out = await s.workflow.filing.file_request(
         "ketapang-permintaan-informasi", roster["officer"].id,
         {"data_diminta": what, "keperluan": "Laporan", "kontak": "081234567890"},
         {"surat_permintaan": FileUpload("f1", file_name="surat.pdf")},
@@ -57,23 +57,23 @@ async def scripted_day(s: Services, clock: ManualClock, roster: Roster, kotim_ka
     cases["unassigned"] = await _file(s, roster, "Data kemiskinan per desa")
     for _ in range(11):
         clock.advance(minutes=10)
-        await advance(s.engine, cases["answered"], 1)
+        await advance(s.workflow, cases["answered"], 1)
     clock.set(MONDAY_8.replace(hour=10))
-    await advance(s.engine, cases["refused"], 1)
+    await advance(s.workflow, cases["refused"], 1)
     clock.advance(minutes=10)
-    await advance(s.engine, cases["refused"], 1, branch=1)
-    await advance(s.engine, cases["late"], 3)          # now at step 5 (Sub Koordinator, 1 jam)
+    await advance(s.workflow, cases["refused"], 1, branch=1)
+    await advance(s.workflow, cases["late"], 3)          # now at step 5 (Sub Koordinator, 1 jam)
     await s.people.deactivate(roster["staf"].id)       # the only data processor leaves at 10.00
-    await advance(s.engine, cases["unassigned"], 4)    # now at step 6: no Staf/Pengolah Data
+    await advance(s.workflow, cases["unassigned"], 4)    # now at step 6: no Staf/Pengolah Data
     clock.set(MONDAY_8.replace(hour=13, minute=30))
     cases["due_today"] = await _file(s, roster, "Data infrastruktur jalan")
-    await advance(s.engine, cases["due_today"], 3)     # now at step 5 (Sub Koordinator, 1 jam → due 14.30)
-    out = await s.engine.file_request("kotim-rakordal", kotim_kabid.id, {}, {})
+    await advance(s.workflow, cases["due_today"], 3)     # now at step 5 (Sub Koordinator, 1 jam → due 14.30)
+    out = await s.workflow.filing.file_request("kotim-rakordal", kotim_kabid.id, {}, {})
     cases["kotim"] = out.case.id
     clock.set(MONDAY_8.replace(hour=14, minute=0))
     registers = {}
     for key, case_id in cases.items():
-        case = await s.engine.case_by_ref(case_id)
+        case = await s.workflow.queries.case_by_ref(case_id)
         assert case is not None
         registers[key] = case.register_no
     return registers

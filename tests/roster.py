@@ -1,12 +1,12 @@
-"""A Bappeda Ketapang roster used by engine and bot tests."""
+"""A Bappeda Ketapang roster used by workflow and bot tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot.storage.records import Person
-from bot.workflow.engine import Engine
 from bot.workflow.people import People
+from bot.workflow.use_cases import Workflow
 
 KETAPANG_STAFF = [
     ("tu", "Tari (TU)", ["petugas_tu"], None, 2001),
@@ -41,12 +41,12 @@ async def ketapang_roster(people: People, *, skip: tuple[str, ...] = ()) -> Rost
     return Roster(out)
 
 
-async def advance(engine: Engine, case_id: int, steps: int, branch: int = 0) -> None:
+async def advance(workflow: Workflow, case_id: int, steps: int, branch: int = 0) -> None:
     """Let the holder of the current step finish it ``steps`` times (deciding with ``branch``)."""
     for _ in range(steps):
-        cur = (await engine.what_next(case_id)).current[0]
+        cur = (await workflow.queries.what_next(case_id)).current[0]
         assert cur.holder is not None, f"step {cur.step.number} has no holder"
         if cur.step.decision:
-            await engine.decide(cur.instance.id, cur.holder.id, branch)
+            await workflow.steps.decide(cur.instance.id, cur.holder.id, branch)
         else:
-            await engine.complete_step(cur.instance.id, cur.holder.id)
+            await workflow.steps.complete_step(cur.instance.id, cur.holder.id)

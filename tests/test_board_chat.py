@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,9 +11,9 @@ import aiohttp
 from PIL import Image
 
 from bot.text.notices import render_notice
+from bot.text.payloads import DigestPayload
 from bot.text.render import Renderer
 from bot.workflow.board import BoardSessions
-from scheduler.application import RENDERER
 
 from roster import advance
 from world import World, alur_world, card_for
@@ -27,8 +26,7 @@ def _photo_size(message) -> tuple[int, int]:
 
 
 def _with_board(w: World) -> None:
-    w.services.settings = replace(w.services.settings, web_url=BOARD_URL)
-    w.app.bot_data[RENDERER].env.globals["board_url"] = BOARD_URL
+    w.services.settings = w.services.settings.model_copy(update={"web_url": BOARD_URL})
 
 
 async def test_sop_card_offers_the_flowchart_as_a_photo(tmp_path: Path) -> None:
@@ -48,7 +46,7 @@ async def test_case_status_and_step_detail_offer_the_case_picture(tmp_path: Path
     async with alur_world(tmp_path, paced=False) as w:
         officer = w["officer"]
         case = await w.file_information_request()
-        await advance(w.services.engine, case.id, 5)  # at step 7, the Sub Koordinator's check
+        await advance(w.services.workflow, case.id, 5)  # at step 7, the Sub Koordinator's check
         await officer.send(f"/status {case.register_no}")
         card = await officer.wait_for_text("Pemegang")
         await officer.tap(card, "🗺 Bagan alir")
@@ -105,14 +103,16 @@ async def _any_message(user):
 def test_digest_notice_carries_the_board_button() -> None:
     renderer = Renderer()
     renderer.env.globals["role_names"] = {}
-    payload = {"day": "2026-11-23", "scope_label": "Bappeda", "new_cases": [], "new_count": 0, "open_cases": 0,
-               "due_today": [], "due_today_count": 0, "overdue": [], "overdue_count": 0, "completed_yesterday": 0,
-               "on_time_yesterday": 0, "on_time_share": None, "slowest": [], "unassigned": [], "unassigned_count": 0,
-               "dead_letters": [], "overdue_by_unit": {}, "is_admin": False}
+    payload = DigestPayload.model_validate({
+        "day": "2026-11-23", "scope_label": "Bappeda", "new_cases": [], "new_count": 0, "open_cases": 0,
+        "due_today": [], "due_today_count": 0, "overdue": [], "overdue_count": 0, "completed_yesterday": 0,
+        "on_time_yesterday": 0, "on_time_share": None, "slowest": [], "unassigned": [], "unassigned_count": 0,
+        "dead_letters": [], "overdue_by_unit": {}, "is_admin": False,
+    })
     assert render_notice(renderer, "digest", payload).keyboard == []
-    renderer.env.globals["board_url"] = BOARD_URL
-    keyboard = render_notice(renderer, "digest", payload).keyboard
+    keyboard = render_notice(renderer, "digest", payload, board_url=BOARD_URL).keyboard
     assert keyboard[0][0].url == BOARD_URL and keyboard[0][0].web_app
+    assert keyboard[1][0].action == "board_link"
 
 
 async def test_fake_api_refuses_a_web_app_button_without_https(tmp_path: Path) -> None:

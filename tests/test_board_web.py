@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -185,7 +184,7 @@ async def test_standard_times_in_sql_match_the_work_calendar(day: BoardDay) -> N
 
     db = await Database.open(day.services.db.path, migrate=False)
     try:
-        board = Board(db, day.services.catalog, day.services.calendar, day.services.clock, day.services.engine)
+        board = Board(db, day.services.workflow)
         now = day.clock.now()
         where = q.Where("ketapang", None, None)
         in_sql = await board.standard_times(where, now, 30)
@@ -204,23 +203,26 @@ async def test_standard_times_in_sql_match_the_work_calendar(day: BoardDay) -> N
 
 
 async def test_alur_run_starts_the_board_only_when_configured(tmp_path: Path) -> None:
-    from bot.runtime import open_services
+    from bot.runtime import StartupError, open_services
     from scheduler.serve import start_board
 
     base = Settings(db_path=tmp_path / "run.sqlite3", token=TOKEN)
     services = await open_services(base, sync_people=False)
     try:
         assert await start_board(services, base) is None
-        assert await start_board(services, replace(base, web_url="https://a.example", web_port=0)) is None
+        switched_off = base.model_copy(update={"web_url": "https://a.example", "web_port": 0})
+        assert await start_board(services, switched_off) is None
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             free = sock.getsockname()[1]
-        server = await start_board(services, replace(base, web_port=free))
+        server = await start_board(services, base.model_copy(update={"web_port": free}))
         assert server is not None
         try:
             async with aiohttp.ClientSession() as http:
                 assert (await http.get(f"http://127.0.0.1:{free}/healthz")).status == 200
                 assert (await http.get(f"http://127.0.0.1:{free}/api/papan")).status == 401
+            with pytest.raises(StartupError, match=f"127.0.0.1:{free}.*ALUR_WEB_PORT"):  # the port is taken
+                await start_board(services, base.model_copy(update={"web_port": free}))
         finally:
             await server.stop()
     finally:

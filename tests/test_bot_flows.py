@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import store
+from bot import storage
 
 from world import alur_world
 
@@ -166,8 +166,8 @@ async def test_permintaan_informasi_from_ajukan_to_answer(tmp_path: Path) -> Non
         await officer.tap(receipt, "✅ Sudah diterima")
         final = await officer.wait_for_text("selesai")
         assert register_no in final.text
-        case = await w.services.engine.case_by_ref(register_no)
+        case = await w.services.workflow.queries.case_by_ref(register_no)
         assert case is not None and case.state == "completed"
         await w.deliver()
         assert not w.api.limit_violations, w.api.limit_violations
-        assert await store.outbox(w.services.db, state="pending") == []
+        assert await storage.outbox.outbox(w.services.db, state="pending") == []

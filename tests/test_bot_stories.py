@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import store
+from bot import storage
 
 from world import World, alur_world, card_for
 
@@ -70,7 +70,7 @@ async def test_konsultasi_with_kabid_decision_and_requester_receipt(tmp_path: Pa
         receipt = await officer.wait_for(lambda m: "Sudah diterima" in " ".join(m.button_texts))
         await officer.tap(receipt, "✅ Sudah diterima")
         await officer.wait_for_text("selesai")
-        events = [e.type for e in await store.events_of_case(w.services.db, 1)]
+        events = [e.type for e in await storage.events.events_of_case(w.services.db, 1)]
         assert events.count("step_decided") == 1 and events[-1] == "case_completed"
 
 
@@ -79,7 +79,7 @@ async def test_forged_and_stale_buttons_change_nothing(tmp_path: Path) -> None:
         case = await w.file_information_request()
         tu, kabid, officer = w["tu"], w["kabid"], w["officer"]
         card = await tu.wait_for_text(case.register_no)
-        before = len(await store.events_of_case(w.services.db, case.id))
+        before = len(await storage.events.events_of_case(w.services.db, case.id))
         for forged in ["d:999999", "b:1:7", "zz:1", "d:abc", "d:" + "9" * 30, "rt:2:1", "cx:1", "ag:nope", ""]:
             if not forged:
                 continue
@@ -97,8 +97,8 @@ async def test_forged_and_stale_buttons_change_nothing(tmp_path: Path) -> None:
         await stranger.send(f"/status {case.register_no}")
         denied = await stranger.next_message()
         assert "tidak berwenang" in denied.text
-        assert len(await store.events_of_case(w.services.db, case.id)) == before
-        wn = await w.services.engine.what_next(case.id)
+        assert len(await storage.events.events_of_case(w.services.db, case.id)) == before
+        wn = await w.services.workflow.queries.what_next(case.id)
         assert wn.current[0].step.number == "2"
 
 
@@ -121,7 +121,7 @@ async def test_half_filled_request_survives_a_restart(tmp_path: Path) -> None:
         await w.restart()
         await officer.tap(summary, "✅ Kirim")
         await officer.wait_for_text("Permohonan terkirim")
-        assert await store.draft(w.services.db, w.roster["officer"].id) is None
+        assert await storage.drafts.draft(w.services.db, w.roster["officer"].id) is None
 
 
 async def test_batal_discards_the_draft_and_ajukan_offers_to_resume(tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ async def test_batal_discards_the_draft_and_ajukan_offers_to_resume(tmp_path: Pa
         await officer.wait_for_text("2/4")
         await officer.send("/batal")
         await officer.wait_for_text("dibatalkan")
-        assert await store.draft(w.services.db, w.roster["officer"].id) is None
+        assert await storage.drafts.draft(w.services.db, w.roster["officer"].id) is None
         await officer.send("halo")  # not an intake answer any more
         reply = await officer.next_message()
         assert "2/4" not in reply.text
@@ -161,7 +161,7 @@ async def test_status_history_and_withdrawal(tmp_path: Path) -> None:
         await officer.wait_for_text("Tulis alasan")
         await officer.send("Data sudah diperoleh dari BPS")
         await officer.wait_for_text("dibatalkan")
-        case = await w.services.engine.case_by_ref(register_no)
+        case = await w.services.workflow.queries.case_by_ref(register_no)
         assert case.state == "cancelled" and case.closed_reason == "Data sudah diperoleh dari BPS"
         await w.deliver()
         tu_told = await w["tu"].wait_for(lambda m: "dibatalkan" in (m.text or ""), include_existing=True)
@@ -292,7 +292,7 @@ async def test_fasilitasi_aplikasi_from_ajukan_to_receipt(tmp_path: Path) -> Non
         receipt = await officer.wait_for(lambda m: "Sudah diterima" in " ".join(m.button_texts))
         await officer.tap(receipt, "✅ Sudah diterima")
         await officer.wait_for_text("selesai")
-        steps = [s.step_no for s in await w.services.engine.steps(1)]
+        steps = [s.step_no for s in await w.services.workflow.queries.steps(1)]
         assert steps == ["1", "2", "4", "6", "7", "8"]  # the Sub Koordinator's step 5 was not needed
 
 
@@ -318,4 +318,4 @@ async def test_demo_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
     assert await run_demo(verbose=True) == 0
     printed = capsys.readouterr().out
     assert "Bu Wati (Dinkes): menekan [✅ Kirim]" in printed
-    assert "surat_jawaban.pdf" in printed and "berstatus 'completed'" in printed
+    assert "surat_jawaban.pdf" in printed and "status: selesai" in printed

@@ -7,9 +7,10 @@ from functools import cache
 import pytest
 import yaml
 
+from bot.sop.catalog import Catalog, load_catalog
 from bot.sop.durations import dominant_unit, parse_duration
-from bot.sop.model import Catalog, Sop, load_catalog
-from bot.sop_import.importer import import_file
+from bot.sop.model import Sop
+from bot.sop_import import import_file
 
 from paths import DEV_SET, SEEDS
 

@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from bot.cli.main import main
-from bot.sop.model import DEFAULT_SOP_DIR, END, Catalog, CatalogError, Problem, Sop, load_catalog, read_catalog
+from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, CatalogError, Problem, load_catalog, read_catalog
+from bot.sop.model import END, Sop
 
 from paths import DEV_SET, SEEDS
 

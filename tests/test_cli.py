@@ -13,8 +13,10 @@ from bot.cli.main import main
 @pytest.fixture
 def env_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "cli.sqlite3"
+    monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("ALUR_DB", str(path))
     monkeypatch.setenv("ALUR_BOT_USERNAME", "alur_ketapang_bot")
+    assert main(["init"]) == 0
     return path
 
 
@@ -50,7 +52,7 @@ def test_people_commands(env_db: Path, capsys: pytest.CaptureFixture[str]) -> No
                  "--unit", "perstradal"]) == 0
     assert "https://t.me/alur_ketapang_bot?start=inv_" in capsys.readouterr().out
     assert main(["people", "act-for", "2004", "@sekar_bappeda", "--from", "2026-12-01", "--to", "2026-12-05"]) == 0
-    assert "PLH" in capsys.readouterr().out
+    assert "menjadi Plh untuk Pak Kadir" in capsys.readouterr().out
     assert main(["people", "remove", "@sekar_bappeda"]) == 0
     assert main(["people", "list"]) == 0
     listing = capsys.readouterr().out
@@ -75,4 +77,4 @@ def test_run_without_token_starts_the_demo(monkeypatch: pytest.MonkeyPatch, caps
     monkeypatch.chdir(Path(__file__).parent)  # no .env here
     assert main(["run"]) == 0
     out = capsys.readouterr().out
-    assert "TELEGRAM_BOT_TOKEN belum diatur" in out and "berstatus 'completed'" in out
+    assert "TELEGRAM_BOT_TOKEN belum diatur" in out and "status: selesai" in out

@@ -11,11 +11,14 @@ import pytest
 from PIL import Image
 
 from bot.cli.main import main
-from bot.sop.model import Catalog, Sop
+from bot.sop.catalog import Catalog
+from bot.sop.model import Sop
 from bot.text.flowchart import FlowchartCache, Marks, draw, layout, png, svg
 from bot.text.flowchart.layout import Box, Flowchart
-from bot.workflow.engine import Engine
+from bot.workflow.people import People
 from bot.workflow.pictures import Pictures
+from bot.workflow.results import FileUpload
+from bot.workflow.use_cases import Workflow
 
 from roster import advance, ketapang_roster
 
@@ -198,19 +201,15 @@ def test_cache_by_content_and_marks(catalog: Catalog) -> None:
     assert len(cache._items) == 2  # least recently used went
 
 
-async def test_case_marks_follow_the_case(engine: Engine, catalog: Catalog) -> None:
-    from bot.workflow.people import People
-
-    roster = await ketapang_roster(People(engine.db, catalog, engine.clock, engine.agencies))
-    from bot.workflow.engine import FileUpload
-
-    out = await engine.file_request(
+async def test_case_marks_follow_the_case(workflow: Workflow, people: People) -> None:
+    roster = await ketapang_roster(people)
+    out = await workflow.filing.file_request(
         "ketapang-permintaan-informasi", roster["officer"].id,
         {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
         {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
     )
-    await advance(engine, out.case.id, 5)
-    pictures = Pictures(engine, catalog, engine.calendar)
+    await advance(workflow, out.case.id, 5)
+    pictures = Pictures(workflow)
     sop, marks = await pictures.case_marks(out.case)
     assert sop.id == "ketapang-permintaan-informasi"
     assert marks.current == {"7"} and marks.done == set("123456")

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.cli.main import main
+from bot.sop.catalog import DEFAULT_SOP_DIR, read_catalog
 from bot.sop.durations import dominant_unit, parse_duration
-from bot.sop.model import DEFAULT_SOP_DIR, Sop, read_catalog
-from bot.sop_import.importer import ImportResult, import_file, import_text, split_items, split_numbered
+from bot.sop.model import Sop
+from bot.sop_import import ImportResult, import_file, import_text, split_items, split_numbered
 
 from paths import SEEDS
 
@@ -347,3 +349,57 @@ def test_page_split_table_is_merged() -> None:
     (table,) = result.tables
     assert table.pages == 2 and [r.number for r in table.rows] == ["1", "2"]
     assert not reported(result, "melompat")
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_command_writes_drafts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "uji.txt"
+    source.write_text(SYNTHETIC, encoding="utf-8")
+    out = tmp_path / "draf"
+    assert main(["sop", "import", str(source), "--out", str(out)]) == 0
+    printed, notes = capsys.readouterr()
+    assert printed.strip() == f"1 draf ditulis ke {out}"
+    assert "! uji.txt: Uji Coba Impor: langkah 2: uraian langkah kosong" in notes.splitlines()
+    Sop.model_validate(yaml.safe_load((out / "ketapang-uji-coba-impor.yaml").read_text(encoding="utf-8")))
+
+
+def test_command_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "tidak-ada.txt"
+    assert main(["sop", "import", str(missing)]) == 2
+    printed, error = capsys.readouterr()
+    assert printed == ""
+    assert error == f"Berkas tidak ditemukan: {missing}\n"
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda path: path.mkdir(), "adalah folder, bukan berkas teks."),
+        (lambda path: path.write_bytes(b"%PDF-1.7\n\xe2\x28\xa1\xff\xfe"), "Berkas bukan teks UTF-8:"),
+    ],
+    ids=["folder", "binary"],
+)
+def test_command_unreadable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], make, expected: str) -> None:
+    path = tmp_path / "sop.pdf"
+    make(path)
+    assert main(["sop", "import", str(path)]) == 2
+    printed, error = capsys.readouterr()
+    assert printed == ""
+    assert expected in error and str(path) in error
+    assert len(error.splitlines()) == 1 and "Traceback" not in error
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Daftar belanja\n- kopi\n- gula\n", "", "No\tURAIAN\tPelaksana\n1\tTanpa baris Kelengkapan\n"],
+    ids=["prose", "empty", "header-without-lanes"],
+)
+def test_command_file_without_sop(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    path = tmp_path / "bukan-sop.txt"
+    path.write_text(text, encoding="utf-8")
+    assert main(["sop", "import", str(path)]) == 1
+    printed, error = capsys.readouterr()
+    assert printed == ""
+    assert error == f"Tidak ada SOP di {path}: tidak ditemukan kepala SOP (Nomor/Nama SOP) maupun tabel langkah.\n"

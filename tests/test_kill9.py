@@ -9,9 +9,11 @@ token nowhere in the process's logs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -19,12 +21,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.sop.model import DEFAULT_SOP_DIR
-from bot.storage import store
-from bot.storage.db import Database
+from bot import storage
+from bot.sop.catalog import DEFAULT_SOP_DIR
+from bot.storage.db import Database, migrations
+from bot.text import payloads
 from bot.text.notices import render_notice
 from bot.text.render import Renderer
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
+
+from alur_process import clean_env
 
 pytestmark = [pytest.mark.timeout(420), pytest.mark.slow]
 
@@ -40,14 +45,19 @@ class BotProcess:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env = env
         self.log = log
+        self.cwd = log.parent
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started: list[subprocess.Popen[bytes]] = []
         self.kills = 0
 
     def start(self) -> None:
+        assert self.proc is None or self.proc.poll() is not None, "the previous bot process is still running"
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli.main", "run"], env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "bot.cli.main", "run"], env=self.env, cwd=self.cwd, stdout=out,
+                stderr=subprocess.STDOUT,
             )
+        self.started.append(self.proc)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -56,6 +66,7 @@ class BotProcess:
             self.kills += 1
 
     def stop(self) -> None:
+        """SIGTERM (a clean stop) for the current process, SIGKILL if it does not end in 20 s."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -64,16 +75,27 @@ class BotProcess:
                 self.proc.kill()
                 self.proc.wait()
 
+    def stop_all(self) -> None:
+        """Every process this test started ends, whatever happened (also when the test failed)."""
+        self.stop()
+        for proc in self.started:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
 
 async def killer(bot: BotProcess, stop: asyncio.Event, rng: random.Random) -> None:
-    while not stop.is_set():
-        bot.start()
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=rng.uniform(1.5, 4.0))
-        except TimeoutError:
-            pass
-        if not stop.is_set():
-            bot.kill()
+    try:
+        while not stop.is_set():
+            bot.start()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=rng.uniform(1.5, 4.0))
+            except TimeoutError:
+                pass
+            if not stop.is_set():
+                bot.kill()
+    finally:
+        bot.kill()  # the process running when the flow ended; the undisturbed last run replaces it
 
 
 async def until(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
@@ -87,6 +109,25 @@ async def until(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untype
     return False
 
 
+LATEST_SCHEMA = migrations()[-1][0]
+
+
+def _schema_version(db_path: Path) -> int:
+    if not db_path.exists():  # connecting would create it
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(db_path, timeout=0.5)) as conn:
+            row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    except sqlite3.Error:  # no table yet, or the file is locked while it is being created
+        return 0
+    return int(row[0] or 0) if row else 0
+
+
+async def schema_ready(db_path: Path) -> bool:
+    """Every migration applied by the bot: the file appears before its tables do, so its existence says nothing."""
+    return await asyncio.to_thread(_schema_version, db_path) == LATEST_SCHEMA
+
+
 def newest(user: FakeUser, predicate) -> object | None:  # type: ignore[no-untyped-def]
     return next((m for m in reversed(user.inbox) if predicate(m)), None)
 
@@ -96,9 +137,8 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
     async with FakeBotApi(bot_username="alur_kill_bot") as api:
         db_path = tmp_path / "alur.sqlite3"
         log = tmp_path / "bot.log"
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
-               "ALUR_DB": str(db_path), "ALUR_PEOPLE": str(DEFAULT_SOP_DIR / "demo_people.yaml"),
-               "PYTHONUNBUFFERED": "1"}
+        env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url,
+                        ALUR_DB=str(db_path), ALUR_PEOPLE=str(DEFAULT_SOP_DIR / "demo_people.yaml"))
         bot = BotProcess(env, log)
         staff = {tg: api.user(tg, first_name=f"Pegawai {tg}") for tg in (2001, 2002, 2003, 2004, 2005, 2006)}
         officer = api.user(OFFICER, first_name="Wati", username="wati_dinkes")
@@ -107,28 +147,37 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
         db: Database | None = None
         filed: list[str] = []
         try:
-            assert await until(lambda: asyncio.sleep(0, db_path.exists()), timeout=30)
-            db = await Database.open(db_path, migrate=False)
-            await _register(officer, db)
-            while bot.kills < MIN_KILLS or not filed:
-                filed.append(await _file_request(officer, db))
-                await _work_it_through(filed[-1], officer, staff, db)
-        finally:
-            stop.set()
-            await kill_task
-        bot.start()  # a last, undisturbed run delivers what is still queued
-        try:
+            try:
+                assert await until(lambda: schema_ready(db_path), timeout=60), "the bot never created its tables"
+                db = await Database.open(db_path, migrate=False)
+                await _register(officer, db)
+                while bot.kills < MIN_KILLS or not filed:
+                    filed.append(await _file_request(officer, db))
+                    await _work_it_through(filed[-1], officer, staff, db)
+            finally:
+                stop.set()
+                await kill_task
+            starts = _starts(log)
+            bot.start()  # a last, undisturbed run delivers what is still queued
             assert db is not None
+            assert await until(lambda: asyncio.sleep(0, _starts(log) > starts), timeout=30), "no last start"
             assert await until(lambda: _outbox_settled(db), timeout=90), "outbox never drained"
-        finally:
             bot.stop()
-        await _verify(db, api, filed, bot, log)
-        await db.close()
+            assert bot.proc is not None and bot.proc.returncode == 0, "the last run did not stop cleanly on SIGTERM"
+            await _verify(db, api, filed, bot, log)
+        finally:
+            bot.stop_all()
+            if db is not None:
+                await db.close()
+
+
+def _starts(log: Path) -> int:
+    return log.read_text(encoding="utf-8", errors="replace").count("Alur berjalan")
 
 
 async def _register(officer: FakeUser, db: Database) -> None:
     async def registered() -> bool:
-        return await store.person_by_telegram(db, OFFICER) is not None
+        return await storage.people.person_by_telegram(db, OFFICER) is not None
 
     while not await registered():
         start = newest(officer, lambda m: any("Ketapang" in t for t in m.button_texts))
@@ -143,17 +192,17 @@ async def _register(officer: FakeUser, db: Database) -> None:
 
 
 async def _file_request(officer: FakeUser, db: Database) -> str:
-    person = await store.person_by_telegram(db, OFFICER)
+    person = await storage.people.person_by_telegram(db, OFFICER)
     assert person is not None
-    before = {c.register_no for c in await store.cases_of_requester(db, person.id, limit=1000)}
+    before = {c.register_no for c in await storage.cases.cases_of_requester(db, person.id, limit=1000)}
 
     async def new_case() -> str | None:
-        now = {c.register_no for c in await store.cases_of_requester(db, person.id, limit=1000)}
+        now = {c.register_no for c in await storage.cases.cases_of_requester(db, person.id, limit=1000)}
         extra = now - before
         return extra.pop() if extra else None
 
     while (register_no := await new_case()) is None:
-        draft = await store.draft(db, person.id)
+        draft = await storage.drafts.draft(db, person.id)
         if draft is None:
             menu = newest(officer, lambda m: SERVICE in m.button_texts)
             if menu is None or not await until(lambda: _draft_exists(db, person.id), timeout=0.1):
@@ -166,7 +215,7 @@ async def _file_request(officer: FakeUser, db: Database) -> str:
                 await officer.tap(menu, SERVICE)
             await until(lambda: _draft_exists(db, person.id), timeout=8)
             continue
-        position = int(draft["position"])
+        position = draft.position
         if position < len(ANSWERS):
             await officer.send(ANSWERS[position])
         elif position == len(ANSWERS):
@@ -188,33 +237,33 @@ async def _file_request(officer: FakeUser, db: Database) -> str:
 
 
 async def _draft_exists(db: Database, person_id: int) -> bool:
-    return await store.draft(db, person_id) is not None
+    return await storage.drafts.draft(db, person_id) is not None
 
 
 async def _moved(db: Database, person_id: int, position: int) -> bool:
-    draft = await store.draft(db, person_id)
-    return draft is None or int(draft["position"]) != position
+    draft = await storage.drafts.draft(db, person_id)
+    return draft is None or draft.position != position
 
 
 async def _work_it_through(register_no: str, officer: FakeUser, staff: dict[int, FakeUser], db: Database) -> None:
-    case = await store.case_by_register(db, register_no)
+    case = await storage.cases.case_by_register(db, register_no)
     assert case is not None
     for _ in range(60):
-        case = await store.case(db, case.id)
+        case = await storage.cases.case(db, case.id)
         assert case is not None
         if case.state != "open":
             return
-        steps = await store.open_steps_of_case(db, case.id)
+        steps = await storage.steps.open_steps_of_case(db, case.id)
         if not steps:
             await asyncio.sleep(0.2)
             continue
         instance = steps[0]
-        holder = await store.person(db, instance.holder_id) if instance.holder_id else None
+        holder = await storage.people.person(db, instance.holder_id) if instance.holder_id else None
         assert holder is not None and holder.telegram_id is not None
         user = officer if holder.telegram_id == OFFICER else staff[holder.telegram_id]
 
         async def closed(sid: int = instance.id) -> bool:
-            s = await store.step(db, sid)
+            s = await storage.steps.step(db, sid)
             return s is not None and not s.is_open
 
         for _attempt in range(12):
@@ -236,22 +285,22 @@ async def _work_it_through(register_no: str, officer: FakeUser, staff: dict[int,
 
 
 async def _outbox_settled(db: Database) -> bool:
-    counts = await store.outbox_counts(db)
+    counts = await storage.outbox.outbox_counts(db)
     return not counts.get("pending") and not counts.get("sending")
 
 
 async def _verify(db: Database, api: FakeBotApi, filed: list[str], bot: BotProcess, log: Path) -> None:
     assert bot.kills >= MIN_KILLS
     # no request lost: every request the officer saw confirmed exists, and all were finished
-    cases = await store.cases(db)
+    cases = await storage.cases.cases(db)
     assert sorted(c.register_no for c in cases) == sorted(filed)
     assert all(c.state == "completed" for c in cases)
     # no step completed twice
     for case in cases:
-        events = await store.events_of_case(db, case.id)
+        events = await storage.events.events_of_case(db, case.id)
         done = Counter(e.step_instance_id for e in events if e.type in ("step_completed", "step_decided"))
         assert all(n == 1 for n in done.values()), done
-        numbers = Counter(s.step_no for s in await store.steps_of_case(db, case.id))
+        numbers = Counter(s.step_no for s in await storage.steps.steps_of_case(db, case.id))
         assert all(n == 1 for n in numbers.values()), numbers
     # every notification delivered at least once and at most twice
     renderer = Renderer()
@@ -260,15 +309,15 @@ async def _verify(db: Database, api: FakeBotApi, filed: list[str], bot: BotProce
                         if c.ok)
     wanted: Counter[tuple[int, str | None]] = Counter()
     wanted_docs: Counter[tuple[int, str | None]] = Counter()
-    rows = await store.outbox(db)
+    rows = await storage.outbox.outbox(db)
     assert rows and all(r.state == "sent" for r in rows), [(r.kind, r.state, r.last_error) for r in rows
                                                           if r.state != "sent"]
     for row in rows:
         assert row.chat_id is not None
         if row.kind == "document":
-            wanted_docs[(row.chat_id, row.payload["file_id"])] += 1
+            wanted_docs[(row.chat_id, payloads.parse(row.kind, row.payload).file_id)] += 1
         else:
-            wanted[(row.chat_id, render_notice(renderer, row.kind, row.payload).html)] += 1
+            wanted[(row.chat_id, render_notice(renderer, row.kind, payloads.parse(row.kind, row.payload)).html)] += 1
     for key, n in wanted.items():
         assert n <= sent_texts[key] <= 2 * n, (key, n, sent_texts[key])
     for key, n in wanted_docs.items():

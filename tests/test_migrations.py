@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.storage import store
+from bot import storage
 from bot.storage.db import Database, migrations
 
 
@@ -15,7 +15,7 @@ async def test_upgrade_from_the_first_schema(tmp_path: Path) -> None:
     assert await db.schema_version() == 1
     now = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
     async with db.transaction() as tx:
-        pid = await store.insert_person(tx, name="Lama", kind="staff", now=now, telegram_id=77,
+        pid = await storage.people.insert_person(tx, name="Lama", kind="staff", now=now, telegram_id=77,
                                         institution="ketapang")
         await tx.execute(
             "INSERT INTO outbox (created_at, person_id, chat_id, priority, kind, payload, state, not_before) "
@@ -26,13 +26,13 @@ async def test_upgrade_from_the_first_schema(tmp_path: Path) -> None:
     db = await Database.open(path)
     latest = max(v for v, _, _ in migrations())
     assert await db.schema_version() == latest >= 2
-    person = await store.person(db, pid)
+    person = await storage.people.person(db, pid)
     assert person is not None and person.name == "Lama"
-    rows = await store.outbox(db)
+    rows = await storage.outbox.outbox(db)
     assert len(rows) == 1 and rows[0].state == "pending"
     row = await db.fetchone("SELECT uncertain FROM outbox WHERE id = ?", (rows[0].id,))
     assert row is not None and row["uncertain"] == 0
-    assert await store.draft(db, pid) is None  # the drafts table exists now
+    assert await storage.drafts.draft(db, pid) is None  # the drafts table exists now
     assert await db.migrate() == []  # nothing left to apply
     await db.close()
 

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import storage
 from bot.qa.answers import Answerer
 from bot.runtime import open_services
-from bot.storage import store
+from bot.text import payloads
 from bot.text.notices import render_notice
 from bot.text.render import Renderer, to_plain
 from sandbox.fake_bot_api import parse_html
@@ -54,13 +55,13 @@ async def test_update_confirmed_but_not_handled_is_replayed_after_restart(tmp_pa
         w.services = await open_services(w.settings, clock=w.clock, sync_people=False)
         ids = await _fetch_and_confirm_without_handling(w)
         assert w.api.pending_updates() == []  # Telegram will not deliver it again
-        assert [r["update_id"] for r in await store.unfinished_updates(w.services.db)] == ids
+        assert [r.update_id for r in await storage.updates.unfinished_updates(w.services.db)] == ids
         await w.services.close()
         await w.start()  # replays the recorded update
         await tu.wait_for(lambda m: "oleh Anda" in (m.text or ""))
-        wn = await w.services.engine.what_next(1)
+        wn = await w.services.workflow.queries.what_next(1)
         assert wn.current[0].step.number == "3"
-        assert await store.unfinished_updates(w.services.db) == []
+        assert await storage.updates.unfinished_updates(w.services.db) == []
 
 
 async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path)
         first = raw.response["result"][0]
         w.api.inject_update(first)
         await asyncio.sleep(0.5)
-        events = [e.type for e in await store.events_of_case(w.services.db, 1)]
+        events = [e.type for e in await storage.events.events_of_case(w.services.db, 1)]
         assert events.count("step_completed") == 2  # step 1 (filing) and step 2, once
         # handled updates are kept a week (long enough for any redelivery), then pruned by the tick
         from datetime import timedelta
@@ -92,12 +93,12 @@ async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path)
 async def test_two_people_tap_at_once_one_wins(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
         register_no = await _file(w)
-        await advance(w.services.engine, 1, 4)  # to step 6, the data processor
+        await advance(w.services.workflow, 1, 4)  # to step 6, the data processor
         w.sender.kick()
         staf, staf2 = w["staf"], w["staf2"]
         card = await staf.wait_for_text(register_no)
-        sid = (await w.services.engine.what_next(1)).current[0].instance.id
-        await w.services.engine.reassign(sid, w.roster["kabid"].id, w.roster["staf2"].id, "Dodi cuti")
+        sid = (await w.services.workflow.queries.what_next(1)).current[0].instance.id
+        await w.services.workflow.delegation.reassign(sid, w.roster["kabid"].id, w.roster["staf2"].id, "Dodi cuti")
         w.sender.kick()
         card2 = await staf2.wait_for(lambda m: register_no in (m.text or "") and m.buttons)
         qa = await staf.tap(card, "✅ Selesai")  # the old holder's stale card
@@ -108,7 +109,7 @@ async def test_two_people_tap_at_once_one_wins(tmp_path: Path) -> None:
         prompt = await staf2.wait_for_text("Kirim dokumennya")
         await staf2.tap(prompt, "Selesai tanpa lampiran")
         await staf2.wait_for(lambda m: "oleh Anda" in (m.text or ""))
-        done = [e for e in await store.events_of_case(w.services.db, 1) if e.type == "step_completed"
+        done = [e for e in await storage.events.events_of_case(w.services.db, 1) if e.type == "step_completed"
                 and e.data.get("step") == "6"]
         assert len(done) == 1 and done[0].actor_id == w.roster["staf2"].id
 
@@ -127,7 +128,7 @@ async def test_faulty_bot_api_30_percent_everything_delivered(tmp_path: Path) ->
             w.api.fault_rate(0.3, seed=7, kinds=("429", "500", "timeout"))
             register_no = await _file(w)
             for _ in range(11):
-                wn = await w.services.engine.what_next(1)
+                wn = await w.services.workflow.queries.what_next(1)
                 if not wn.current:
                     break
                 holder = wn.current[0].holder
@@ -135,10 +136,10 @@ async def test_faulty_bot_api_30_percent_everything_delivered(tmp_path: Path) ->
                 user = w.api.chat(holder.telegram_id)
                 await _finish_under_faults(w, user, register_no, sid)
             await _finish_under_faults(w, w["officer"], register_no, None)
-            case = await w.services.engine.case_by_ref(register_no)
+            case = await w.services.workflow.queries.case_by_ref(register_no)
             assert case.state == "completed"
             for _ in range(300):
-                rows = await store.outbox(w.services.db)
+                rows = await storage.outbox.outbox(w.services.db)
                 if all(r.state in ("sent", "dead") for r in rows):
                     break
                 await asyncio.sleep(0.1)
@@ -156,9 +157,9 @@ async def _finish_under_faults(w: World, user, register_no: str, sid: int | None
 
     async def done() -> bool:
         if sid is not None:
-            inst = await store.step(w.services.db, sid)
+            inst = await storage.steps.step(w.services.db, sid)
             return inst is not None and not inst.is_open
-        return (await w.services.engine.case_by_ref(register_no)).state != "open"
+        return (await w.services.workflow.queries.case_by_ref(register_no)).state != "open"
 
     for _ in range(12):
         if await done():
@@ -191,7 +192,7 @@ _ANSWERER: Answerer | None = None
 def _answerer() -> Answerer:
     global _ANSWERER
     if _ANSWERER is None:
-        from bot.sop.model import load_catalog
+        from bot.sop.catalog import load_catalog
 
         _ANSWERER = Answerer(load_catalog())
     return _ANSWERER
@@ -218,7 +219,7 @@ def test_fuzz_intake_values_render_valid_notices(a: str, b: str) -> None:
                "role": "Petugas", "requirements": [a[:50]], "outputs": [b[:50]], "duration_text": "0,5 jam",
                "due_at": None, "note": "", "decision": None, "hands_off": False, "acting_for": None,
                "reassigned_by": a[:40], "reason": b[:500], "files": [], "for_requester": False}
-    _valid_telegram_html(render_notice(renderer, "assignment", payload).html)
+    _valid_telegram_html(render_notice(renderer, "assignment", payloads.parse("assignment", payload)).html)
 
 
 async def test_fuzzed_messages_through_the_bot_never_break_it(tmp_path: Path, caplog: pytest.LogCaptureFixture):
@@ -280,14 +281,14 @@ async def test_backup_restore_and_continue(tmp_path: Path) -> None:
         await w.stop()
         _restore(backup, tmp_path / "alur.sqlite3")
         await w.start()
-        wn = await w.services.engine.what_next(1)
+        wn = await w.services.workflow.queries.what_next(1)
         assert wn.current[0].step.number == "3"
         kaban = w["kaban"]
         await kaban.send("/tugas")
         kcard = await kaban.wait_for(lambda m: register_no in (m.text or "") and m.buttons)
         await kaban.tap(kcard, kcard.button_texts[0])
         await kaban.wait_for(lambda m: "Diputuskan" in (m.text or ""))
-        assert (await w.services.engine.what_next(1)).current[0].step.number == "4"
+        assert (await w.services.workflow.queries.what_next(1)).current[0].step.number == "4"
     import os
 
     os.environ["ALUR_DB"] = str(tmp_path / "alur.sqlite3")

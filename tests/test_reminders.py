@@ -6,15 +6,19 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
+from bot import storage
 from bot.core.clock import ManualClock
+from bot.core.states import NoticeKind
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog
-from bot.storage import store
+from bot.sop.catalog import Catalog
 from bot.storage.db import Database
+from bot.text import payloads
 from bot.workflow.digest import DigestRound
-from bot.workflow.engine import Engine, FileUpload, ReminderPolicy
 from bot.workflow.people import People
+from bot.workflow.policy import ReminderPolicy
 from bot.workflow.reminders import ReminderSweep
+from bot.workflow.results import FileUpload
+from bot.workflow.use_cases import Workflow
 
 from conftest import WIB
 from roster import Roster, advance, ketapang_roster
@@ -29,36 +33,36 @@ async def roster(people: People) -> Roster:
     return await ketapang_roster(people)
 
 
-def sweep_of(engine: Engine) -> ReminderSweep:
-    return ReminderSweep(engine.db, engine.catalog, engine.calendar, engine.clock, engine.policy, engine.sop_of)
+def sweep_of(workflow: Workflow) -> ReminderSweep:
+    return ReminderSweep(workflow.deps)
 
 
 async def alarms(db: Database, since: int = 0) -> list[tuple[int | None, str, str]]:
-    return [(m.person_id, m.kind, m.payload.get("kind", "")) for m in await store.outbox(db)
+    return [(m.person_id, m.kind, payloads.parse(m.kind, m.payload).kind) for m in await storage.outbox.outbox(db)
             if m.id > since and m.kind in ("reminder", "escalation")]
 
 
 async def last_id(db: Database) -> int:
-    rows = await store.outbox(db)
+    rows = await storage.outbox.outbox(db)
     return rows[-1].id if rows else 0
 
 
-async def to_step_6(engine: Engine, roster: Roster) -> int:
+async def to_step_6(workflow: Workflow, roster: Roster) -> int:
     """File a data request and move it to step 6 ('1 hari', Pengolah Data)."""
-    out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
-    await advance(engine, out.case.id, 4)
-    wn = await engine.what_next(out.case.id)
+    out = await workflow.filing.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    await advance(workflow, out.case.id, 4)
+    wn = await workflow.queries.what_next(out.case.id)
     assert wn.current[0].step.number == "6"
     return wn.current[0].instance.id
 
 
 async def test_reminder_at_75_percent_prewarn_due_and_escalation_chain(
-    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+    workflow: Workflow, db: Database, roster: Roster, clock: ManualClock
 ):
-    sid = await to_step_6(engine, roster)
-    inst = await store.step(db, sid)
+    sid = await to_step_6(workflow, roster)
+    inst = await storage.steps.step(db, sid)
     assert inst is not None
-    sweep = sweep_of(engine)
+    sweep = sweep_of(workflow)
     staf, kabid, sekban = roster["staf"].id, roster["kabid"].id, roster["sekban"].id
 
     clock.set(inst.remind_at - timedelta(minutes=1))
@@ -84,7 +88,7 @@ async def test_reminder_at_75_percent_prewarn_due_and_escalation_chain(
     mark = await last_id(db)
     await sweep.run()
     assert await alarms(db, mark) == [(kabid, "escalation", "escalate")]
-    level2 = engine.calendar.add(inst.due_at, engine.policy.escalation_grace + engine.policy.escalation_grace)
+    level2 = workflow.calendar.add(inst.due_at, workflow.policy.escalation_grace + workflow.policy.escalation_grace)
     clock.set(level2)
     mark = await last_id(db)
     await sweep.run()
@@ -93,18 +97,18 @@ async def test_reminder_at_75_percent_prewarn_due_and_escalation_chain(
     mark = await last_id(db)
     await sweep.run()
     assert await alarms(db, mark) == []  # each level once
-    events = [e.type for e in await store.events_of_case(db, inst.case_id)]
+    events = [e.type for e in await storage.events.events_of_case(db, inst.case_id)]
     assert events.count("reminder_sent") == 3 and events.count("escalated") == 2
 
 
 async def test_no_reminders_outside_working_hours_then_at_next_opening(
-    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+    workflow: Workflow, db: Database, roster: Roster, clock: ManualClock
 ):
     clock.set(datetime(2026, 11, 23, 15, 30, tzinfo=WIB))  # Monday, half an hour before closing
-    out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    out = await workflow.filing.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
     inst = out.opened[0]
     assert inst.due_at == datetime(2026, 11, 23, 16, 0, tzinfo=WIB)
-    sweep = sweep_of(engine)
+    sweep = sweep_of(workflow)
     clock.set(datetime(2026, 11, 23, 20, 0, tzinfo=WIB))  # evening: remind, due and escalation all passed
     result = await sweep.run()
     assert result.outside_hours and await alarms(db) == []
@@ -117,14 +121,14 @@ async def test_no_reminders_outside_working_hours_then_at_next_opening(
 
 
 async def test_deadline_crossing_a_national_holiday(
-    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+    workflow: Workflow, db: Database, roster: Roster, clock: ManualClock
 ):
     clock.set(datetime(2026, 12, 23, 10, 0, tzinfo=WIB))  # Wednesday before cuti bersama + Natal
-    sid = await to_step_6(engine, roster)
-    inst = await store.step(db, sid)
+    sid = await to_step_6(workflow, roster)
+    inst = await storage.steps.step(db, sid)
     assert inst is not None
     assert inst.due_at.astimezone(WIB).date().isoformat() == "2026-12-28"
-    sweep = sweep_of(engine)
+    sweep = sweep_of(workflow)
     for day in (24, 25):  # cuti bersama, Natal: no alarms even if the time has come
         clock.set(datetime(2026, 12, day, 10, 0, tzinfo=WIB))
         assert (await sweep.run()).outside_hours
@@ -134,14 +138,14 @@ async def test_deadline_crossing_a_national_holiday(
 
 
 async def test_catch_up_after_three_hours_down_sends_once(
-    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+    workflow: Workflow, db: Database, roster: Roster, clock: ManualClock
 ):
     ids = []
     for _ in range(3):
-        out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+        out = await workflow.filing.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
         ids.append(out.opened[0].id)  # TU step, 0,5 jam
     clock.advance(hours=3)  # the bot was down: reminder, due and first escalation all passed
-    sweep = sweep_of(engine)
+    sweep = sweep_of(workflow)
     first = await sweep.run()
     assert first.checked == 3 and first.skipped == 6
     rows = await alarms(db)
@@ -151,27 +155,27 @@ async def test_catch_up_after_three_hours_down_sends_once(
 
 
 async def test_two_sweepers_at_once_send_nothing_twice(
-    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+    workflow: Workflow, db: Database, roster: Roster, clock: ManualClock
 ):
     import asyncio
 
     for _ in range(5):
-        await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+        await workflow.filing.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
     clock.advance(minutes=25)
-    await asyncio.gather(sweep_of(engine).run(), sweep_of(engine).run())
+    await asyncio.gather(sweep_of(workflow).run(), sweep_of(workflow).run())
     assert len(await alarms(db)) == 5
 
 
 async def test_requester_steps_are_reminded_but_never_escalated(
-    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+    workflow: Workflow, db: Database, roster: Roster, clock: ManualClock
 ):
-    out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
-    await advance(engine, out.case.id, 10)
-    cur = (await engine.what_next(out.case.id)).current[0]
+    out = await workflow.filing.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    await advance(workflow, out.case.id, 10)
+    cur = (await workflow.queries.what_next(out.case.id)).current[0]
     assert cur.holder.id == roster["officer"].id and cur.instance.escalate_at is None
     clock.advance(days=7, hours=1)  # the next Monday, 09.00
     mark = await last_id(db)
-    await sweep_of(engine).run()
+    await sweep_of(workflow).run()
     assert await alarms(db, mark) == [(roster["officer"].id, "reminder", "due")]
 
 
@@ -182,50 +186,52 @@ async def test_daily_digest_once_per_supervisor_per_day_across_restart(
     db = await Database.open(db_path)
     people = People(db, catalog, clock, agencies)
     roster = await ketapang_roster(people)
-    engine = Engine(db, catalog, calendar, clock, ReminderPolicy(), agencies)
-    await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
-    digests = DigestRound(db, catalog, calendar, clock, time(7, 30))
+    workflow = Workflow.build(db, catalog, calendar, clock, ReminderPolicy(), agencies)
+    await workflow.filing.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    digests = DigestRound(workflow.deps, time(7, 30))
     assert await digests.run() == 0  # before 07.30
     clock.set(datetime(2026, 11, 24, 7, 31, tzinfo=WIB))
     assert await digests.run() == 4  # kepala badan, sekretaris, kabid, admin
     assert await digests.run() == 0
     await db.close()
     db = await Database.open(db_path)  # restart
-    assert await DigestRound(db, catalog, calendar, clock, time(7, 30)).run() == 0
-    rows = [m for m in await store.outbox(db) if m.kind == "digest"]
+    workflow = Workflow.build(db, catalog, calendar, clock, ReminderPolicy(), agencies)
+    assert await DigestRound(workflow.deps, time(7, 30)).run() == 0
+    rows = [m for m in await storage.outbox.outbox(db) if m.kind == "digest"]
     assert sorted(m.person_id for m in rows) == sorted(
         roster[k].id for k in ("kaban", "sekban", "kabid", "admin")
     )
-    kabid_digest = next(m for m in rows if m.person_id == roster["kabid"].id).payload
-    assert kabid_digest["open_cases"] == 1 and len(kabid_digest["new_cases"]) == 1
-    assert "Perencanaan Strategis" in kabid_digest["scope_label"]
+    kabid_digest = next(payloads.parse(m.kind, m.payload) for m in rows if m.person_id == roster["kabid"].id)
+    assert kabid_digest.open_cases == 1 and len(kabid_digest.new_cases) == 1
+    assert "Perencanaan Strategis" in kabid_digest.scope_label
     clock.set(datetime(2026, 11, 28, 8, 0, tzinfo=WIB))  # Saturday: no digest
-    assert await DigestRound(db, catalog, calendar, clock, time(7, 30)).run() == 0
+    assert await DigestRound(workflow.deps, time(7, 30)).run() == 0
     clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=WIB))  # Monday, after a late start: today's is still sent
-    assert await DigestRound(db, catalog, calendar, clock, time(7, 30)).run() == 4
+    assert await DigestRound(workflow.deps, time(7, 30)).run() == 4
     await db.close()
 
 
 async def test_digest_content_overdue_slowest_and_dead_letters(
-    engine: Engine, db: Database, roster: Roster, clock: ManualClock
+    workflow: Workflow, db: Database, roster: Roster, clock: ManualClock
 ):
     from bot.workflow.digest import DigestBuilder
 
-    out = await engine.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
+    out = await workflow.filing.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
     clock.advance(hours=2)
-    await engine.complete_step(out.opened[0].id, roster["tu"].id)  # 2 working hours vs 0,5 jam standard
+    await workflow.steps.complete_step(out.opened[0].id, roster["tu"].id)  # 2 working hours vs 0,5 jam standard
     async with db.transaction() as tx:
-        mid = await store.enqueue(tx, person_id=roster["kabid"].id, chat_id=1, kind="progress", payload={},
-                                  priority=1, now=clock.now())
-        await store.mark_dead(tx, mid, "403 Forbidden: bot was blocked by the user")
+        mid = await storage.outbox.enqueue(tx, person_id=roster["kabid"].id, chat_id=1, kind=NoticeKind.DOCUMENT,
+                                           payload=payloads.DocumentPayload(file_id="surat"), priority=1,
+                                           now=clock.now())
+        await storage.outbox.mark_dead(tx, mid, "403 Forbidden: bot was blocked by the user")
     clock.advance(days=1)
-    builder = DigestBuilder(db, engine.catalog, engine.calendar)
+    builder = DigestBuilder(workflow.deps)
     await builder.load(clock.now())
     d = builder.build(roster["admin"])
     assert d is not None
-    assert [o["step"] for o in d.overdue] == ["3"] and d.overdue[0]["holder"].startswith("Pak Harto")
-    assert d.slowest and d.slowest[0]["step"] == "2" and d.slowest[0]["ratio"] == pytest.approx(4.0)
-    assert d.dead_letters and "blocked" in d.dead_letters[0]["error"]
+    assert [o.step for o in d.overdue] == ["3"] and (d.overdue[0].holder or "").startswith("Pak Harto")
+    assert d.slowest and d.slowest[0].step == "2" and d.slowest[0].ratio == pytest.approx(4.0)
+    assert d.dead_letters and "blocked" in d.dead_letters[0].error
     kabid_view = builder.build(roster["kabid"])
     assert kabid_view is not None and kabid_view.dead_letters == []
     assert builder.build(roster["tu"]) is None

@@ -13,9 +13,9 @@ from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.runtime import Services, open_services
 from bot.storage.records import Case
-from bot.workflow.engine import FileUpload
+from bot.workflow.results import FileUpload
 from sandbox.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
-from scheduler.application import SENDER, build_application, shutdown, startup
+from scheduler.application import build_application, shutdown, startup
 from scheduler.ratelimit import ChatRateLimiter
 from scheduler.sender import OutboxSender
 
@@ -39,15 +39,15 @@ class World:
 
     @property
     def sender(self) -> OutboxSender:
-        return self.app.bot_data[SENDER]
+        return self.app.sender
 
     async def deliver(self) -> None:
         """Let the outbox sender finish what is queued (it also runs on its own)."""
         await self.sender.drain()
 
     async def file_information_request(self, data: str = "Data", file_name: str = "s.pdf") -> Case:
-        """The officer's data request filed straight through the engine (the Telegram way is tested elsewhere)."""
-        out = await self.services.engine.file_request(
+        """The officer's data request filed straight through the workflow (the Telegram way is tested elsewhere)."""
+        out = await self.services.workflow.filing.file_request(
             "ketapang-permintaan-informasi", self.roster["officer"].id,
             {"data_diminta": data, "keperluan": "Laporan", "kontak": "081234567890"},
             {"surat_permintaan": FileUpload("f1", file_name=file_name)},

@@ -17,8 +17,8 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from bot import storage
 from bot.runtime import Services
-from bot.storage import store
 from bot.storage.db import Database
 from bot.storage.records import Person
 from bot.text.render import Renderer
@@ -119,7 +119,7 @@ async def sign_in_webapp(request: web.Request) -> web.Response:
         log.info("board sign-in refused: %s", exc)
         return web.json_response({"ok": False, "error": "Data masuk dari Telegram tidak sah atau kedaluwarsa."},
                                  status=401)
-    person = await store.person_by_telegram(state.db, user.id)
+    person = await storage.people.person_by_telegram(state.db, user.id)
     if person is None or state.board.scope(person) is None:
         return web.json_response({"ok": False, "error": "Papan ini hanya untuk pimpinan dan admin."}, status=403)
     token = await state.sessions.open(person.id, "webapp")
@@ -230,7 +230,7 @@ async def build_app(services: Services, *, token: str, secure_cookie: bool) -> w
     db = await Database.open(services.db.path, migrate=False)
     renderer = Renderer(services.settings.timezone)
     renderer.env.globals["role_names"] = {r.id: r.name for r in services.catalog.roles.roles.values()}
-    board = Board(db, services.catalog, services.calendar, services.clock, services.engine)
+    board = Board(db, services.workflow)
     state = WebState(services, db, board, BoardSessions(db, services.clock), _env(renderer), renderer, token,
                      secure_cookie)
     app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)

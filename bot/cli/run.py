@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
+import logging
 from pathlib import Path
 
-from bot.config import ConfigError, Settings
+from bot.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,18 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        print(f"Konfigurasi tidak valid: {exc}", file=sys.stderr)
-        return 2
+    settings: Settings = args.settings
     if not settings.token:
         print("TELEGRAM_BOT_TOKEN belum diatur — menjalankan demo offline (alur demo).\n"
-              "Untuk bot sungguhan: export TELEGRAM_BOT_TOKEN=... lalu jalankan lagi `alur run`.\n")
-        return cmd_demo(argparse.Namespace(quiet=False))
+              "Untuk bot sungguhan: export TELEGRAM_BOT_TOKEN=... lalu jalankan lagi `alur run`.\n", flush=True)
+        return cmd_demo(argparse.Namespace(quiet=False, settings=settings))
     from scheduler.serve import configure_logging, serve
 
-    configure_logging(settings.token)
+    configure_logging(settings.token_value, logging.DEBUG if args.debug else settings.log_level)
     asyncio.run(serve(settings, webhook_url=args.webhook))
     return 0
 
@@ -47,7 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from sandbox.demo import run_demo
 
-    return asyncio.run(run_demo(verbose=not args.quiet))
+    return asyncio.run(run_demo(args.settings, verbose=not args.quiet))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

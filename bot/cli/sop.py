@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
-from bot.sop.model import Catalog, Sop, load_catalog, read_catalog
+from bot.cli.words import did_you_mean
+from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, load_catalog, read_catalog
+from bot.sop.model import END, Sop
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,17 +20,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sop_sub.add_parser("list", help="daftar SOP")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--dir", type=Path, default=None)
+    p.add_argument("--dir", type=Path, default=None, help="folder SOP (default: ALUR_SOP_DIR, lalu sop_data bawaan)")
     p.set_defaults(func=cmd_list)
 
     p = sop_sub.add_parser("show", help="satu SOP")
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--dir", type=Path, default=None)
+    p.add_argument("--dir", type=Path, default=None, help="folder SOP (default: ALUR_SOP_DIR, lalu sop_data bawaan)")
     p.set_defaults(func=cmd_show)
 
     p = sop_sub.add_parser("validate", help="periksa seluruh katalog")
-    p.add_argument("dir", nargs="?", type=Path, default=None)
+    p.add_argument("dir", nargs="?", type=Path, default=None,
+                   help="folder SOP (default: ALUR_SOP_DIR, lalu sop_data bawaan)")
     p.set_defaults(func=cmd_validate)
 
     p = sop_sub.add_parser("draw", help="bagan alir SOP (PNG/SVG), dengan posisi sebuah permohonan bila --case")
@@ -94,7 +97,8 @@ def render_table(sop: Sop, catalog: Catalog) -> str:
             lines.append(f"{'':>4}  {'':<26} {'':<16} → {', '.join(step.outputs)}")
         if step.decision:
             for b in step.decision.branches:
-                lines.append(f"{'':>4}  {'':<26} {'':<16} ◇ {b.label} (ke {b.target})")
+                target = "selesai" if b.target == END else f"ke langkah {b.target}"
+                lines.append(f"{'':>4}  {'':<26} {'':<16} ◇ {b.label} ({target})")
     if sop.steps_missing:
         lines.append("(tabel langkah tidak ada di dokumen sumber)")
     lines.append("")
@@ -106,7 +110,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     catalog = _catalog(args.dir)
     sop = catalog.get(args.id)
     if sop is None:
-        print(f"SOP tidak ditemukan: {args.id}", file=sys.stderr)
+        hint = did_you_mean(args.id, [s.id for s in catalog])
+        print(f"SOP tidak ditemukan: {args.id}{hint}. Daftar id: `alur sop list`.", file=sys.stderr)
         return 1
     if args.json:
         data = sop.model_dump(mode="json")
@@ -128,14 +133,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"\n{len(problems)} masalah", file=sys.stderr)
         return 1
     steps = sum(len(s.steps) for s in catalog)
-    print(f"OK: {len(catalog)} SOP, {steps} langkah, {len(catalog.roles.roles)} peran")
+    print(f"OK: {len(catalog)} SOP, {steps} langkah, {len(catalog.roles.roles)} peran ({args.dir or DEFAULT_SOP_DIR})")
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.sop_import.importer import import_file
+    from bot.sop_import import import_file
 
-    result = import_file(args.file, institution=args.institution)
+    try:
+        result = import_file(args.file, institution=args.institution)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(_unreadable(args.file, exc), file=sys.stderr)
+        return 2
+    if not result.drafts:
+        print(
+            f"Tidak ada SOP di {args.file}: tidak ditemukan kepala SOP (Nomor/Nama SOP) maupun tabel langkah.",
+            file=sys.stderr,
+        )
+        return 1
     for note in result.report:
         print(f"! {note}", file=sys.stderr)
     if args.out:
@@ -148,6 +163,20 @@ def cmd_import(args: argparse.Namespace) -> int:
             print("---")
             print(text)
     return 0
+
+
+def _unreadable(path: Path, exc: OSError | UnicodeDecodeError) -> str:
+    """One line for the admin saying why the file could not be read."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"Berkas bukan teks UTF-8: {path} (impor membaca hasil ekstraksi teks, bukan PDF atau Word)."
+    if isinstance(exc, FileNotFoundError):
+        return f"Berkas tidak ditemukan: {path}"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path} adalah folder, bukan berkas teks."
+    if isinstance(exc, PermissionError):
+        return f"Berkas tidak boleh dibaca (izin ditolak): {path}"
+    code = errno.errorcode.get(exc.errno or 0, "")
+    return f"Berkas tidak dapat dibaca: {path}" + (f" ({code})" if code else "")
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
@@ -163,7 +192,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
     catalog = _catalog(args.dir)
     sop = catalog.get(args.id)
     if sop is None:
-        print(f"SOP tidak ditemukan: {args.id}", file=sys.stderr)
+        hint = did_you_mean(args.id, [s.id for s in catalog])
+        print(f"SOP tidak ditemukan: {args.id}{hint}. Daftar id: `alur sop list`.", file=sys.stderr)
         return 1
     inst = catalog.institutions.get(sop.institution)
     data = draw(sop, catalog.roles, fmt, institution=inst.name if inst else sop.institution)
@@ -174,28 +204,21 @@ def cmd_draw(args: argparse.Namespace) -> int:
 
 
 async def _draw_case(args: argparse.Namespace, fmt: str) -> int:
-    from bot.config import ConfigError, Settings
     from bot.runtime import open_services
-    from bot.workflow.pictures import Pictures
 
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        print(f"Konfigurasi tidak valid: {exc}", file=sys.stderr)
-        return 2
+    settings = args.settings
     if args.dir:
-        settings = replace(settings, sop_dir=args.dir)
-    services = await open_services(settings, sync_people=False)
+        settings = settings.model_copy(update={"sop_dir": args.dir})
+    services = await open_services(settings, sync_people=False, create_db=False)
     try:
-        case = await services.engine.case_by_ref(args.case)
+        case = await services.workflow.queries.case_by_ref(args.case)
         if case is None:
             print(f"Permohonan tidak ditemukan: {args.case}", file=sys.stderr)
             return 1
         if case.sop_id != args.id:
             print(f"Permohonan {case.register_no} memakai SOP {case.sop_id}, bukan {args.id}", file=sys.stderr)
             return 1
-        pictures = Pictures(services.engine, services.catalog, services.calendar)
-        data = await pictures.case_chart(case, "png" if fmt == "png" else "svg")
+        data = await services.pictures.case_chart(case, "png" if fmt == "png" else "svg")
     finally:
         await services.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)

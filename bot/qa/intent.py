@@ -1,9 +1,15 @@
-"""What a question asks: its kind, the steps it names, a step range, a register number.
+"""What a question asks, decided before any retrieval: its kind, whose data it is about, the
+steps and step ranges it names, what it rules out.
 
 The kind is decided by weighted cue patterns over the question's normalised words (after
-chat words, typos and English are rewritten, so 'brp lama', 'how long' and 'berapa lama'
-look alike). Cue phrases are then blanked out of the text used for retrieval, so 'dasar
-hukum' or 'siapa' do not pull SOPs that happen to contain those words.
+chat words, typos and English are rewritten, so 'brp lama', 'how long' and 'berapa lama' look
+alike): the strongest cue wins, ties go to the more specific kind. Cue phrases are then
+blanked out of the words used for retrieval, so 'dasar hukum' or 'siapa' do not pull SOPs that
+happen to contain those words.
+
+Two personal intents come before any SOP search: questions about the asker's own requests
+('permohonan saya sudah sampai mana', 'data saya kapan jadi') and about the asker's own open
+steps ('tugas saya apa saja'). They are answered from live data, never from the catalog.
 """
 
 from __future__ import annotations
@@ -16,18 +22,22 @@ from bot.qa.synonyms import ORDINALS
 
 Kind = Literal[
     "which_sop", "who_handles", "next_step", "duration", "requirements", "output",
-    "total_duration", "legal_basis", "related_sop", "warning",
+    "total_duration", "legal_basis", "related_sop", "warning", "qualifications", "records",
 ]
 KINDS: tuple[Kind, ...] = (
     "which_sop", "who_handles", "next_step", "duration", "requirements", "output",
-    "total_duration", "legal_basis", "related_sop", "warning",
+    "total_duration", "legal_basis", "related_sop", "warning", "qualifications", "records",
 )
 STEP_KINDS: frozenset[str] = frozenset({"who_handles", "next_step", "duration", "requirements", "output"})
+FIELD_KINDS: frozenset[str] = frozenset({"legal_basis", "related_sop", "warning", "qualifications", "records"})
+"""Kinds answered by one field of the SOP as a whole."""
+Personal = Literal["my_cases", "my_tasks"]
 
 CUES: list[tuple[Kind, str, float]] = [
     # total time of the whole SOP or of a range of steps
     ("total_duration", r"\b(total\w*|ditotal|dijumlah\w*|jumlah(kan)? waktu|keseluruhan|akumulasi|kumulatif)\b", 3.0),
     ("total_duration", r"\b(semua|seluruh) (langkah|tahap\w*|proses)\b", 1.5),
+    ("total_duration", r"\b(sampai selesai|semuanya selesai|selesai semua|semuanya|seluruhnya)\b", 2.6),
     ("total_duration", r"\bdari\b.{3,80}\b(sampai|hingga|ke)\b.{0,60}\b(berapa|lama|waktu)\b", 1.5),
     ("total_duration", r"\b(langkah|tahap) \d+ (sampai|hingga|ke|dan) (langkah |tahap )?\d+\b", 2.0),
     # standard time of one step
@@ -47,26 +57,38 @@ CUES: list[tuple[Kind, str, float]] = [
     ("next_step", r"\b(diikuti|disusul|dilanjutkan|lanjut(nya|annya)?|menyusul|urutan berikut\w*)\b", 2.4),
     ("next_step", r"\b(sebelum(nya)?|sebelum itu|langkah sebelum\w*|before)\b", 2.4),
     # what is needed
-    ("requirements", r"\b(kelengkapan\w*|persyaratan\w*|syarat\w*|prasyarat|disiapkan|siapkan|menyiapkan"
-                     r"|dibutuhkan|butuh\w*|diperlukan|perlu (apa|disiapkan|dibawa)|dibawa|bawa apa"
-                     r"|dokumen apa|bahan apa|berkas apa|input(nya)?)\b", 2.5),
-    ("requirements", r"\b(peralatan\w*|perlengkapan\w*|alat apa|sarana apa)\b", 3.0),
+    ("requirements", r"\b(kelengkapan\w*|persyaratan\w*|syarat\w*|prasyarat|dibutuhkan|butuh\w*|diperlukan"
+                     r"|perlu (apa|disiapkan|dibawa)|bawa apa|dokumen apa|bahan apa|berkas apa|inputnya|input apa)\b",
+     2.5),
+    ("requirements", r"\b(disiapkan|siapkan|menyiapkan|dibawa)\b", 2.2),
+    ("requirements", r"\b(peralatan\w*|perlengkapan\w*|alat\w* (apa|yang)|sarana (apa|kerja))\b", 3.0),
     ("requirements", r"\b(harus (bagaimana|apa)|boleh\b.{0,40}\btidak|apa harus|wajib|bisa lewat|boleh lewat)\b", 1.5),
-    # what a step produces
+    # what a step (or the whole SOP) produces
     ("output", r"\b(output\w*|keluaran\w*|menghasilkan|dihasilkan|hasil(nya)? (apa|dari|berupa)"
-               r"|(apa|berupa apa) hasil(nya)?|hasilnya|produk(nya)?|jadinya apa)\b", 3.0),
+               r"|(apa|berupa apa) hasil(nya)?|hasilnya|hasil akhir\w*|produk(nya)?|jadinya apa"
+               r"|(dapat|menerima|terima|memperoleh) apa)\b", 3.0),
     # legal basis
     ("legal_basis", r"\b(dasar hukum\w*|landasan hukum|payung hukum|acuan hukum|regulasi\w*|dasar peraturan"
                     r"|peraturan (apa|mana)|aturan (apa|mana)|nomor berapa|no berapa)\b", 3.5),
+    ("legal_basis", r"\b(landasan|acuan|rujukan|aturan\w*|regulasi)\b", 2.4),
     ("legal_basis", r"\b(perbup|perda|permendagri|peraturan|undang undang|uu|keputusan menteri|perwali)\b", 1.0),
     # related SOPs
-    ("related_sop", r"\b(keterkaitan\w*|terkait dengan (sop|apa)|sop (lain )?(yang )?terkait|berkaitan dengan"
-                    r"|berhubungan dengan|hubungan(nya)? dengan|sop lain|terkait apa)\b", 3.5),
+    ("related_sop", r"\b(keterkaitan\w*|terkait (dengan |sama |ke )?(sop|apa)|sop (lain )?(yang )?terkait"
+                    r"|berkaitan (dengan|sama|ke)|berhubungan (dengan|sama)|hubungan(nya)? (dengan|sama)|sop lain"
+                    r"|kaitan\w*|nyambung\w*|tersambung)\b", 3.5),
     ("related_sop", r"\bterkait\b", 0.5),
-    # warnings
-    ("warning", r"\b(peringatan\w*|akibat\w*|berakibat|risiko\w*|konsekuensi\w*|dampak\w*|bahaya\w*|sanksi"
-                r"|apa yang terjadi|terjadi apa|kalau tidak|jika tidak|apabila tidak|bila tidak)\b", 3.2),
+    # warnings (Peringatan; Ketapang prints it as HIMBAUAN)
+    ("warning", r"\b(peringatan\w*|himbauan\w*|imbauan\w*|akibat\w*|berakibat|risiko\w*|konsekuensi\w*|dampak\w*"
+                r"|bahaya\w*|sanksi|apa yang terjadi|terjadi apa|kalau tidak|jika tidak|apabila tidak|bila tidak)\b",
+     3.2),
     ("warning", r"\btidak (dijalankan|dilaksanakan|dilakukan|diikuti|dipatuhi|sesuai sop)\b", 1.5),
+    # who may carry it out (Kualifikasi Pelaksana)
+    ("qualifications", r"\b(kualifikasi\w*|kompetensi\w*|keahlian\w*|keterampilan\w*|kecakapan\w*"
+                       r"|harus (menguasai|memahami|punya kemampuan|mampu|paham)|menguasai apa|dikuasai|kuasai"
+                       r"|(minimal|syarat|latar belakang) pendidikan\w*|pendidikan\w* (minimal|terakhir))\b", 4.0),
+    ("qualifications", r"\b(kemampuan\w*|skill\w*|syarat (pelaksana|petugas|pegawai|staf))\b", 2.0),
+    # what is recorded (Pencatatan dan Pendataan)
+    ("records", r"\b(pencatatan\w*|pendataan\w*|didata|apa yang dicatat|yang dicatat apa)\b", 4.5),
     # which procedure
     ("which_sop", r"\b(sop (yang )?(mana|apa)|sop nya apa|ikut sop|pakai sop|masuk sop|judul\w*|nama sop"
                   r"|prosedur(nya)? (apa|mana|bagaimana)|bagaimana (cara\w*|prosedur\w*|alur\w*|mekanisme\w*)"
@@ -81,13 +103,19 @@ BLANK_WEIGHT = 2.5
 """Cue phrases at least this strong are question words, left out of retrieval whatever the kind."""
 
 _PRIORITY: dict[str, int] = {k: i for i, k in enumerate(
-    ["total_duration", "warning", "legal_basis", "related_sop", "output", "who_handles", "next_step",
-     "requirements", "duration", "which_sop"]
+    ["total_duration", "qualifications", "records", "warning", "legal_basis", "related_sop", "output",
+     "who_handles", "next_step", "requirements", "duration", "which_sop"]
 )}
 """Tie-break between kinds with equal cue weight (the more specific kind first)."""
 
+_DOCUMENT = re.compile(
+    r"\b(disahkan|pengesahan|mengesahkan|yang mengesahkan|tanggal (?:pembuatan|dibuat|revisi|efektif|berlaku)"
+    r"|tgl \w+|mulai berlaku|berlaku (?:sejak|mulai)|efektif|revisi|nomor sop|no sop|approved|effective)\b"
+)
+"""Questions about the SOP document itself: who approved it, its dates, its number."""
+
 CUE_WORDS: frozenset[str] = frozenset(
-    w for _, pattern, _ in CUES for w in re.findall(r"[a-z]{4,}", pattern)
+    w for pattern in [*(p for _, p, _ in CUES), _DOCUMENT.pattern] for w in re.findall(r"[a-z]{4,}", pattern)
 )
 """Words the cues are written with (protected from typo 'correction')."""
 
@@ -100,12 +128,18 @@ _STEP_RANGE = re.compile(
 _ORDINAL = re.compile(
     rf"\b{_STEP_WORD}\w* (?:yang )?(?:paling )?({'|'.join(ORDINALS)}|terakhir|akhir)(?:nya)?\b"
 )
-_LAST = re.compile(r"\b(terakhir\w*|paling akhir|(?:output|hasil|keluaran|produk) akhir\w*)\b")
+_LAST = re.compile(r"\b(paling akhir|(?:output|hasil|keluaran|produk) (?:akhir|terakhir)\w*|ujung\w*)\b")
 _UNITS = re.compile(r"\b\d+(?: \d+)? (?:menit|jam|hari|minggu|bulan|tahun)\b")
 _FROM_TO = re.compile(r"\b(?:dari|mulai) (.{3,120}?) (?:sampai(?: dengan)?|hingga) (.{3,160})$")
 _AFTER = re.compile(r"\b(?:setelah|sesudah|selesai) (.{3,200})$")
 _BEFORE = re.compile(r"\bsebelum (.{3,200})$")
 _NEXT_WORDS = re.compile(r"\b(setelah|sesudah|selanjutnya|berikutnya|next|lalu apa|kemudian)\b")
+_ALL_OUTPUTS = re.compile(
+    r"\b(semua|seluruh|all|daftar|urutan) (output|keluaran|hasil|dokumen)\w*"
+    r"|\b(output|keluaran)\w*\b.*\b(berurutan|secara urut|urut urutan|tiap langkah|setiap langkah|per langkah"
+    r"|dari awal sampai akhir)\b"
+)
+_EQUIPMENT = re.compile(r"\b(peralatan\w*|perlengkapan\w*|alat\w* (apa|yang)|sarana (apa|kerja))\b")
 
 _WHO_CLAUSES = [
     re.compile(r"\bsiapa (?:sih |ya |saja )?yang ((?:\S+ ){0,9}\S+)"),
@@ -115,6 +149,38 @@ _WHO_CLAUSES = [
                r"((?:\S+ ){0,9}\S+)"),
 ]
 """The clause a 'who' question asks about: 'siapa yang X', 'yang X siapa', 'diX oleh siapa', 'siapa X' (English)."""
+
+# ---------------------------------------------------------------- personal intents
+
+_MINE = r"(?:saya|kami|aku|ku|kita)"
+_CASE_NOUN = (r"(?:permohonan|pengajuan|ajuan|permintaan|request|berkas|surat|data|usulan|tiket|urusan|layanan"
+              r"|konsultasi|fasilitasi)")
+_MY_CASE = re.compile(rf"\b{_CASE_NOUN}(?:nya)?(?: \w+)?? {_MINE}\b|\b(?:my|our) (?:\w+ )?"
+                      rf"(?:request|application|case|letter|{_CASE_NOUN})s?\b")
+_STATUS = re.compile(
+    r"\b(sampai mana|sudah sampai|sampai (?:di ?mana|tahap apa)|kapan (?:selesai|jadi|keluar|dibalas|dijawab"
+    r"|diproses|ada jawaban|beres)|status\w*|progres\w*|perkembangan\w*|posisi\w*|sudah diproses"
+    r"|belum (?:ada )?(?:kabar|jawaban|selesai|diproses|dijawab)|where is|how far)\b"
+)
+_MY_TASKS = re.compile(
+    rf"\b(?:tugas|pekerjaan|kerjaan|tanggungan|antrian|antrean|disposisi|task)(?:nya)? (?:untuk |buat )?{_MINE}\b"
+    rf"|\b(?:harus|perlu|mesti) {_MINE} (?:kerjakan|selesaikan|tangani|lakukan|proses|urus)\b"
+    rf"|\b{_MINE} (?:harus|perlu|mesti) (?:mengerjakan|menyelesaikan|melakukan) apa\b"
+    r"|\bmy (?:tasks?|work|queue|to do)\b"
+)
+PERSONAL_KINDS: frozenset[str] = frozenset({"which_sop", "next_step", "duration", "total_duration", "who_handles"})
+"""Kinds a question about 'permohonan saya' may have and still be about the asker's own request
+('apa selanjutnya untuk permohonan saya', 'berapa lama lagi data saya'); 'kalau mau minta data
+saya harus apa' (requirements) is a question about the SOP."""
+
+_NEGATION = re.compile(
+    r"\b(?:bukan|selain|kecuali|other than|rather than|not the)\s+(?:(?:yang|yg|the|sop|one)\s+)*"
+    r"([^,.;:()!?\n]{2,80})",
+    re.IGNORECASE,
+)
+"""'(bukan yg sinergisitas)', 'selain penyusunan dokumen': what the question rules out."""
+
+_CONDITIONAL = re.compile(r"\b(kalau|jika|bila|apabila|seandainya|andaikan|if|bisa|boleh|mungkin)\b")
 
 REGISTER_NO = re.compile(r"\b([A-Za-z]{2,5}-[A-Za-z0-9]{2,8}-\d{4}-\d{1,6})\b")
 _CASE_NO = re.compile(
@@ -139,6 +205,8 @@ class Question:
     """Position asked for: 1 = first step, -1 = last step, n = n-th step."""
     equipment: bool = False
     """The question asks for the SOP's equipment (peralatan/perlengkapan), not a step's inputs."""
+    all_outputs: bool = False
+    """'semua output ...': every output of the SOP in order, not one step's."""
     range_words: tuple[list[str], list[str]] | None = None
     """'dari X sampai Y': retrieval words naming the first and the last step of a range."""
     after_words: list[str] = field(default_factory=list)
@@ -147,6 +215,16 @@ class Question:
     """'Sebelum X, apa?': the question asks for the step(s) before the one ``after_words`` describe."""
     focus_words: list[str] = field(default_factory=list)
     """Retrieval words of the clause a 'who' question is about ('... yang menyerahkan ke pemohon siapa')."""
+    personal: Personal | None = None
+    """About the asker's own requests or open steps (answered from live data)."""
+    status: bool = False
+    """Asks where something stands ('sudah sampai mana', 'kapan jadi')."""
+    negated: list[str] = field(default_factory=list)
+    """Raw phrases the question rules out ('bukan yg sinergisitas' -> 'sinergisitas')."""
+    document: bool = False
+    """Asks about the SOP document: who approved it, its dates or number."""
+    conditional: bool = False
+    """'kalau ditolak', 'jika tidak sesuai': may be about the branches of a decision."""
 
     @property
     def first_person(self) -> bool:
@@ -169,8 +247,13 @@ def case_reference(text: str) -> str | None:
     return None
 
 
+def negations(text: str) -> list[str]:
+    """The phrases a question rules out, as typed."""
+    return [m.group(1).strip() for m in _NEGATION.finditer(text)]
+
+
 def parse(text: str, words: list[str]) -> Question:
-    """Decide the kind and the step references of a question given its normalised words."""
+    """Decide the kind, the personal intent and the step references of a question given its normalised words."""
     joined = " ".join(words)
     scores: dict[str, float] = {}
     blank = list(joined)
@@ -199,12 +282,13 @@ def parse(text: str, words: list[str]) -> Question:
     ordinal = None
     m = _ORDINAL.search(joined)
     if m:
-        word = m.group(1)
-        ordinal = ORDINALS.get(word, -1)
+        ordinal = ORDINALS.get(m.group(1), -1)
     elif _LAST.search(joined):
         ordinal = -1
     kind = _decide(scores)
-    if kind == "duration" and (_STEP_RANGE.search(joined) or _FROM_TO.search(joined)):
+    if kind == "who_handles" and "next_step" in scores and not _who_clause(joined):
+        kind = "next_step"  # 'abis diparaf kabid, lanjut ke siapa?': who comes next, not who does a named step
+    if kind == "duration" and (step_range or _FROM_TO.search(joined) or len(set(numbers)) >= 2):
         kind = "total_duration"  # 'berapa lama dari X sampai Y' asks for a sum
     for cue_kind, weight, start, end in spans:
         if end - start > MAX_BLANK:
@@ -212,8 +296,23 @@ def parse(text: str, words: list[str]) -> Question:
         if cue_kind == kind or weight >= BLANK_WEIGHT:
             for i in range(start, end):
                 blank[i] = " "
+    personal: Personal | None = None
+    typed = " ".join(w for w in words if not w.startswith("~"))  # as typed, without added long forms
+    status = bool(_STATUS.search(typed))
+    if _MY_TASKS.search(typed):
+        personal = "my_tasks"
+    elif _MY_CASE.search(typed) and (kind in PERSONAL_KINDS or status):
+        personal = "my_cases"
+    for pattern in (_STATUS, _MY_CASE, _MY_TASKS) if (personal or status) else ():
+        for m in pattern.finditer(joined):
+            for i in range(m.start(), m.end()):
+                blank[i] = " "
+    document = False
+    for m in _DOCUMENT.finditer(joined):
+        document = True
+        for i in range(m.start(), m.end()):
+            blank[i] = " "
     kept = "".join(blank)
-    equipment = bool(re.search(r"\b(peralatan\w*|perlengkapan\w*|alat apa|sarana apa)\b", joined))
     range_words = None
     m = _FROM_TO.search(joined)
     if m:
@@ -236,7 +335,6 @@ def parse(text: str, words: list[str]) -> Question:
                 focus_words = kept[m.start(1) : m.end(1)].split()
                 break
     return Question(
-        focus_words=focus_words,
         text=text,
         words=words,
         kind=kind,
@@ -245,11 +343,27 @@ def parse(text: str, words: list[str]) -> Question:
         step_numbers=numbers,
         step_range=step_range,
         ordinal=ordinal,
-        equipment=equipment,
+        equipment=bool(_EQUIPMENT.search(joined)),
+        all_outputs=bool(_ALL_OUTPUTS.search(joined)),
         range_words=range_words,
         after_words=after_words,
         previous=previous,
+        focus_words=focus_words,
+        personal=personal,
+        status=status,
+        negated=negations(text),
+        document=document,
+        conditional=bool(_CONDITIONAL.search(joined)),
     )
+
+
+def _who_clause(joined: str) -> str | None:
+    """The clause a 'who' question is about, as matched (None when it names no activity)."""
+    for pattern in _WHO_CLAUSES:
+        m = pattern.search(joined)
+        if m and m.group(1).strip():
+            return m.group(1)
+    return None
 
 
 def _decide(scores: dict[str, float]) -> Kind:

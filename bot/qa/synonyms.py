@@ -9,6 +9,9 @@ turned into spaces). Values are plain Indonesian words; they are stemmed like ev
   and question), so 'kaban' finds 'Kepala Badan' and 'Kepala Badan' finds 'kaban'.
 * ``ENGLISH`` adds Indonesian words for English ones (questions only); multi-word keys win
   over single words ('legal basis' before 'basis').
+* ``SYNONYMS`` adds the SOP's words next to everyday words for the same thing ('kontraktor' ->
+  'jasa konstruksi', 'kucuran dana' -> 'bantuan keuangan'); questions only, weighed like the
+  long forms of abbreviations. It is what lets a described situation meet the SOP's vocabulary.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ INFORMAL: dict[str, str] = {
     "krn": "karena", "karna": "karena", "dr": "dari", "sm": "sama", "ama": "sama",
     "trus": "lalu", "terus": "lalu", "trs": "lalu", "tsb": "tersebut", "ttg": "tentang",
     "jd": "jadi", "sy": "saya", "aku": "saya", "gw": "saya", "gue": "saya", "kmi": "kami",
-    "lg": "lagi", "bs": "bisa", "bsa": "bisa", "dpt": "dapat", "dapet": "dapat",
+    "lg": "lagi", "dt": "data", "bs": "bisa", "bsa": "bisa", "dpt": "dapat", "dapet": "dapat",
     "sapa": "siapa", "siapakah": "siapa", "apakah": "apa", "apaan": "apa", "pa": "",
     "manakah": "mana", "nya": "",
     "pengen": "ingin", "pingin": "ingin", "mo": "mau", "kudu": "harus", "mesti": "harus", "musti": "harus",
@@ -43,6 +46,10 @@ INFORMAL: dict[str, str] = {
     "pegang": "memegang", "megang": "memegang", "nanganin": "menangani", "ditanganin": "ditangani",
     "lbh": "lebih", "bgt": "sekali", "skrg": "sekarang", "sekarang": "sekarang", "mksd": "maksud",
     "dll": "", "dsb": "", "pak": "", "bu": "", "bapak": "", "ibu": "", "mas": "", "mbak": "", "min": "",
+    "kerjain": "kerjakan", "ngerjain": "mengerjakan", "dikerjain": "dikerjakan", "beresin": "selesaikan",
+    "nyelesain": "menyelesaikan", "nyelesein": "menyelesaikan", "diberesin": "diselesaikan",
+    "ngumpulin": "mengumpulkan", "dikumpulin": "dikumpulkan", "nanya": "bertanya", "nanya2": "bertanya",
+    "ngadain": "mengadakan", "diadain": "diadakan",
     "dong": "", "sih": "", "deh": "", "nih": "", "tuh": "", "kok": "", "ya": "", "yah": "",
     "nah": "", "lho": "", "loh": "", "kah": "", "hehe": "", "tolong": "", "mohon": "mohon",
 }
@@ -107,6 +114,34 @@ ABBREVIATIONS: dict[str, str] = {
     "e planning": "aplikasi perencanaan",
 }
 """Abbreviation -> long form, added next to the abbreviation in SOP texts and questions."""
+
+SYNONYMS: dict[str, str] = {
+    # competitions and innovation
+    "kompetisi": "lomba", "sayembara": "lomba", "perlombaan": "lomba", "gagasan": "inovasi kreasi",
+    "ide": "inovasi kreasi", "karya": "kreasi inovasi", "terobosan": "inovasi", "piagam": "penghargaan",
+    "hadiah": "penghargaan", "juara": "pemenang", "juri": "tim penilai",
+    # money for villages
+    "dana": "bantuan keuangan", "kucuran": "bantuan", "hibah": "bantuan keuangan", "duit": "bantuan keuangan",
+    "kades": "kepala desa",
+    # construction
+    "kontraktor": "jasa konstruksi", "pemborong": "jasa konstruksi", "pengarahan": "pembinaan",
+    "penyuluhan": "pembinaan", "pembekalan": "pembinaan", "pelatihan": "pembinaan", "bimtek": "pembinaan",
+    "proyek": "kegiatan pembangunan fisik", "jembatan": "fisik", "gedung": "fisik",
+    # research
+    "studi": "penelitian kajian", "riset": "penelitian", "survei": "penelitian",
+    # documents and data
+    "dibukukan": "buku", "pembukuan": "buku", "digandakan": "menggandakan", "diperbanyak": "menggandakan",
+    "dicetak": "mencetak", "angka": "data", "statistik": "data", "rekap": "rekapitulasi",
+    "merekap": "rekapitulasi", "mengumpulkan": "menghimpun", "dikumpulkan": "dihimpun",
+    # asking Bappeda
+    "arahan": "konsultasi", "diskusi": "konsultasi koordinasi",
+    "didampingi": "pendampingan", "dampingi": "pendampingan", "bimbingan": "pendampingan",
+    "login": "aplikasi", "akun": "aplikasi", "error": "aplikasi",
+    # people and meetings
+    "warga": "masyarakat", "stakeholder": "pemangku kepentingan", "penyerapan": "realisasi",
+    "serapan": "realisasi penyerapan",
+}
+"""Everyday word -> the SOPs' word for it, added next to the word in questions."""
 
 ENGLISH: dict[str, str] = {
     # question words and kinds
@@ -212,6 +247,13 @@ ENGLISH: dict[str, str] = {
     "presidential": "presiden", "presidential decree": "keputusan presiden", "stated": "", "drawn": "",
     "listed": "", "mentioned": "", "says": "", "judge": "menilai", "judging": "penilaian",
     "assessment": "penilaian", "assess": "menilai",
+    "qualification": "kualifikasi", "qualifications": "kualifikasi", "qualified": "kualifikasi",
+    "skills": "kemampuan", "skill": "kemampuan", "competence": "kompetensi", "competencies": "kompetensi",
+    "competency": "kompetensi", "record keeping": "pencatatan", "recordkeeping": "pencatatan",
+    "records kept": "pencatatan", "data recording": "pencatatan",
+    "coordinate": "koordinasi", "coordinating": "koordinasi", "coordinates": "koordinasi", "sector": "bidang",
+    "sectors": "bidang", "require": "memerlukan", "run": "menjalankan", "runs": "menjalankan",
+    "running": "menjalankan",
     "evaluate": "evaluasi", "interview": "wawancara", "interviews": "wawancara", "presentation": "presentasi",
     "written request": "permintaan tertulis", "via": "melalui", "phone": "telepon", "whatsapp": "whatsapp",
     "give": "memberikan", "gives": "memberikan", "given": "diberikan", "provide": "memberikan",
@@ -249,7 +291,16 @@ STOPWORDS: frozenset[str] = frozenset(
     according any all there their they we our us you your i me my please tell
     """.split()
 )
-"""Words that carry no content for retrieval (question words, time units, kind words)."""
+"""Words that carry no content for retrieval (question words, time units, kind words); also as stems."""
+
+FILLERS: frozenset[str] = frozenset(
+    """
+    buat pas menurut bunyinya bunyi isinya sebutin sebutkan jelaskan jelasin kasih tau tahu info halo hai
+    selamat pagi siang sore malam terima makasih permisi maaf kayak misal misalnya gitu begitu emang memang
+    sebenarnya bener benar tanya nanya bertanya mohon tolong bantuannya dll dsb dst kak
+    """.split()
+)
+"""Chat words that carry no content, dropped as typed (their stems may be content: 'membuat', 'isi')."""
 
 ENGLISH_COMMON: frozenset[str] = frozenset(
     """
@@ -264,7 +315,7 @@ ENGLISH_COMMON: frozenset[str] = frozenset(
     that the their them themselves then there therefore these they thing things this those though through thus to
     together too toward under unless until up upon us use used uses using usually very want was way we well were
     what whatever when where whether which while who whom whose why will with within without would yes yet you your
-    reason right
+    reason right list lists show shows explain mention stated say tell
     """.split()
 )
 """Everyday English words, kept as they are (and so never 'corrected' into an Indonesian word)."""

@@ -7,7 +7,10 @@ Questions additionally get chat words rewritten ('yg', 'brp', 'abis'), English w
 translated, typos corrected against the vocabulary of the catalog (rapidfuzz) and
 colloquial affixes undone ('ngedampingin' -> 'dampingi', 'nyerahin' -> 'serahi').
 
-Stemming is slow compared to everything else, so every stem and every correction is cached.
+Stemming is slow compared to everything else, so stems and corrections are cached, in caches of
+a fixed size (junk questions must not grow the process), and a question is analysed up to
+``MAX_QUESTION_WORDS`` words with at most ``MAX_FUZZY`` typo look-ups: a pasted 4,000-character
+text costs about what a long question costs.
 """
 
 from __future__ import annotations
@@ -15,12 +18,22 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-from bot.qa.synonyms import ABBREVIATIONS, CANONICAL, ENGLISH, ENGLISH_COMMON, INFORMAL, STOPWORDS
+from bot.qa.synonyms import (
+    ABBREVIATIONS,
+    CANONICAL,
+    ENGLISH,
+    ENGLISH_COMMON,
+    FILLERS,
+    INFORMAL,
+    STOPWORDS,
+    SYNONYMS,
+)
 
 _CONFUSABLES = str.maketrans(
     {"а": "a", "е": "e", "о": "o", "р": "r", "с": "c", "х": "x", "н": "n", "к": "k", "м": "m", "т": "t",
@@ -29,10 +42,24 @@ _CONFUSABLES = str.maketrans(
 """Cyrillic letters OCR put into Latin words ('Kuisiонер')."""
 
 MIN_FUZZY_LENGTH = 6
+MAX_FUZZY_LENGTH = 24
+"""Longer 'words' are pasted junk (URLs, hashes), never a typo of an SOP word."""
+MAX_FUZZY = 8
+"""Typo look-ups per question; further unknown words stay as typed."""
+MAX_QUESTION_WORDS = 60
+"""Words of a question that are analysed (the longest question of the public sets has 29)."""
+MAX_STEMS = 12
+"""Words a question may send to the stemmer (0.1-2 ms each); the rest are used as typed."""
+_AFFIXED = re.compile(r"^(?:di|ke|se|be|te|me|pe)|(?:i|an|kan|nya|lah|kah|pun|ku|mu)$")
+"""A word Sastrawi could change: it starts with a prefix or ends with a suffix it removes."""
+CACHE_SIZE = 20_000
+"""Entries per word cache (stems, resolved words); the least recently used go first."""
 FUZZY_CUTOFF = 85
 """rapidfuzz ratio a typo needs ('infromasi' 89, 'perlengkapn' 96; 'mengapa'/'mendapat' 80 is refused)."""
 
 _UNTIL = re.compile(r"\bs\s*[./]\s*d\b\.?")
+_REDUPLICATED = re.compile(r"\b([a-z]{3,})2(nya)?\b")
+"""'alat2', 'usulan2': chat shorthand for 'alat-alat', 'usulan-usulan'."""
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _MAX_PHRASE = 3
 
@@ -42,6 +69,7 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.translate(_CONFUSABLES))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = _UNTIL.sub(" sampai ", text)
+    text = _REDUPLICATED.sub(r"\1\2", text)
     text = text.replace("&", " dan ").replace("'s ", " ").replace("’s ", " ")
     return " ".join(_NON_WORD.sub(" ", text).split())
 
@@ -53,6 +81,7 @@ def _phrase_table(table: dict[str, str]) -> dict[tuple[str, ...], list[str]]:
 _CANONICAL = _phrase_table(CANONICAL)
 _ABBREVIATIONS = _phrase_table(ABBREVIATIONS)
 _ENGLISH = _phrase_table(ENGLISH)
+_SYNONYMS = _phrase_table(SYNONYMS)
 _INFORMAL = {k: normalise(v).split() for k, v in INFORMAL.items()}
 
 
@@ -122,6 +151,26 @@ def _english_stems(word: str) -> list[str]:
     return out
 
 
+class BoundedCache(OrderedDict[str, "list[str] | str"]):
+    """A dict that forgets its least recently used entries beyond ``size``."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        super().__init__()
+        self.size = size
+
+    def lookup(self, key: str) -> list[str] | str | None:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def store(self, key: str, value: list[str] | str) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
 class Analyzer:
     """Turns SOP texts and questions into stemmed terms; learns the catalog's vocabulary.
 
@@ -130,16 +179,18 @@ class Analyzer:
     """
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
-        self._stemmer = StemmerFactory().create_stemmer()
-        self._stems: dict[str, str] = {}
-        self._resolved: dict[str, list[str]] = {}
+        # Sastrawi's own CachedStemmer keeps every word it ever saw: use the stemmer behind it, with our bounded cache
+        self._stemmer = StemmerFactory().create_stemmer().delegatedStemmer
+        self._stem_budget: int | None = None
+        self._stems = BoundedCache()
+        self._resolved = BoundedCache()
         self.vocabulary: set[str] = set()
         """Normalised surface words seen in SOP texts."""
         self.known_stems: set[str] = set()
         self._targets: set[str] = set(extra_words)
         """Words a typo may be corrected into besides the catalog's own words (question cue words)."""
-        self._protected: set[str] = set(STOPWORDS) | set(extra_words) | ENGLISH_COMMON
-        for table in (INFORMAL, CANONICAL, ABBREVIATIONS, ENGLISH):
+        self._protected: set[str] = set(STOPWORDS) | FILLERS | set(extra_words) | ENGLISH_COMMON
+        for table in (INFORMAL, CANONICAL, ABBREVIATIONS, ENGLISH, SYNONYMS):
             for key in table:
                 self._protected.update(normalise(key).split())
         self._choices: dict[str, list[str]] = {}
@@ -151,11 +202,25 @@ class Analyzer:
     # ------------------------------------------------------------------ stemming
 
     def stem(self, word: str) -> str:
-        cached = self._stems.get(word)
+        cached = self._stems.lookup(word)
         if cached is None:
-            cached = word if len(word) <= 3 or word.isdigit() else self._stemmer.stem(word) or word
-            self._stems[word] = cached
-        return cached
+            if len(word) <= 3 or word.isdigit() or len(word) > 40 or not _AFFIXED.search(word):
+                return word
+            if self._stem_budget is not None:
+                if self._stem_budget <= 0:
+                    return word  # this question has used its share of the stemmer
+                self._stem_budget -= 1
+            cached = self._stemmer.stem_word(word) or word
+            self._stems.store(word, cached)
+        return str(cached)
+
+    @property
+    def cache_limit(self) -> int:
+        return self._stems.size
+
+    def cache_sizes(self) -> tuple[int, int]:
+        """(stems, resolved words) currently cached."""
+        return len(self._stems), len(self._resolved)
 
     # ------------------------------------------------------------------ SOP texts
 
@@ -202,43 +267,60 @@ class Analyzer:
     def question_words(self, text: str) -> list[str]:
         """Normalised words of a question: chat words rewritten, typos corrected, English translated."""
         words: list[str] = []
-        for raw in normalise(text).split():
-            words.extend(self.resolve(raw))
+        budget = [MAX_FUZZY]
+        self._stem_budget = MAX_STEMS
+        for raw in normalise(text).split()[:MAX_QUESTION_WORDS]:
+            words.extend(self.resolve(raw, budget))
         words = rewrite(words, _ENGLISH, keep=False)
         words = rewrite(words, _CANONICAL, keep=False)
-        return rewrite(words, _ABBREVIATIONS, keep=True, mark=EXPANDED)
+        words = rewrite(words, _ABBREVIATIONS, keep=True, mark=EXPANDED)
+        return rewrite(words, _SYNONYMS, keep=True, mark=EXPANDED)
 
-    def resolve(self, word: str) -> list[str]:
-        """One typed word as standard word(s): chat word, known word, colloquial form or typo fix."""
-        cached = self._resolved.get(word)
+    def resolve(self, word: str, budget: list[int] | None = None) -> list[str]:
+        """One typed word as standard word(s): chat word, known word, colloquial form or typo fix.
+
+        ``budget`` holds the typo look-ups the question may still spend (None: no limit).
+        """
+        cached = self._resolved.lookup(word)
         if cached is not None:
-            return cached
-        result = self._resolve(word)
-        self._resolved[word] = result
+            return list(cached)
+        fuzzy = budget is None or budget[0] > 0
+        result, looked_up = self._resolve(word, fuzzy)
+        if looked_up and budget is not None:
+            budget[0] -= 1
+        if fuzzy:
+            self._resolved.store(word, result)
         return result
 
-    def _resolve(self, word: str) -> list[str]:
+    def _resolve(self, word: str, fuzzy: bool = True) -> tuple[list[str], bool]:
+        """The standard form(s) of a word, and whether a typo look-up was spent on it."""
         if word in _INFORMAL:
-            return _INFORMAL[word]
+            return _INFORMAL[word], False
         if word.isdigit() or len(word) <= 3 or word in self.vocabulary or word in self._protected:
-            return [word]
+            return [word], False
+        if len(word) > MAX_FUZZY_LENGTH:
+            return [word], False
         if self.stem(word) in self.known_stems:
-            return [word]
-        for form in _colloquial_forms(word):
-            if form in self.vocabulary or self.stem(form) in self.known_stems:
-                return [form]
+            return [word], False
+        forms = _colloquial_forms(word)
+        for form in forms:  # a spelling the catalog uses as it is, before asking the stemmer about any
+            if form in self.vocabulary:
+                return [form], False
+        for form in forms:
+            if self.stem(form) in self.known_stems:
+                return [form], False
         for form in _english_stems(word):
             if (form,) in _ENGLISH or (form,) in _ABBREVIATIONS or form in self.vocabulary:
-                return [form]
+                return [form], False
+        if not fuzzy:
+            return [word], False
         choices = self._choices.get(word[0])
         if choices and len(word) >= MIN_FUZZY_LENGTH:
             # only longer words, only into words of the catalog (or cue words), same first letter:
             # English or everyday words must not turn into SOP words ('together' -> 'altogether')
-            cutoff = FUZZY_CUTOFF
-            match = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
-            if match:
-                return [match[0]]
-        return [word]
+            match = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            return ([match[0]] if match else [word]), True
+        return [word], False
 
     def question_terms(self, words: Iterable[str]) -> dict[str, float]:
         """Stemmed terms of question words with their weight, plus abbreviations of spelled-out long forms.
@@ -258,9 +340,28 @@ class Analyzer:
                 out.setdefault(term, 1.0)
         return out
 
+    def question_groups(self, words: Sequence[str]) -> list[tuple[set[str], set[str]]]:
+        """Per typed word, its terms and the terms of the long forms and synonyms added after it.
+
+        A typed word and what was added for it are alternatives: 'musrenbang' is matched by an SOP
+        that says 'Musrenbang' or 'Musyawarah Perencanaan Pembangunan'.
+        """
+        groups: list[tuple[set[str], set[str]]] = []
+        for word in words:
+            if word.startswith(EXPANDED):
+                if groups:
+                    groups[-1][1].update(self.terms([word]))
+                continue
+            groups.append((set(self.terms([word])), set()))
+        return [g for g in groups if g[0] or g[1]]
+
     def terms(self, words: Iterable[str]) -> list[str]:
         """Stemmed terms of already normalised words, stop words and single letters left out."""
-        return [
-            self.stem(w) for w in (w.lstrip(EXPANDED) for w in words)
-            if w not in STOPWORDS and w not in ENGLISH_COMMON and (len(w) > 1 or w.isdigit())
-        ]
+        out = []
+        for w in (w.lstrip(EXPANDED) for w in words):
+            if w in STOPWORDS or w in FILLERS or w in ENGLISH_COMMON or (len(w) < 2 and not w.isdigit()):
+                continue
+            stem = self.stem(w)
+            if stem not in STOPWORDS:  # 'diperlukan', 'tahapannya', 'dijumlahkan' are question words too
+                out.append(stem)
+        return out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.sop.model import DEFAULT_SOP_DIR
+from bot.sop.catalog import DEFAULT_SOP_DIR
 
 
 @dataclass(frozen=True)

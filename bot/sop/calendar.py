@@ -56,41 +56,98 @@ class WorkSchedule:
 
     @classmethod
     def parse(cls, spec: str) -> WorkSchedule:
-        """Read 'mon-thu 07:30-12:00,13:00-16:00; fri 07:30-11:30,13:00-16:30'."""
+        """Read 'mon-thu 07:30-12:00,13:00-16:00; fri 07:30-11:30,13:00-16:30'.
+
+        Days are ``mon tue wed thu fri sat sun``, alone or as a range (``mon-fri``); each day gets
+        one or more ``HH:MM-HH:MM`` intervals (breaks are the gaps between them). ``24:00`` is the
+        end of the day; a day not named is a day off. A later part overrides an earlier one for the
+        days they share, so ``mon-sun 00:00-24:00; sat-sun 08:00-12:00`` works.
+        """
         hours: dict[int, tuple[Interval, ...]] = {}
         for part in filter(None, (p.strip() for p in spec.split(";"))):
-            m = re.fullmatch(r"([a-z]{3})(?:-([a-z]{3}))?\s+(.+)", part.lower())
+            m = re.fullmatch(r"([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(.+)", part.lower())
             if not m or m.group(1) not in _DAYS or (m.group(2) and m.group(2) not in _DAYS):
-                raise CalendarError(f"jadwal kerja tidak terbaca: {part!r}")
+                raise CalendarError(f"bagian {part!r} tidak terbaca: tulis hari (mon … sun, atau rentang mon-fri) "
+                                    "lalu jam, mis. 'mon-fri 08:00-16:00'")
             first = _DAYS.index(m.group(1))
             last = _DAYS.index(m.group(2)) if m.group(2) else first
+            if last < first:
+                raise CalendarError(f"rentang hari {m.group(1)}-{m.group(2)} terbalik: tulis dari Senin ke Minggu, "
+                                    "mis. 'mon-fri'")
             intervals = tuple(_interval(x) for x in m.group(3).split(","))
             for a, b in pairwise(intervals):
-                if b[0] < a[1]:
-                    raise CalendarError(f"jam kerja tumpang tindih: {part!r}")
+                if _clock_minutes(b[0]) < _end_minutes(a[1]):
+                    raise CalendarError(f"jam kerja tumpang tindih atau tidak berurutan di {part!r}")
             for day in range(first, last + 1):
                 hours[day] = intervals
         if not hours:
-            raise CalendarError("jadwal kerja kosong")
+            raise CalendarError("jadwal kerja kosong: tulis mis. 'mon-fri 08:00-16:00'")
         return cls(hours)
 
     def minutes_per_week(self) -> int:
         return sum(_minutes(a, b) for ivs in self.hours.values() for a, b in ivs)
 
+    def describe(self) -> str:
+        """The schedule in Indonesian day names, consecutive days with the same hours grouped."""
+        names = ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"]
+        parts: list[str] = []
+        day = 0
+        while day < 7:
+            ivs = self.hours.get(day)
+            end = day
+            while end + 1 < 7 and self.hours.get(end + 1) == ivs:
+                end += 1
+            if ivs:
+                days = names[day] if end == day else f"{names[day]}–{names[end]}"
+                hours = ", ".join(f"{a:%H:%M}–{'24:00' if b == END_OF_DAY else f'{b:%H:%M}'}" for a, b in ivs)
+                parts.append(f"{days} {hours}")
+            day = end + 1
+        return "; ".join(parts)
+
+
+END_OF_DAY = time(0, 0)
+"""An interval ending at ``24:00`` is stored with this end (midnight of the next day)."""
+
 
 def _interval(text: str) -> Interval:
     m = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*-\s*(\d{1,2})[:.](\d{2})\s*", text)
     if not m:
-        raise CalendarError(f"rentang jam tidak terbaca: {text!r}")
-    a = time(int(m.group(1)), int(m.group(2)))
-    b = time(int(m.group(3)), int(m.group(4)))
-    if b <= a:
-        raise CalendarError(f"jam selesai harus setelah jam mulai: {text!r}")
+        raise CalendarError(f"rentang jam {text.strip()!r} tidak terbaca: tulis HH:MM-HH:MM, mis. 07:30-12:00")
+    a = _clock(int(m.group(1)), int(m.group(2)), text, end=False)
+    b = _clock(int(m.group(3)), int(m.group(4)), text, end=True)
+    if _end_minutes(b) <= _clock_minutes(a):
+        raise CalendarError(f"di {text.strip()!r} jam selesai harus setelah jam mulai")
     return a, b
 
 
+def _clock(hour: int, minute: int, text: str, *, end: bool) -> time:
+    if end and (hour, minute) == (24, 0):
+        return END_OF_DAY
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        limit = "00:00–24:00" if end else "00:00–23:59"
+        raise CalendarError(f"jam {hour:02d}:{minute:02d} di {text.strip()!r} tidak ada: pakai {limit}")
+    return time(hour, minute)
+
+
+def _clock_minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _end_minutes(t: time) -> int:
+    return 24 * 60 if t == END_OF_DAY else _clock_minutes(t)
+
+
 def _minutes(a: time, b: time) -> int:
-    return (b.hour * 60 + b.minute) - (a.hour * 60 + a.minute)
+    return _end_minutes(b) - _clock_minutes(a)
+
+
+def holiday_file(explicit: Path | None = None, sop_dir: Path | None = None) -> Path:
+    """The holiday file in use: ``ALUR_HOLIDAYS``, else ``holidays.yaml`` in the SOP folder, else the packaged one."""
+    if explicit is not None:
+        return explicit
+    if sop_dir is not None and (sop_dir / "holidays.yaml").is_file():
+        return sop_dir / "holidays.yaml"
+    return DEFAULT_HOLIDAY_FILE
 
 
 @dataclass
@@ -102,26 +159,55 @@ class HolidayBook:
     removed: set[date] = field(default_factory=set)
     decrees: dict[int, str] = field(default_factory=dict)
 
+    source: Path | None = None
+
     @classmethod
     def load(cls, path: Path | str | None = None) -> HolidayBook:
         file = Path(path) if path else DEFAULT_HOLIDAY_FILE
         try:
             data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise CalendarError(f"{file}: tidak terbaca: {exc}") from exc
-        book = cls()
-        for year, entry in (data.get("years") or {}).items():
-            entry = entry or {}
-            book.decrees[int(year)] = " ".join(str(entry.get("decree", "")).split())
-            book.cuti_bersama[int(year)] = {
-                _date(item["date"], file): str(item.get("name", "Cuti Bersama"))
-                for item in entry.get("cuti_bersama") or []
-            }
-            for item in entry.get("added") or []:
-                book.added[_date(item["date"], file)] = str(item.get("name", "Libur"))
-            for item in entry.get("removed") or []:
-                book.removed.add(_date(item["date"] if isinstance(item, dict) else item, file))
+        except OSError as exc:
+            raise CalendarError(f"{file}: tidak terbaca ({exc.strerror or exc})") from exc
+        except yaml.YAMLError as exc:
+            raise CalendarError(f"{file}: YAML tidak valid: {' '.join(str(exc).split())}") from exc
+        except ValueError as exc:  # PyYAML reads 2026-13-45 as a date and fails
+            raise CalendarError(f"{file}: tanggal tidak valid ({exc})") from exc
+        book = cls(source=file)
+        if not isinstance(data, dict) or not isinstance(data.get("years") or {}, dict):
+            raise CalendarError(f"{file}: bukan berkas libur (harus berisi bagian 'years:' per tahun)")
+        try:
+            for year, entry in (data.get("years") or {}).items():
+                entry = entry or {}
+                book.decrees[int(year)] = " ".join(str(entry.get("decree", "")).split())
+                book.cuti_bersama[int(year)] = {
+                    _date(item["date"], file): str(item.get("name", "Cuti Bersama"))
+                    for item in entry.get("cuti_bersama") or []
+                }
+                for item in entry.get("added") or []:
+                    book.added[_date(item["date"], file)] = str(item.get("name", "Libur"))
+                for item in entry.get("removed") or []:
+                    book.removed.add(_date(item["date"] if isinstance(item, dict) else item, file))
+        except CalendarError:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise CalendarError(f"{file}: entri tidak sesuai format 'years: {{2026: {{cuti_bersama: [{{date: …, "
+                                f"name: …}}]}}}}' (bagian yang salah: {exc})") from exc
         return book
+
+    def days_off(self, year: int) -> dict[date, str]:
+        """Every holiday and cuti bersama of a year (what ``name`` would report), by date."""
+        days: dict[date, str] = {}
+        day = date(year, 1, 1)
+        while day.year == year:
+            found = self.name(day)
+            if found is not None:
+                days[day] = found
+            day += timedelta(days=1)
+        return days
+
+    def listed(self, year: int) -> bool:
+        """Whether the file lists the year's cuti bersama (else the package's list is used)."""
+        return year in self.cuti_bersama
 
     def name(self, day: date) -> str | None:
         """The holiday's name if the day is a holiday or cuti bersama, else None."""
@@ -188,8 +274,10 @@ class WorkCalendar:
         cached = self._day_cache.get(day)
         if cached is None:
             if self.is_working_day(day):
+                next_day = day + timedelta(days=1)
                 cached = tuple(
-                    (datetime.combine(day, a, self.tz), datetime.combine(day, b, self.tz))
+                    (datetime.combine(day, a, self.tz),
+                     datetime.combine(next_day if b == END_OF_DAY else day, b, self.tz))
                     for a, b in self.schedule.hours[day.weekday()]
                 )
             else:
@@ -220,7 +308,8 @@ class WorkCalendar:
     def within_working_time(self, moment: datetime) -> bool:
         """Inside or at the closing edge of a working interval (where a deadline may fall)."""
         t = self.local(moment)
-        return any(s <= t <= e for s, e in self.intervals(t.date()))
+        day = t.date()
+        return any(s <= t <= e for d in (day, day - timedelta(days=1)) for s, e in self.intervals(d))
 
     def next_working_moment(self, moment: datetime) -> datetime:
         """``moment`` itself during working time, else the start of the next working interval."""

@@ -1,0 +1,25 @@
+"""Storage: the only place with SQL. One module per aggregate, each returning typed records."""
+
+from bot.storage import (
+    acting,
+    alarms,
+    attachments,
+    board,
+    bulk,
+    cases,
+    digests,
+    drafts,
+    events,
+    invites,
+    outbox,
+    people,
+    prompts,
+    sop_versions,
+    steps,
+    updates,
+)
+
+__all__ = [
+    "acting", "alarms", "attachments", "board", "bulk", "cases", "digests", "drafts", "events", "invites", "outbox",
+    "people", "prompts", "sop_versions", "steps", "updates",
+]

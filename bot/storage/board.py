@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.clock import iso
-from bot.storage.db import Database, Tx
-from bot.storage.store import Reader
+from bot.storage.db import Database, Reader, Tx
 
 
 @dataclass(frozen=True)

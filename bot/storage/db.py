@@ -8,18 +8,36 @@ and a busy timeout let SQLite serialise their writers (``BEGIN IMMEDIATE``).
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
 BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseProblem(StrEnum):
+    MISSING = "missing"
+    NOT_WRITABLE = "not_writable"
+    UNUSABLE = "unusable"
+
+
+class DatabaseError(Exception):
+    """The database file cannot be used as asked: missing (and not to be created), not writable or not SQLite."""
+
+    def __init__(self, path: str, reason: DatabaseProblem, detail: str = "") -> None:
+        self.path = path
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{path}: {reason} {detail}".strip())
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -38,23 +56,41 @@ class Database:
     def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
+        self.created = False
+        """True when this open created the file (a new, empty database)."""
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, *, migrate: bool = True, upto: int | None = None) -> Database:
+    async def open(
+        cls, path: str | Path, *, migrate: bool = True, upto: int | None = None, create: bool = True
+    ) -> Database:
+        """Open (and by default migrate) the database; ``create=False`` refuses a file that does not exist.
+
+        Any failure closes the connection again and raises ``DatabaseError`` (a connection left open
+        keeps its thread, and with it the process, alive).
+        """
         path = str(path)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
+        created = _prepare(path, create)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise _database_error(path, exc) from exc
         db = cls(conn, path)
-        if migrate:
-            await db.migrate(upto=upto)
-            await conn.execute("PRAGMA optimize")  # refresh planner statistics where they are stale
+        db.created = created
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            if migrate:
+                await db.migrate(upto=upto)
+                await conn.execute("PRAGMA optimize")  # refresh planner statistics where they are stale
+        except BaseException as exc:
+            await conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise _database_error(path, exc) from exc
+            raise
         return db
 
     async def close(self) -> None:
@@ -150,6 +186,27 @@ class Tx:
         return int(cur.lastrowid or 0)
 
 
+def _prepare(path: str, create: bool) -> bool:
+    """Check that the file exists or may be created (making its folder); True when it will be new."""
+    file = Path(path)
+    if path == ":memory:" or file.exists():
+        return False
+    if not create:
+        raise DatabaseError(path, DatabaseProblem.MISSING)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(path, DatabaseProblem.NOT_WRITABLE, exc.strerror or str(exc)) from exc
+    return True
+
+
+def _database_error(path: str, exc: sqlite3.Error) -> DatabaseError:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return DatabaseError(path, DatabaseProblem.NOT_WRITABLE, text)
+    return DatabaseError(path, DatabaseProblem.UNUSABLE, text)
+
+
 def _statements(sql: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies (BEGIN … END;) whole."""
     out: list[str] = []
@@ -165,3 +222,14 @@ def _statements(sql: str) -> list[str]:
     if buf.strip():
         out.append(buf.strip())
     return out
+
+
+class Reader(Protocol):
+    """The Database or an open transaction: queries only."""
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None: ...
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]: ...
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)

@@ -6,10 +6,9 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.clock import parse_iso
+from bot import storage
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog
-from bot.storage import store
+from bot.sop.catalog import Catalog
 from bot.storage.db import Database
 
 
@@ -41,18 +40,17 @@ async def sla_report(
     """Per SOP step: how many were completed, median working minutes taken, standard, share on time."""
     groups: dict[tuple[str, str], list[tuple[int, int | None, bool]]] = {}
     roles: dict[tuple[str, str], str] = {}
-    for row in await store.completed_steps(db, since=since):
-        opened = parse_iso(row["opened_at"])
-        completed = parse_iso(row["completed_at"])
-        due = parse_iso(row["due_at"])
-        assert opened is not None and completed is not None
+    for done in await storage.steps.completed_steps(db, since=since):
+        step = done.step
+        opened, completed, due = step.opened_at, step.completed_at, step.due_at
+        assert completed is not None
         if due is None and completed == opened:
             continue  # the requester's filing step, done the moment the case opened
         taken = calendar.working_minutes(opened, completed)
         standard = calendar.working_minutes(opened, due) if due else None
-        key = (row["sop_id"], row["step_no"])
+        key = (done.sop_id, step.step_no)
         groups.setdefault(key, []).append((taken, standard, due is not None and completed <= due))
-        roles[key] = row["role"]
+        roles[key] = step.role
     out: list[StepStats] = []
     for (sop_id, step_no), rows in sorted(groups.items(), key=lambda kv: (kv[0][0], _step_order(kv[0][1]))):
         sop = catalog.get(sop_id)

@@ -2,7 +2,7 @@
 sessions and one-time login links of the board's web pages.
 
 Read-only. Every read is cut to the viewer's scope before it reaches SQL: a Kabid sees their unit,
-Kepala Badan, Sekretaris and admins their institution (``scope_of``, the same rule as the digest).
+Kepala Badan, Sekretaris and admins their institution (``Supervision.scope_of``, the same rule as the digest).
 """
 
 from __future__ import annotations
@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from bot import storage
 from bot.core.clock import Clock, parse_iso
 from bot.core.errors import DomainError
+from bot.core.states import StepState
 from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog, Sop
+from bot.sop.model import Sop
 from bot.storage import board as q
-from bot.storage import store
 from bot.storage.db import Database
 from bot.storage.records import Case, Person
-from bot.workflow.digest import Scope, scope_of
-from bot.workflow.engine import Engine
+from bot.workflow.supervision import Scope
+from bot.workflow.use_cases import Workflow
 
 PERIODS = {7: "7 hari terakhir", 30: "30 hari terakhir", 90: "90 hari terakhir", 365: "1 tahun terakhir"}
 DEFAULT_PERIOD = 30
@@ -123,14 +124,13 @@ def share_text(share: float | None) -> str:
 class Board:
     """Page data for one viewer; ``db`` may be a reader connection of its own (the web server's)."""
 
-    def __init__(self, db: Database, catalog: Catalog, calendar: WorkCalendar, clock: Clock,
-                 engine: Engine | None = None) -> None:
+    def __init__(self, db: Database, workflow: Workflow) -> None:
         self.db = db
-        self.catalog = catalog
-        self.calendar = calendar
-        self.clock = clock
-        self.engine = engine
-        self.work = WorkClock(calendar)
+        self.workflow = workflow
+        self.catalog = workflow.catalog
+        self.calendar = workflow.calendar
+        self.clock = workflow.clock
+        self.work = WorkClock(self.calendar)
         self._days: tuple[date, date] | None = None
         self._stats: dict[tuple[q.Where, int], tuple[datetime, list[dict[str, Any]]]] = {}
         days = [d for d, ivs in self.calendar.schedule.hours.items() if ivs]
@@ -138,11 +138,10 @@ class Board:
 
     # ------------------------------------------------------------ scope and filters
 
-    @staticmethod
-    def scope(person: Person | None) -> Scope | None:
+    def scope(self, person: Person | None) -> Scope | None:
         if person is None or not person.active or not person.is_staff:
             return None
-        return scope_of(person)
+        return self.workflow.supervision.scope_of(person)
 
     def units(self, scope: Scope) -> list[tuple[str, str, str]]:
         """(institution, unit id, label) the viewer may filter by."""
@@ -316,11 +315,10 @@ class Board:
         scope = self.scope(person)
         if scope is None:
             raise BoardError("not_supervisor")
-        case = await store.case_by_register(self.db, register_no)
+        case = await storage.cases.case_by_register(self.db, register_no)
         if case is None or not scope.covers(case.institution, case.unit):
             raise BoardError("case_not_found")
-        assert self.engine is not None
-        sop = await self.engine.sop_of(case)
+        sop = await self.workflow.deps.sop_of(case, self.db)
         now = self.clock.now()
         names: dict[int, str] = {}
 
@@ -328,14 +326,14 @@ class Board:
             if pid is None:
                 return None
             if pid not in names:
-                p = await store.person(self.db, pid)
+                p = await storage.people.person(self.db, pid)
                 names[pid] = p.name if p else "?"
             return names[pid]
 
         steps = []
-        for inst in await store.steps_of_case(self.db, case.id):
+        for inst in await storage.steps.steps_of_case(self.db, case.id):
             step = sop.step(inst.step_no) if sop.has_step(inst.step_no) else None
-            end = inst.completed_at or (now if inst.state == "open" else None)
+            end = inst.completed_at or (now if inst.state == StepState.OPEN else None)
             taken = self.work.between(inst.opened_at, end) if end else None
             steps.append({
                 "step": inst.step_no, "text": step.text if step else "", "role": self.catalog.roles.name(inst.role),
@@ -347,7 +345,7 @@ class Board:
                 "late": bool(inst.due_at and end and end > inst.due_at),
             })
         events = []
-        for ev in await store.events_of_case(self.db, case.id):
+        for ev in await storage.events.events_of_case(self.db, case.id):
             events.append({"at": ev.at, "type": ev.type, "actor": await name(ev.actor_id),
                            "on_behalf": await name(ev.on_behalf_of), "data": ev.data})
         requester = await name(case.requester_id)
@@ -357,7 +355,7 @@ class Board:
     async def chart_case(self, person: Person, register_no: str) -> Case:
         """The case whose picture may be shown to this viewer."""
         scope = self.scope(person)
-        case = await store.case_by_register(self.db, register_no)
+        case = await storage.cases.case_by_register(self.db, register_no)
         if scope is None or case is None or not scope.covers(case.institution, case.unit):
             raise BoardError("case_not_found")
         return case
@@ -405,7 +403,7 @@ class BoardSessions:
         if not token or len(token) > 100:
             return None
         person_id = await q.session_person(self.db, _hash(token), self.clock.now())
-        return await store.person(self.db, person_id) if person_id is not None else None
+        return await storage.people.person(self.db, person_id) if person_id is not None else None
 
     async def close(self, token: str) -> None:
         async with self.db.transaction() as tx:

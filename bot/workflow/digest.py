@@ -6,57 +6,31 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot.core.clock import iso
-from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog
-from bot.storage import store
+from bot import storage
+from bot.core.states import NoticeKind, OutboxState, Priority
 from bot.storage.db import Database
 from bot.storage.records import Person
+from bot.text.payloads import DeadLetter, DigestChartPayload, DigestPayload, DigestStep, NewCase, SlowStep
 from bot.workflow.analytics import sla_report
-from bot.workflow.people import ADMIN
+from bot.workflow.deps import WorkflowDeps
+from bot.workflow.supervision import Scope
 
 SHOWN = 8
 """Items of each list a digest message shows (the counts are of all)."""
-
-ORG_WIDE = ("kepala_badan", "sekretaris", "sekda", "asisten", ADMIN)
-UNIT_WIDE = ("kabid", "kabag")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which cases a supervisor's digest covers: an institution, optionally one unit."""
-
-    institution: str | None
-    unit: str | None
-
-    def covers(self, institution: str, unit: str) -> bool:
-        return (self.institution is None or self.institution == institution) and (
-            self.unit is None or self.unit == unit
-        )
-
-
-def scope_of(person: Person) -> Scope | None:
-    """Org-wide for Kepala Badan/Sekretaris/admins, the unit for a Kabid; None for others."""
-    if any(r in ORG_WIDE for r in person.roles):
-        return Scope(None if person.is_admin and person.institution is None else person.institution, None)
-    if any(r in UNIT_WIDE for r in person.roles):
-        return Scope(person.institution, person.unit)
-    return None
-
 
 @dataclass
 class Digest:
     day: date
     scope_label: str
-    new_cases: list[dict[str, Any]] = field(default_factory=list)
+    new_cases: list[NewCase] = field(default_factory=list)
     open_cases: int = 0
-    due_today: list[dict[str, Any]] = field(default_factory=list)
-    overdue: list[dict[str, Any]] = field(default_factory=list)
+    due_today: list[DigestStep] = field(default_factory=list)
+    overdue: list[DigestStep] = field(default_factory=list)
     completed_yesterday: int = 0
     on_time_yesterday: int = 0
-    slowest: list[dict[str, Any]] = field(default_factory=list)
-    unassigned: list[dict[str, Any]] = field(default_factory=list)
-    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    slowest: list[SlowStep] = field(default_factory=list)
+    unassigned: list[DigestStep] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
     overdue_by_unit: dict[str, int] = field(default_factory=dict)
     is_admin: bool = False
 
@@ -64,37 +38,41 @@ class Digest:
     def on_time_share(self) -> float | None:
         return self.on_time_yesterday / self.completed_yesterday if self.completed_yesterday else None
 
-    def as_payload(self) -> dict[str, Any]:
+    def as_payload(self) -> DigestPayload:
         """What the message shows: the first items of each list, and how many there are in all."""
-        return {
-            "day": self.day.isoformat(), "scope_label": self.scope_label,
-            "new_cases": self.new_cases[:SHOWN], "new_count": len(self.new_cases),
-            "open_cases": self.open_cases,
-            "due_today": self.due_today[:SHOWN], "due_today_count": len(self.due_today),
-            "overdue": self.overdue[:SHOWN], "overdue_count": len(self.overdue),
-            "completed_yesterday": self.completed_yesterday, "on_time_yesterday": self.on_time_yesterday,
-            "on_time_share": self.on_time_share, "slowest": self.slowest,
-            "unassigned": self.unassigned[:SHOWN], "unassigned_count": len(self.unassigned),
-            "dead_letters": self.dead_letters, "overdue_by_unit": self.overdue_by_unit, "is_admin": self.is_admin,
-        }
+        return DigestPayload(
+            day=self.day, scope_label=self.scope_label,
+            new_cases=self.new_cases[:SHOWN], new_count=len(self.new_cases),
+            open_cases=self.open_cases,
+            due_today=self.due_today[:SHOWN], due_today_count=len(self.due_today),
+            overdue=self.overdue[:SHOWN], overdue_count=len(self.overdue),
+            completed_yesterday=self.completed_yesterday, on_time_yesterday=self.on_time_yesterday,
+            on_time_share=self.on_time_share, slowest=self.slowest,
+            unassigned=self.unassigned[:SHOWN], unassigned_count=len(self.unassigned),
+            dead_letters=self.dead_letters, overdue_by_unit=self.overdue_by_unit, is_admin=self.is_admin,
+        )
+
+    def chart_payload(self) -> DigestChartPayload:
+        return DigestChartPayload(overdue_by_unit=self.overdue_by_unit, day=self.day)
 
 
 @dataclass
 class _UnitWork:
     """The open steps of one (institution, unit), prepared once per round for every digest."""
 
-    overdue: list[dict[str, Any]] = field(default_factory=list)
-    due_today: list[dict[str, Any]] = field(default_factory=list)
-    unassigned: list[dict[str, Any]] = field(default_factory=list)
+    overdue: list[DigestStep] = field(default_factory=list)
+    due_today: list[DigestStep] = field(default_factory=list)
+    unassigned: list[DigestStep] = field(default_factory=list)
 
 
 class DigestBuilder:
     """Reads the open work once and cuts it per supervisor (200 supervisors × 50k cases stays one scan)."""
 
-    def __init__(self, db: Database, catalog: Catalog, calendar: WorkCalendar) -> None:
-        self.db = db
-        self.catalog = catalog
-        self.calendar = calendar
+    def __init__(self, deps: WorkflowDeps) -> None:
+        self.d = deps
+        self.db = deps.db
+        self.catalog = deps.catalog
+        self.calendar = deps.calendar
         self._snapshot: dict[str, Any] | None = None
 
     async def load(self, now: datetime, since: datetime | None = None) -> None:
@@ -103,24 +81,24 @@ class DigestBuilder:
         day_start = datetime.combine(local_today, time(0), self.calendar.tz)
         yesterday_start = day_start - timedelta(days=1)
         since = since or (now - timedelta(days=1))
-        people = {p.id: p for p in await store.people(self.db, active_only=False)}
+        people = {p.id: p for p in await storage.people.people(self.db, active_only=False)}
         day_end = day_start + timedelta(days=1)
         work: dict[tuple[str, str], _UnitWork] = {}
-        for row in await store.open_steps_overview(self.db):
-            bucket = work.setdefault((row["institution"], row["unit"]), _UnitWork())
-            holder = people.get(row["holder_id"]) if row["holder_id"] else None
-            item = {
-                "register_no": row["register_no"], "step": row["step_no"],
-                "role": self.catalog.roles.name(row["role"]), "holder": holder.name if holder else None,
-                "due_at": row["due_at"], "unit": self._unit_name(row["institution"], row["unit"]),
-            }
+        for row in await storage.steps.open_steps_overview(self.db):
+            bucket = work.setdefault((row.institution, row.unit), _UnitWork())
+            holder = people.get(row.holder_id) if row.holder_id else None
+            due = row.due_at
+            late = self.calendar.working_minutes(due, now) if due is not None and due < now else None
+            item = DigestStep(
+                register_no=row.register_no, step=row.step_no,
+                role=self.catalog.roles.name(row.role), holder=holder.name if holder else None,
+                due_at=due, unit=self.d.unit_name(row.institution, row.unit), late_minutes=late,
+            )
             if holder is None:
                 bucket.unassigned.append(item)
-            if row["due_at"] is None:
+            if due is None:
                 continue
-            due = datetime.fromisoformat(row["due_at"])
-            if due < now:
-                item["late_minutes"] = self.calendar.working_minutes(due, now)
+            if late is not None:
                 bucket.overdue.append(item)
             elif due < day_end:
                 bucket.due_today.append(item)
@@ -128,17 +106,17 @@ class DigestBuilder:
             "now": now,
             "today": local_today,
             "work": work,
-            "open_cases": await store.open_case_units(self.db),
-            "new_cases": await store.cases_created_between(self.db, since, now),
-            "done_yesterday": await store.steps_completed_between(self.db, yesterday_start, day_start),
-            "dead": await store.outbox(self.db, state="dead"),
+            "open_cases": await storage.cases.open_case_units(self.db),
+            "new_cases": await storage.cases.cases_created_between(self.db, since, now),
+            "done_yesterday": await storage.steps.steps_completed_between(self.db, yesterday_start, day_start),
+            "dead": await storage.outbox.outbox(self.db, state=OutboxState.DEAD),
             "sla": await sla_report(self.db, self.catalog, self.calendar, since=now - timedelta(days=30)),
-            "sla_units": await store.sop_units(self.db),
+            "sla_units": await storage.cases.sop_units(self.db),
         }
 
     def build(self, person: Person, since: datetime | None = None) -> Digest | None:
         """The digest of one supervisor; ``since`` is their previous digest (new requests after it)."""
-        scope = scope_of(person)
+        scope = self.d.supervision.scope_of(person)
         if scope is None:
             return None
         snap = self._snapshot
@@ -146,12 +124,11 @@ class DigestBuilder:
         label = self._scope_label(scope)
         d = Digest(day=snap["today"], scope_label=label, is_admin=person.is_admin)
         d.open_cases = sum(1 for inst, unit in snap["open_cases"] if scope.covers(inst, unit))
-        after = iso(since) if since else None
-        for row in snap["new_cases"]:
-            if after is not None and row["created_at"] < after:
+        for new in snap["new_cases"]:
+            if since is not None and new.created_at < since:
                 continue
-            if scope.covers(row["institution"], row["unit"]):
-                d.new_cases.append({"register_no": row["register_no"], "title": row["title"]})
+            if scope.covers(new.institution, new.unit):
+                d.new_cases.append(NewCase(register_no=new.register_no, title=new.title))
         for (inst, unit), bucket in snap["work"].items():
             if not scope.covers(inst, unit):
                 continue
@@ -159,14 +136,14 @@ class DigestBuilder:
             d.due_today.extend(bucket.due_today)
             d.unassigned.extend(bucket.unassigned)
             if bucket.overdue:
-                name = bucket.overdue[0]["unit"]
+                name = bucket.overdue[0].unit
                 d.overdue_by_unit[name] = d.overdue_by_unit.get(name, 0) + len(bucket.overdue)
-        d.overdue.sort(key=lambda i: -i["late_minutes"])
-        d.due_today.sort(key=lambda i: i["due_at"])
-        for row in snap["done_yesterday"]:
-            if scope.covers(row["institution"], row["unit"]):
+        d.overdue.sort(key=lambda i: -(i.late_minutes or 0))
+        d.due_today.sort(key=lambda i: i.due_at or snap["now"])
+        for timing in snap["done_yesterday"]:
+            if scope.covers(timing.institution, timing.unit):
                 d.completed_yesterday += 1
-                d.on_time_yesterday += int(row["due_at"] is None or row["completed_at"] <= row["due_at"])
+                d.on_time_yesterday += int(timing.on_time)
         units = snap["sla_units"]
         ranked = []
         for s in snap["sla"]:
@@ -175,14 +152,14 @@ class DigestBuilder:
                 ranked.append((s.median_minutes / s.standard_minutes, s))
         ranked.sort(key=lambda pair: -pair[0])
         d.slowest = [
-            {"title": s.sop_title, "step": s.step_no, "role": s.role, "median_minutes": s.median_minutes,
-             "standard": s.standard_text, "ratio": ratio, "count": s.count}
+            SlowStep(title=s.sop_title, step=s.step_no, role=s.role, median_minutes=s.median_minutes,
+                     standard=s.standard_text, ratio=ratio, count=s.count)
             for ratio, s in ranked[:3] if ratio > 1
         ]
         if person.is_admin:
             d.dead_letters = [
-                {"kind": m.kind, "person_id": m.person_id, "error": (m.last_error or "")[:80],
-                 "created_at": iso(m.created_at)}
+                DeadLetter(kind=m.kind, person_id=m.person_id, error=(m.last_error or "")[:80],
+                           created_at=m.created_at)
                 for m in snap["dead"][-10:]
             ]
         return d
@@ -196,37 +173,61 @@ class DigestBuilder:
             return f"{inst.name} — {unit.name if unit else scope.unit}"
         return inst.name
 
-    def _unit_name(self, institution: str, unit: str) -> str:
-        inst = self.catalog.institutions.get(institution)
-        found = inst.unit(unit) if inst else None
-        return found.name if found else unit
+
+async def digests_ever_sent(db: Database) -> bool:
+    """Whether anyone has had a digest from this database (else this is the very first start)."""
+    for person in await storage.people.people(db, active_only=False):
+        if await storage.digests.last_digest_at(db, person.id):
+            return True
+    return False
 
 
 class DigestRound:
-    """Queue each supervisor's daily digest once, on working days from the configured time on."""
+    """Queue each supervisor's daily digest once, on working days from the configured time on.
 
-    def __init__(self, db: Database, catalog: Catalog, calendar: WorkCalendar, clock: Any, at: time) -> None:
-        self.db = db
-        self.catalog = catalog
-        self.calendar = calendar
-        self.clock = clock
+    ``started_at`` is when the process started: a digest whose moment came before it was missed
+    while the bot was down. A missed digest is caught up only inside that day's working hours,
+    and never when ``catch_up`` is off (the very first start), so a bot first started after
+    office hours sends nothing until the next configured digest time.
+    """
+
+    def __init__(
+        self, deps: WorkflowDeps, at: time, *, started_at: datetime | None = None, catch_up: bool = True
+    ) -> None:
+        self.d = deps
+        self.db = deps.db
+        self.calendar = deps.calendar
+        self.clock = deps.clock
         self.at = at
+        self.started_at = started_at
+        self.catch_up = catch_up
+
+    def due(self, now: datetime) -> bool:
+        """Whether today's digest may go out at ``now``."""
+        local = now.astimezone(self.calendar.tz)
+        if not self.calendar.is_working_day(local.date()) or local.time() < self.at:
+            return False
+        moment = datetime.combine(local.date(), self.at, self.calendar.tz)
+        if self.started_at is None or moment >= self.started_at:
+            return True
+        return self.catch_up and self.calendar.is_working_time(now)
 
     async def run(self) -> int:
         now = self.clock.now()
         local = now.astimezone(self.calendar.tz)
-        if not self.calendar.is_working_day(local.date()) or local.time() < self.at:
+        if not self.due(now):
             return 0
         day = local.date().isoformat()
-        done = await store.digests_on(self.db, day)
-        waiting = [p for p in await store.people(self.db) if p.id not in done and scope_of(p) is not None]
+        done = await storage.digests.digests_on(self.db, day)
+        supervision = self.d.supervision
+        waiting = [p for p in await storage.people.people(self.db) if p.id not in done and supervision.is_supervisor(p)]
         if not waiting:
             return 0
         since: dict[int, datetime] = {}
         for p in waiting:
-            last = await store.last_digest_at(self.db, p.id)
+            last = await storage.digests.last_digest_at(self.db, p.id)
             since[p.id] = datetime.fromisoformat(last) if last else now - timedelta(days=1)
-        builder = DigestBuilder(self.db, self.catalog, self.calendar)
+        builder = DigestBuilder(self.d)
         await builder.load(now, since=min(since.values()))
         queued = 0
         for person in waiting:
@@ -234,17 +235,19 @@ class DigestRound:
             if digest is None:
                 continue
             async with self.db.transaction() as tx:
-                if not await store.claim_digest(tx, person.id, day, now):
+                if not await storage.digests.claim_digest(tx, person.id, day, now):
                     continue
-                outbox_id = await store.enqueue(
-                    tx, person_id=person.id, chat_id=person.telegram_id, kind="digest", payload=digest.as_payload(),
-                    priority=2, now=now, dedupe_key=f"digest:{person.id}:{day}",
+                outbox_id = await storage.outbox.enqueue(
+                    tx, person_id=person.id, chat_id=person.telegram_id, kind=NoticeKind.DIGEST,
+                    payload=digest.as_payload(), priority=Priority.BULK, now=now,
+                    dedupe_key=f"digest:{person.id}:{day}",
                 )
-                await store.set_digest_outbox(tx, person.id, day, outbox_id)
+                await storage.digests.set_digest_outbox(tx, person.id, day, outbox_id)
                 if digest.overdue_by_unit:
-                    await store.enqueue(
-                        tx, person_id=person.id, chat_id=person.telegram_id, kind="digest_chart", priority=2,
-                        now=now, payload={"overdue_by_unit": digest.overdue_by_unit, "day": day},
+                    await storage.outbox.enqueue(
+                        tx, person_id=person.id, chat_id=person.telegram_id, kind=NoticeKind.DIGEST_CHART,
+                        priority=Priority.BULK,
+                        now=now, payload=digest.chart_payload(),
                         dedupe_key=f"digest_chart:{person.id}:{day}",
                     )
             queued += 1

@@ -5,5 +5,9 @@ from __future__ import annotations
 from bot.core.errors import DomainError
 
 
+class WorkflowError(DomainError):
+    """A workflow operation refused (not the holder, needs a decision, bad intake, …)."""
+
+
 class PeopleError(DomainError):
     """A people operation that cannot be done (unknown role, invite used, …)."""

@@ -6,15 +6,20 @@ bot; submitting files the case and deletes the draft in the same transaction.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from bot import storage
 from bot.core.clock import Clock
-from bot.sop.model import Catalog, IntakeField, Sop
-from bot.storage import store
+from bot.core.states import NoticeKind, Priority, PromptKind
+from bot.sop.catalog import Catalog
+from bot.sop.model import IntakeField, Sop
 from bot.storage.db import Database
-from bot.workflow.engine import Engine, EngineError, FileUpload, Outcome, intake_problem
+from bot.text.payloads import IntakePausedPayload
+from bot.workflow.errors import WorkflowError
+from bot.workflow.filing import Filing, intake_problem, startable
+from bot.workflow.results import FileUpload, Outcome
 
 
 @dataclass(frozen=True)
@@ -52,37 +57,41 @@ class Draft:
 
 
 class Intake:
-    def __init__(self, db: Database, catalog: Catalog, clock: Clock, engine: Engine) -> None:
+    def __init__(self, db: Database, catalog: Catalog, clock: Clock, filing: Filing) -> None:
         self.db = db
         self.catalog = catalog
         self.clock = clock
-        self.engine = engine
+        self.filing = filing
 
     async def get(self, person_id: int) -> Draft | None:
-        row = await store.draft(self.db, person_id)
-        if row is None:
+        stored = await storage.drafts.draft(self.db, person_id)
+        if stored is None:
             return None
-        sop = self.catalog.get(row["sop_id"])
+        sop = self.catalog.get(stored.sop_id)
         if sop is None:
             return None
-        return Draft(person_id, sop, json.loads(row["answers"]), json.loads(row["uploads"]), int(row["position"]),
-                     int(row["last_message_id"]))
+        return Draft(person_id, sop, stored.answers, stored.uploads, stored.position, stored.last_message_id)
 
-    async def start(self, person_id: int, sop_id: str, roles: tuple[str, ...]) -> Draft:
-        sop = self.catalog.get(sop_id)
-        if sop is None:
-            raise EngineError("unknown_sop")
-        if sop.steps_missing or not sop.steps:
-            raise EngineError("not_startable", sop=sop.title)
-        if not set(roles) & set(sop.starters) and "admin" not in roles:
-            raise EngineError("not_allowed_to_start", sop=sop.title)
-        return await self._save(Draft(person_id, sop))
+    async def start(self, person_id: int, sop_id: str, roles: tuple[str, ...], is_admin: bool = False) -> Draft:
+        """A new draft for the SOP; the person's next messages answer its fields."""
+        sop = startable(self.catalog.get(sop_id), sop_id, roles, is_admin)
+        return await self._save(Draft(person_id, sop), ask=True)
 
-    async def _save(self, draft: Draft) -> Draft:
+    async def resume(self, person_id: int) -> Draft:
+        """Pick up a saved draft again: the next messages answer its current field."""
+        return await self._save(await self._require(person_id), ask=True)
+
+    async def _save(self, draft: Draft, *, ask: bool = False) -> Draft:
+        now = self.clock.now()
         async with self.db.transaction() as tx:
-            await store.save_draft(tx, person_id=draft.person_id, sop_id=draft.sop.id, answers=draft.answers,
-                                   uploads=draft.uploads, position=draft.position, now=self.clock.now(),
-                                   last_message_id=draft.last_message_id)
+            await storage.drafts.save_draft(tx, person_id=draft.person_id, sop_id=draft.sop.id,
+                                            answers=draft.answers, uploads=draft.uploads, position=draft.position,
+                                            now=now, last_message_id=draft.last_message_id)
+            if ask:
+                await storage.prompts.set_prompt(tx, draft.person_id, PromptKind.INTAKE, {"sop_id": draft.sop.id},
+                                                 now)
+            else:
+                await storage.prompts.touch_prompt(tx, draft.person_id, now)
         return draft
 
     async def answer_text(
@@ -94,13 +103,13 @@ class Intake:
         if fld is None or _stale(draft, message_id, position):
             return draft
         if fld.kind == "document":
-            raise EngineError("intake_need_document", field=fld.label)
+            raise WorkflowError("intake_need_document", field=fld.label)
         value = text.strip() if fld.kind == "long_text" else " ".join(text.split())
         if not value:
-            raise EngineError("intake_missing", field=fld.label)
+            raise WorkflowError("intake_missing", field=fld.label)
         problem = intake_problem(fld.kind, value, fld.max_length, fld.choices)
         if problem:
-            raise EngineError(problem, field=fld.label, limit=fld.max_length)
+            raise WorkflowError(problem, field=fld.label, limit=fld.max_length)
         return await self._save(Draft(person_id, draft.sop, {**draft.answers, fld.key: value}, draft.uploads,
                                       draft.position + 1, max(message_id, draft.last_message_id)))
 
@@ -110,7 +119,7 @@ class Intake:
         if fld is None or _stale(draft, message_id, None):
             return draft
         if fld.kind != "document":
-            raise EngineError("intake_need_text", field=fld.label)
+            raise WorkflowError("intake_need_text", field=fld.label)
         info = {"file_id": upload.file_id, "file_unique_id": upload.file_unique_id, "file_name": upload.file_name,
                 "mime_type": upload.mime_type, "file_size": upload.file_size}
         return await self._save(Draft(person_id, draft.sop, draft.answers, {**draft.uploads, fld.key: info},
@@ -122,28 +131,46 @@ class Intake:
         if fld is None or _stale(draft, 0, position):
             return draft
         if fld.required:
-            raise EngineError("intake_missing", field=fld.label)
+            raise WorkflowError("intake_missing", field=fld.label)
         return await self._save(Draft(person_id, draft.sop, draft.answers, draft.uploads, draft.position + 1,
                                       draft.last_message_id))
 
     async def discard(self, person_id: int) -> bool:
-        existed = await store.draft(self.db, person_id) is not None
+        existed = await storage.drafts.draft(self.db, person_id) is not None
         async with self.db.transaction() as tx:
-            await store.delete_draft(tx, person_id)
+            await storage.drafts.delete_draft(tx, person_id)
+            await storage.prompts.clear_prompt(tx, person_id, PromptKind.INTAKE)
         return existed
+
+    async def pause_idle(self, idle_for: timedelta) -> int:
+        """Stop waiting for intake answers nobody gave for ``idle_for``; the draft stays, the person is told once."""
+        now = self.clock.now()
+        paused = 0
+        for idle in await storage.prompts.idle_prompts(self.db, PromptKind.INTAKE, now - idle_for):
+            async with self.db.transaction() as tx:
+                if not await storage.prompts.clear_prompt(tx, idle.person_id, PromptKind.INTAKE):
+                    continue
+                person = await storage.people.person(tx, idle.person_id)
+                draft = await storage.drafts.draft(tx, idle.person_id)
+                if person is None or draft is None:
+                    continue
+                sop = self.catalog.get(draft.sop_id)
+                payload = IntakePausedPayload(title=sop.title if sop else draft.sop_id)
+                await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id,
+                                             kind=NoticeKind.INTAKE_PAUSED, payload=payload, priority=Priority.NORMAL,
+                                             now=now)
+                paused += 1
+        return paused
 
     async def submit(self, person_id: int) -> Outcome:
         draft = await self._require(person_id)
         uploads = {k: FileUpload(**v) for k, v in draft.uploads.items()}
-        return await self.engine.file_request(draft.sop.id, person_id, draft.answers, uploads, consume_draft=True)
-
-    async def telegram_ids_with_drafts(self) -> set[int]:
-        return set(await store.telegram_ids_with_drafts(self.db))
+        return await self.filing.file_request(draft.sop.id, person_id, draft.answers, uploads, consume_draft=True)
 
     async def _require(self, person_id: int) -> Draft:
         draft = await self.get(person_id)
         if draft is None:
-            raise EngineError("no_draft")
+            raise WorkflowError("no_draft")
         return draft
 
 

@@ -6,42 +6,18 @@ made by an admin; self-registration in Telegram creates OPD officers (role ``req
 
 from __future__ import annotations
 
-import json
 import secrets
 from pathlib import Path
 
+from bot import storage
 from bot.core.clock import Clock
+from bot.core.states import EventType, PersonKind, PersonSource
 from bot.sop.agencies import Agency, load_agencies
-from bot.sop.model import Catalog, RoleBook
-from bot.storage import store
+from bot.sop.catalog import Catalog
 from bot.storage.db import Database
 from bot.storage.records import Person
 from bot.workflow.errors import PeopleError
-from bot.workflow.people_file import ADMIN, parse_people_file
-
-SUPERVISOR_ROLES = ("kepala_badan", "sekretaris", "kabid", "kabag", "sekda", "asisten")
-
-
-async def supervisor_levels(
-    r: store.Reader, roles: RoleBook, role_id: str, institution: str | None, unit: str | None,
-    exclude: set[int] | None = None,
-) -> list[list[Person]]:
-    """Who stands above a role, nearest first: e.g. [[the unit's Kabid], [Sekretaris], [Kepala Badan]].
-
-    Only supervising roles count (Kabid, Kabag, Sekretaris, Kepala Badan, …) and only levels
-    someone actually holds; a unit-scoped supervisor must be of the same unit.
-    """
-    exclude = exclude or set()
-    levels: list[list[Person]] = []
-    for sup in roles.supervisors(role_id):
-        role = roles.roles.get(sup)
-        if sup not in SUPERVISOR_ROLES or role is None or institution is None:
-            continue
-        holders = await store.holders_of(r, sup, institution, unit if role.scope == "unit" else None)
-        people = [p for p, _ in holders if p.id not in exclude]
-        if people:
-            levels.append(people)
-    return levels
+from bot.workflow.people_file import parse_people_file
 
 
 class People:
@@ -56,22 +32,22 @@ class People:
     # -- look-ups
 
     async def by_telegram(self, telegram_id: int) -> Person | None:
-        return await store.person_by_telegram(self.db, telegram_id)
+        return await storage.people.person_by_telegram(self.db, telegram_id)
 
     async def get(self, person_id: int) -> Person | None:
-        return await store.person(self.db, person_id)
+        return await storage.people.person(self.db, person_id)
 
     async def find(self, ident: str) -> Person | None:
         """A person by database id ('#12'), Telegram id or @username."""
         ident = ident.strip()
         if ident.startswith("#") and ident[1:].isdigit():
-            return await store.person(self.db, int(ident[1:]))
+            return await storage.people.person(self.db, int(ident[1:]))
         if ident.lstrip("-").isdigit():
-            return await store.person_by_telegram(self.db, int(ident))
-        return await store.person_by_username(self.db, ident)
+            return await storage.people.person_by_telegram(self.db, int(ident))
+        return await storage.people.person_by_username(self.db, ident)
 
     async def all(self, active_only: bool = True) -> list[Person]:
-        return await store.people(self.db, active_only=active_only)
+        return await storage.people.people(self.db, active_only=active_only)
 
     # -- staff from the people file and the CLI
 
@@ -85,28 +61,28 @@ class People:
             for spec in specs:
                 existing = None
                 if spec.telegram_id is not None:
-                    existing = await store.person_by_telegram(tx, spec.telegram_id)
+                    existing = await storage.people.person_by_telegram(tx, spec.telegram_id)
                 if existing is None and spec.username:
-                    existing = await store.person_by_username(tx, spec.username)
+                    existing = await storage.people.person_by_username(tx, spec.username)
                 if existing is None:
-                    pid = await store.insert_person(
-                        tx, name=spec.name, kind="staff", now=now, telegram_id=spec.telegram_id,
-                        username=spec.username, institution=spec.institution, unit=spec.unit, source="file",
+                    pid = await storage.people.insert_person(
+                        tx, name=spec.name, kind=PersonKind.STAFF, now=now, telegram_id=spec.telegram_id,
+                        username=spec.username, institution=spec.institution, unit=spec.unit,
+                        source=PersonSource.FILE,
                     )
                     counts["added"] += 1
                 else:
                     pid = existing.id
-                    await store.update_person(
-                        tx, pid, name=spec.name, kind="staff", institution=spec.institution, unit=spec.unit, active=1,
-                    )
+                    await storage.people.update_person(tx, pid, name=spec.name, kind=PersonKind.STAFF,
+                                                       institution=spec.institution, unit=spec.unit, active=1)
                     counts["updated"] += 1
-                await store.set_roles(tx, pid, spec.roles)
-                await store.insert_event(tx, type="person_synced", now=now, actor_id=None,
-                                         data={"person_id": pid, "roles": list(spec.roles)})
+                await storage.people.set_roles(tx, pid, spec.roles)
+                await storage.events.insert_event(tx, type=EventType.PERSON_SYNCED, now=now, actor_id=None,
+                                                  data={"person_id": pid, "roles": list(spec.roles)})
                 seen.add(pid)
-            for person in await store.people(tx):
-                if person.id not in seen and await store.person_source(tx, person.id) == "file":
-                    await store.update_person(tx, person.id, active=0)
+            for person in await storage.people.people(tx):
+                if person.id not in seen and await storage.people.person_source(tx, person.id) == PersonSource.FILE:
+                    await storage.people.update_person(tx, person.id, active=0)
                     counts["deactivated"] += 1
         return counts
 
@@ -119,31 +95,33 @@ class People:
             raise PeopleError("identity_required")
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            if telegram_id is not None and await store.person_by_telegram(tx, telegram_id):
+            if telegram_id is not None and await storage.people.person_by_telegram(tx, telegram_id):
                 raise PeopleError("already_registered", telegram_id=telegram_id)
-            if username and await store.person_by_username(tx, username):
+            if username and await storage.people.person_by_username(tx, username):
                 raise PeopleError("already_registered", username=username)
-            pid = await store.insert_person(
-                tx, name=name, kind="staff", now=now, telegram_id=telegram_id, username=username,
+            pid = await storage.people.insert_person(
+                tx, name=name, kind=PersonKind.STAFF, now=now, telegram_id=telegram_id, username=username,
                 institution=institution, unit=unit,
             )
-            await store.set_roles(tx, pid, roles)
-            await store.insert_event(tx, type="person_added", now=now, data={"person_id": pid, "roles": roles})
-            person = await store.person(tx, pid)
+            await storage.people.set_roles(tx, pid, roles)
+            await storage.events.insert_event(tx, type=EventType.PERSON_ADDED, now=now,
+                                              data={"person_id": pid, "roles": roles})
+            person = await storage.people.person(tx, pid)
         assert person is not None
         return person
 
     async def deactivate(self, person_id: int) -> Person:
         async with self.db.transaction() as tx:
-            person = await store.person(tx, person_id)
+            person = await storage.people.person(tx, person_id)
             if person is None:
                 raise PeopleError("person_not_found", ident=person_id)
-            await store.update_person(tx, person_id, active=0)
-            await store.insert_event(tx, type="person_removed", now=self.clock.now(), data={"person_id": person_id})
+            await storage.people.update_person(tx, person_id, active=0)
+            await storage.events.insert_event(tx, type=EventType.PERSON_REMOVED, now=self.clock.now(),
+                                              data={"person_id": person_id})
         return person
 
     def _check_staff(self, roles: list[str], institution: str, unit: str | None) -> None:
-        bad = [r for r in roles if r != ADMIN and r not in self.catalog.roles]
+        bad = [r for r in roles if not self.catalog.roles.holdable(r)]
         if bad or not roles:
             raise PeopleError("unknown_role", roles=bad)
         inst = self.catalog.institutions.get(institution)
@@ -160,39 +138,40 @@ class People:
         self._check_staff(roles, institution, unit)
         code = "inv_" + secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
         async with self.db.transaction() as tx:
-            await store.insert_invite(tx, code=code, name=name, roles=roles, institution=institution, unit=unit,
-                                      now=self.clock.now(), created_by=created_by)
+            await storage.invites.insert_invite(tx, code=code, name=name, roles=roles, institution=institution,
+                                                unit=unit, now=self.clock.now(), created_by=created_by)
         return code
 
     async def accept_invite(self, code: str, *, telegram_id: int, username: str | None, name: str) -> Person:
         """Bind the Telegram account that opened the invite link to the invited roles, once."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            inv = await store.invite(tx, code)
+            inv = await storage.invites.invite(tx, code)
             if inv is None:
                 raise PeopleError("invite_unknown")
-            if inv["used_by"] is not None:
+            if inv.used_by is not None:
                 raise PeopleError("invite_used")
-            existing = await store.person_by_telegram(tx, telegram_id)
+            existing = await storage.people.person_by_telegram(tx, telegram_id)
             if existing is not None and existing.is_staff:
                 raise PeopleError("already_staff")
             if existing is None:
-                pid = await store.insert_person(
-                    tx, name=inv["name"] or name, kind="staff", now=now, telegram_id=telegram_id,
-                    username=None, institution=inv["institution"], unit=inv["unit"], source="invite",
+                pid = await storage.people.insert_person(
+                    tx, name=inv.name or name, kind=PersonKind.STAFF, now=now, telegram_id=telegram_id,
+                    username=None, institution=inv.institution, unit=inv.unit, source=PersonSource.INVITE,
                 )
             else:
                 pid = existing.id
-                await store.update_person(tx, pid, kind="staff", institution=inv["institution"], unit=inv["unit"],
-                                          opd=None, name=inv["name"] or name)
-            if username and await store.person_by_username(tx, username) is None:
-                await store.update_person(tx, pid, username=username.lower())
-            await store.set_roles(tx, pid, json.loads(inv["roles"]))
-            if not await store.use_invite(tx, code, pid, now):
+                await storage.people.update_person(tx, pid, kind=PersonKind.STAFF, institution=inv.institution,
+                                                   unit=inv.unit, opd=None, name=inv.name or name)
+            if username and await storage.people.person_by_username(tx, username) is None:
+                await storage.people.update_person(tx, pid, username=username.lower())
+            await storage.people.set_roles(tx, pid, inv.roles)
+            if not await storage.invites.use_invite(tx, code, pid, now):
                 raise PeopleError("invite_used")
-            await store.release_held(tx, pid, telegram_id)
-            await store.insert_event(tx, type="invite_accepted", now=now, actor_id=pid, data={"code": code[:8]})
-            person = await store.person(tx, pid)
+            await storage.outbox.release_held(tx, pid, telegram_id)
+            await storage.events.insert_event(tx, type=EventType.INVITE_ACCEPTED, now=now, actor_id=pid,
+                                              data={"code": code[:8]})
+            person = await storage.people.person(tx, pid)
         assert person is not None
         return person
 
@@ -203,15 +182,16 @@ class People:
         if not username:
             return None
         async with self.db.transaction() as tx:
-            person = await store.person_by_username(tx, username)
+            person = await storage.people.person_by_username(tx, username)
             if person is None or person.telegram_id is not None:
                 return None
-            if await store.person_by_telegram(tx, telegram_id) is not None:
+            if await storage.people.person_by_telegram(tx, telegram_id) is not None:
                 return None
-            await store.update_person(tx, person.id, telegram_id=telegram_id)
-            await store.release_held(tx, person.id, telegram_id)
-            await store.insert_event(tx, type="telegram_bound", now=self.clock.now(), actor_id=person.id)
-            return await store.person(tx, person.id)
+            await storage.people.update_person(tx, person.id, telegram_id=telegram_id)
+            await storage.outbox.release_held(tx, person.id, telegram_id)
+            await storage.events.insert_event(tx, type=EventType.TELEGRAM_BOUND, now=self.clock.now(),
+                                              actor_id=person.id)
+            return await storage.people.person(tx, person.id)
 
     async def register_officer(
         self, *, telegram_id: int, username: str | None, name: str, agency_id: str
@@ -222,28 +202,26 @@ class People:
             raise PeopleError("unknown_agency")
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            existing = await store.person_by_telegram(tx, telegram_id)
+            existing = await storage.people.person_by_telegram(tx, telegram_id)
             if existing is not None and existing.is_staff:
                 raise PeopleError("already_staff")
             if existing is None:
-                uname = username if username and await store.person_by_username(tx, username) is None else None
-                pid = await store.insert_person(
-                    tx, name=name, kind="officer", now=now, telegram_id=telegram_id, username=uname,
-                    institution=agency.institution, opd=agency.id, source="self",
+                free = username and await storage.people.person_by_username(tx, username) is None
+                pid = await storage.people.insert_person(
+                    tx, name=name, kind=PersonKind.OFFICER, now=now, telegram_id=telegram_id,
+                    username=username if free else None, institution=agency.institution, opd=agency.id,
+                    source=PersonSource.SELF,
                 )
             else:
                 pid = existing.id
-                await store.update_person(tx, pid, opd=agency.id, institution=agency.institution, name=name, active=1)
-            await store.set_roles(tx, pid, ["requester"])
-            await store.insert_event(tx, type="officer_registered", now=now, actor_id=pid,
-                                     data={"opd": agency.id})
-            person = await store.person(tx, pid)
+                await storage.people.update_person(tx, pid, opd=agency.id, institution=agency.institution,
+                                                   name=name, active=1)
+            await storage.people.set_roles(tx, pid, ["requester"])
+            await storage.events.insert_event(tx, type=EventType.OFFICER_REGISTERED, now=now, actor_id=pid,
+                                              data={"opd": agency.id})
+            person = await storage.people.person(tx, pid)
         assert person is not None
         return person
-
-    async def set_reachable(self, person_id: int, reachable: bool) -> None:
-        async with self.db.transaction() as tx:
-            await store.update_person(tx, person_id, reachable=int(reachable))
 
     def agency_name(self, person: Person) -> str:
         agency = self.agencies.get(person.opd or "")

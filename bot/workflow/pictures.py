@@ -10,23 +10,23 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from bot.sop.calendar import WorkCalendar
-from bot.sop.model import Catalog, Sop
-from bot.storage import store
+from bot.core.states import CaseState, StepState
+from bot.sop.model import Sop
 from bot.storage.records import Case
 from bot.text.flowchart import FlowchartCache, Marks
 from bot.text.flowchart.draw import Format
-from bot.workflow.engine import Engine
+from bot.workflow.use_cases import Workflow
 
-STATE_WORDS = {"completed": "selesai", "rejected": "tidak disetujui", "cancelled": "dibatalkan"}
+STATE_WORDS = {CaseState.COMPLETED: "selesai", CaseState.REJECTED: "tidak disetujui",
+               CaseState.CANCELLED: "dibatalkan"}
 
 
 class Pictures:
-    def __init__(self, engine: Engine, catalog: Catalog, calendar: WorkCalendar, cache_size: int = 128) -> None:
-        self.engine = engine
-        self.catalog = catalog
-        self.calendar = calendar
-        self.cache = FlowchartCache(catalog.roles, size=cache_size)
+    def __init__(self, workflow: Workflow, cache_size: int = 128) -> None:
+        self.workflow = workflow
+        self.catalog = workflow.catalog
+        self.calendar = workflow.calendar
+        self.cache = FlowchartCache(self.catalog.roles, size=cache_size)
 
     def institution_name(self, sop: Sop) -> str:
         inst = self.catalog.institutions.get(sop.institution)
@@ -41,7 +41,7 @@ class Pictures:
 
     async def case_marks(self, case: Case) -> tuple[Sop, Marks]:
         """The pinned SOP with the case's finished and open steps and a short note on each."""
-        sop = await self.engine.sop_of(case)
+        sop = await self.workflow.deps.sop_of(case)
         done: set[str] = set()
         current: set[str] = set()
         notes: dict[str, str] = {}
@@ -51,17 +51,17 @@ class Pictures:
             if pid is None:
                 return "belum ada pemegang"
             if pid not in names:
-                person = await store.person(self.engine.db, pid)
+                person = await self.workflow.queries.person(pid)
                 names[pid] = person.name if person else "?"
             return names[pid]
 
-        for inst in await self.engine.steps(case.id):
-            if inst.state == "done":
+        for inst in await self.workflow.queries.steps(case.id):
+            if inst.state == StepState.DONE:
                 done.add(inst.step_no)
                 if inst.step_no not in current:
                     when = self._local(inst.completed_at)
                     notes[inst.step_no] = f"Selesai {when}" + (f" ({inst.branch_label})" if inst.branch_label else "")
-            elif inst.state == "open":
+            elif inst.state == StepState.OPEN:
                 current.add(inst.step_no)
                 text = f"Sedang: {await name(inst.holder_id)}"
                 if inst.due_at:

@@ -24,7 +24,6 @@ from bot.qa.evaluation import check, load_items
 from bot.runtime import Services
 from bot.sop.model import Sop
 from bot.storage.records import Person
-from handlers.questions import ANSWERER
 from sandbox.bench.common import (
     MONDAY_8,
     PhaseCounts,
@@ -41,7 +40,6 @@ from sandbox.bench.common import (
     running_bot,
 )
 from sandbox.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
-from scheduler.application import SENDER
 from scheduler.ratelimit import PRIVATE_INTERVAL
 
 SOP_ID = "ketapang-permintaan-konsultasi"
@@ -157,19 +155,19 @@ async def _open_decisions(services: Services, cast: _Cast) -> None:
     Spreading the requests keeps the notices they cause (filed, progress) to a few per chat, which the
     sender delivers before the burst at one per second per chat.
     """
-    engine = services.engine
+    workflow = services.workflow
     intake = {"topik": "Indikator kinerja Renja 2027", "uraian": "Mohon arahan penyusunan indikator",
               "instansi": "Dinas Kesehatan", "kontak": "0812 3456 7890"}
     officers = [*cast.askers, *cast.filers]
     filed = []
     for i in range(len(cast.deciders)):  # all filed first, so TU's load spreads them over every TU officer
         officer = officers[i % len(officers)]
-        filed.append(await engine.file_request(SOP_ID, officer.id, intake))
+        filed.append(await workflow.filing.file_request(SOP_ID, officer.id, intake))
         cast.register_nos.setdefault(officer.id, []).append(filed[-1].case.register_no)
     for outcome in filed:
         tu_step = outcome.opened[0]
         assert tu_step.holder_id is not None
-        await engine.complete_step(tu_step.id, tu_step.holder_id)
+        await workflow.steps.complete_step(tu_step.id, tu_step.holder_id)
 
 
 def _has(text: str) -> Callable[[InboxMessage], bool]:
@@ -207,10 +205,10 @@ async def _alur_burst(
     sop = services.catalog.get(SOP_ID)
     assert sop is not None
     async with running_bot(services, api) as app:
-        sender = app.bot_data[SENDER]
+        sender = app.sender
         await sender.drain(timeout=900)  # the decision cards reach the Kabid before the burst
         await asyncio.sleep(PRIVATE_INTERVAL)  # and every chat may receive again: the burst starts from quiet
-        questions = _questions(app.bot_data[ANSWERER], sop.title)
+        questions = _questions(app.bot_data.answerer, sop.title)
         decision = sop.step(DECISION_STEP).decision
         assert decision is not None
         probe = Probe(api)

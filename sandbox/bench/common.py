@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application
 
+from bot import storage
 from bot.config import Settings
 from bot.core.clock import Clock, iso
 from bot.runtime import Services, open_services
 from bot.sop.model import Sop, Step, snapshot
-from bot.storage import store
 from bot.storage.records import Person
 from sandbox.fake_bot_api import FakeBotApi, FakeChat, InboxMessage
 from sandbox.fake_bot_api.limits import MESSAGE_METHODS
@@ -130,13 +130,14 @@ class OpenStep:
 
 async def bulk_open_cases(services: Services, requester_id: int, items: Sequence[OpenStep],
                           chunk: int = 20_000) -> None:
-    """Insert open cases with their open step in one transaction (store.bench_insert_open_cases)."""
+    """Insert open cases with their open step in one transaction (storage.bulk.bench_insert_open_cases)."""
     now = services.clock.now()
     async with services.db.transaction() as tx:
         for sop in {item.sop.id: item.sop for item in items}.values():
-            await store.ensure_sop_version(tx, sop_id=sop.id, sop_hash=sop.content_hash, snapshot=snapshot(sop),
+            await storage.sop_versions.ensure_sop_version(tx, sop_id=sop.id, sop_hash=sop.content_hash,
+                                                          snapshot=snapshot(sop),
                                            now=now)
-        next_id = await store.bench_max_case_id(tx) + 1
+        next_id = await storage.bulk.bench_max_case_id(tx) + 1
         for start in range(0, len(items), chunk):
             cases, steps = [], []
             for offset, item in enumerate(items[start:start + chunk]):
@@ -146,7 +147,7 @@ async def bulk_open_cases(services: Services, requester_id: int, items: Sequence
                               sop.institution, sop.unit, requester_id, sop.title, iso(item.opened_at)))
                 steps.append((case_id, item.step.number, item.step.actor, item.holder_id, iso(item.opened_at),
                               iso(item.due_at), iso(item.remind_at), iso(item.prewarn_at), iso(item.escalate_at)))
-            await store.bench_insert_open_cases(tx, cases, steps)
+            await storage.bulk.bench_insert_open_cases(tx, cases, steps)
 
 
 def staffed_steps(sops: Sequence[Sop]) -> list[tuple[Sop, Step]]:

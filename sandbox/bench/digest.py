@@ -7,7 +7,6 @@ member holds; 5% overdue, 3% due later today, the rest due in the coming weeks, 
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.runtime import Services
+from bot.storage.db import to_json
 from bot.storage.records import Person
 from bot.workflow.digest import DigestBuilder, DigestRound
 from sandbox.bench.common import (
@@ -32,7 +32,6 @@ from sandbox.bench.common import (
     staffed_steps,
 )
 from sandbox.fake_bot_api import FakeBotApi
-from scheduler.application import SENDER
 
 SENT_METHODS = ("sendMessage", "sendPhoto")
 HOLDERS_PER_UNIT = 5
@@ -118,28 +117,27 @@ async def run_digest(directory: Path, supervisor_count: int = 200, cases: int = 
         heads = await supervisors(services, supervisor_count, first_tg=500_001)
         await open_work(services, cases, seed=seed, first_tg=510_001)
 
-        builder = DigestBuilder(services.db, services.catalog, services.calendar)
+        builder = DigestBuilder(services.workflow.deps)
         t0 = time.perf_counter()
         await builder.load(clock.now())
         load_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
         built = [d for d in (builder.build(p) for p in heads) if d is not None]
         build_seconds = time.perf_counter() - t0
-        largest = max((len(json.dumps(d.as_payload(), ensure_ascii=False, default=str)) for d in built), default=0)
+        largest = max((len(to_json(d.as_payload().model_dump(mode="json"))) for d in built), default=0)
         charts = sum(1 for d in built if d.overdue_by_unit)  # the round queues a chart with each of these
         n_built = len(built)
         del built, builder
 
         t0 = time.perf_counter()
-        queued = await DigestRound(services.db, services.catalog, services.calendar, clock,
-                                   services.settings.digest_time).run()
+        queued = await DigestRound(services.workflow.deps, services.settings.digest_time).run()
         round_seconds = time.perf_counter() - t0
 
         async with FakeBotApi(enforce_limits=True) as api:
             for p in heads:
                 api.user(p.telegram_id or 0, first_name=p.name)
             async with running_bot(services, api, polling=False, start_sender=False) as app:
-                sender = app.bot_data[SENDER]
+                sender = app.sender
                 marks = phase_marks(api)
                 t0 = time.perf_counter()
                 await sender.drain(timeout=1800)

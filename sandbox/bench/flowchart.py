@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from bot.sop.model import load_catalog
+from bot.sop.catalog import load_catalog
 from bot.text.flowchart import FlowchartCache, layout, png, svg
 
 

@@ -16,8 +16,8 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from bot import storage
 from bot.runtime import Services
-from bot.storage import store
 from bot.storage.records import Person
 from bot.workflow.digest import DigestRound
 from sandbox.bench.common import (
@@ -39,7 +39,6 @@ from sandbox.bench.common import (
 )
 from sandbox.bench.digest import supervisors
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
-from scheduler.application import SENDER
 from scheduler.tick import sweeper
 
 THINK = (1.5, 3.0)
@@ -97,15 +96,14 @@ async def run_interactive(
         askers = await add_officers(services, idle_people, first_tg=620_001)
         swept = await sweeper(services).run(limit=reminders)
         n_reminders = sum(swept.sent.values())
-        n_digests = await DigestRound(services.db, services.catalog, services.calendar, clock,
-                                      services.settings.digest_time).run()
+        n_digests = await DigestRound(services.workflow.deps, services.settings.digest_time).run()
 
         async with FakeBotApi(enforce_limits=True) as api:
             users = {p.id: api.user(p.telegram_id or 0, first_name=p.name.split()[0])
                      for p in await services.people.all() if p.telegram_id}
             under_way = _after_messages(api, min(WARM_UP_SENDS, (n_digests + n_reminders) // 2))
             async with running_bot(services, api) as app:
-                sender = app.bot_data[SENDER]
+                sender = app.sender
                 await asyncio.wait_for(under_way.wait(), timeout=300)
                 idle, busy = Probe(api), Probe(api)
                 rng = random.Random(seed)
@@ -119,7 +117,7 @@ async def run_interactive(
                 window = time.perf_counter() - t0
                 sent_during = sender.stats["sent"] - sent_before
                 server = phase_counts(api, marks)
-                left = (await store.outbox_counts(services.db)).get("pending", 0)
+                left = (await storage.outbox.outbox_counts(services.db)).get("pending", 0)
     return InteractiveResult(n_digests, n_reminders, idle.samples, busy.samples, idle_people, busy_people,
                              sent_during, window, left, server,
                              errors + idle.errors + busy.errors)

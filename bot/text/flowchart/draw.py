@@ -15,7 +15,8 @@ from typing import Literal
 import resvg_py
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.sop.model import RoleBook, Sop
+from bot.sop.model import Sop
+from bot.sop.roles import RoleBook
 from bot.text.flowchart import fonts
 from bot.text.flowchart.layout import Flowchart, Marks, layout
 

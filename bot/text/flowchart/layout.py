@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.sop.model import END, Lane, RoleBook, Sop, Step
+from bot.sop.model import END, Lane, Sop, Step
+from bot.sop.roles import RoleBook
 from bot.text.flowchart.fonts import text_width, wrap
 
 Kind = Literal["start", "end", "activity", "decision", "terminal"]

@@ -1,0 +1,120 @@
+"""People and their roles."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.core.clock import iso
+from bot.storage.db import Reader, Tx
+from bot.storage.records import Person
+
+
+async def _roles(r: Reader, person_id: int) -> tuple[str, ...]:
+    rows = await r.fetchall("SELECT role FROM person_roles WHERE person_id = ? ORDER BY role", (person_id,))
+    return tuple(row["role"] for row in rows)
+
+
+async def _person(r: Reader, row: sqlite3.Row | None) -> Person | None:
+    if row is None:
+        return None
+    return Person.from_row(row, await _roles(r, row["id"]))
+
+
+async def person(r: Reader, person_id: int) -> Person | None:
+    return await _person(r, await r.fetchone("SELECT * FROM people WHERE id = ?", (person_id,)))
+
+
+async def person_by_telegram(r: Reader, telegram_id: int) -> Person | None:
+    return await _person(r, await r.fetchone("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,)))
+
+
+async def person_by_username(r: Reader, username: str) -> Person | None:
+    row = await r.fetchone("SELECT * FROM people WHERE username = ?", (username.lstrip("@").lower(),))
+    return await _person(r, row)
+
+
+async def people(r: Reader, *, active_only: bool = True) -> list[Person]:
+    sql = "SELECT * FROM people" + (" WHERE active = 1" if active_only else "") + " ORDER BY id"
+    rows = await r.fetchall(sql)
+    roles = await r.fetchall("SELECT person_id, role FROM person_roles ORDER BY role")
+    by_person: dict[int, list[str]] = {}
+    for row in roles:
+        by_person.setdefault(row["person_id"], []).append(row["role"])
+    return [Person.from_row(row, tuple(by_person.get(row["id"], []))) for row in rows]
+
+
+async def insert_person(
+    tx: Tx,
+    *,
+    name: str,
+    kind: str,
+    now: datetime,
+    telegram_id: int | None = None,
+    username: str | None = None,
+    institution: str | None = None,
+    unit: str | None = None,
+    opd: str | None = None,
+    source: str = "manual",
+) -> int:
+    return await tx.insert(
+        "INSERT INTO people (telegram_id, username, name, kind, institution, unit, opd, source, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (telegram_id, username.lstrip("@").lower() if username else None, name, kind, institution, unit, opd,
+         source, iso(now)),
+    )
+
+
+async def update_person(tx: Tx, person_id: int, **fields: Any) -> None:
+    allowed = {"telegram_id", "username", "name", "kind", "institution", "unit", "opd", "active", "reachable"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"unknown person fields: {unknown}")
+    if not fields:
+        return
+    cols = ", ".join(f"{k} = ?" for k in fields)
+    await tx.execute(f"UPDATE people SET {cols} WHERE id = ?", (*fields.values(), person_id))
+
+
+async def person_source(r: Reader, person_id: int) -> str:
+    row = await r.fetchone("SELECT source FROM people WHERE id = ?", (person_id,))
+    return str(row["source"]) if row else ""
+
+
+async def set_roles(tx: Tx, person_id: int, roles: Iterable[str]) -> None:
+    await tx.execute("DELETE FROM person_roles WHERE person_id = ?", (person_id,))
+    for role in sorted(set(roles)):
+        await tx.execute("INSERT INTO person_roles (person_id, role) VALUES (?, ?)", (person_id, role))
+
+
+async def holders_of(r: Reader, role: str, institution: str, unit: str | None) -> list[tuple[Person, int]]:
+    """Active people with a role (in the unit when given), with how many open steps each holds."""
+    sql = (
+        "SELECT p.*, (SELECT COUNT(*) FROM step_instances s WHERE s.holder_id = p.id AND s.state = 'open') AS load "
+        "FROM people p JOIN person_roles pr ON pr.person_id = p.id "
+        "WHERE pr.role = ? AND p.active = 1 AND p.institution = ?"
+    )
+    params: list[Any] = [role, institution]
+    if unit is not None:
+        sql += " AND p.unit = ?"
+        params.append(unit)
+    rows = await r.fetchall(sql + " ORDER BY p.id", params)
+    return [(Person.from_row(row, await _roles(r, row["id"])), int(row["load"])) for row in rows]
+
+
+async def people_with_roles(r: Reader, roles: Sequence[str], institution: str | None = None) -> list[Person]:
+    if not roles:
+        return []
+    marks = ",".join("?" for _ in roles)
+    sql = (
+        f"SELECT DISTINCT p.* FROM people p JOIN person_roles pr ON pr.person_id = p.id "
+        f"WHERE pr.role IN ({marks}) AND p.active = 1"
+    )
+    params: list[Any] = list(roles)
+    if institution is not None:
+        sql += " AND (p.institution = ? OR p.institution IS NULL)"
+        params.append(institution)
+    rows = await r.fetchall(sql + " ORDER BY p.id", params)
+    return [Person.from_row(row, await _roles(r, row["id"])) for row in rows]

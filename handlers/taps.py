@@ -1,0 +1,159 @@
+"""Button taps: decoding, the checks every tap on a step or a case needs, and answering each tap once.
+
+A tap's ``callback_data`` names ids, never authority: the decorators here load the step or case
+it names, check that the person may act on it, and map the workflow's refusals to an alert. A
+tap is always answered (the dispatcher answers one the handler did not), and a failed answer
+never stops its effect.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update
+
+from bot.storage.records import Case, Person, StepInstance
+from bot.workflow.access import Access
+from bot.workflow.errors import WorkflowError
+from handlers.context import AlurContext
+from handlers.keyboards import Tap
+from handlers.replies import answer, drop_buttons, person_of, reply_error
+
+
+@dataclass
+class Tapped:
+    """A tap being handled: the query, its decoded data, and whether it was answered yet."""
+
+    query: CallbackQuery
+    tap: Tap
+    answered: bool = False
+
+    @property
+    def message(self) -> Message | None:
+        return self.query.message if isinstance(self.query.message, Message) else None
+
+    async def ok(self, text: str | None = None) -> None:
+        """Answer the tap quietly (or with a short toast) if it was not answered yet."""
+        if not self.answered:
+            self.answered = True
+            await answer(self.query, text)
+
+    async def alert(self, context: AlurContext, code: str, **params: Any) -> None:
+        self.answered = True
+        await answer(self.query, context.error_text(code, **params), alert=True)
+
+    async def alert_text(self, text: str) -> None:
+        self.answered = True
+        await answer(self.query, text, alert=True)
+
+
+TapHandler = Callable[[Update, AlurContext, Tapped], Awaitable[None]]
+
+
+@dataclass
+class StepTap:
+    """A tap on a step's button by someone entitled to it; the step is open."""
+
+    person: Person
+    step: StepInstance
+    tapped: Tapped
+
+    @property
+    def tap(self) -> Tap:
+        return self.tapped.tap
+
+    @property
+    def message(self) -> Message | None:
+        return self.tapped.message
+
+
+@dataclass
+class CaseTap:
+    """A tap on a case's button by someone who may see the case."""
+
+    person: Person
+    case: Case
+    tapped: Tapped
+
+
+async def _refusal(update: Update, context: AlurContext, t: Tapped, exc: WorkflowError) -> None:
+    """A refusal after the tap was answered goes to the chat; before, it is the tap's alert."""
+    if t.answered:
+        await reply_error(update, context, exc.code, **exc.params)
+    else:
+        await t.alert(context, exc.code, **exc.params)
+
+
+def step_tap(*, holder_only: bool = True) -> Callable[[Callable[[Update, AlurContext, StepTap], Awaitable[None]]],
+                                                       TapHandler]:
+    """A handler for a button on a step: the tapper is registered, the step exists and is open, and
+    (``holder_only``) they hold it. A closed step answers who closed it and loses its buttons."""
+
+    def wrap(fn: Callable[[Update, AlurContext, StepTap], Awaitable[None]]) -> TapHandler:
+        @functools.wraps(fn)
+        async def handler(update: Update, context: AlurContext, t: Tapped) -> None:
+            person = await person_of(update, context)
+            if person is None:
+                await t.alert(context, "not_registered")
+                return
+            sid = t.tap.int_arg(0)
+            queries = context.workflow.queries
+            instance = await queries.step(sid) if sid is not None else None
+            if instance is None:
+                await t.alert(context, "garbage")
+                return
+            if not instance.is_open:
+                by = await queries.person(instance.completed_by) if instance.completed_by else None
+                await t.alert_text(context.plain("step_closed_alert", by=by.name if by else None))
+                await drop_buttons(t.message)
+                return
+            if holder_only and instance.holder_id != person.id:
+                await t.alert(context, "not_holder")
+                return
+            try:
+                await fn(update, context, StepTap(person, instance, t))
+            except WorkflowError as exc:
+                await _refusal(update, context, t, exc)
+
+        return handler
+
+    return wrap
+
+
+CaseRule = Callable[[Access, Person, Case], bool]
+
+
+def _may_view(access: Access, person: Person, case: Case) -> bool:
+    return access.may_view(person, case)
+
+
+def case_tap(*, allowed: CaseRule = _may_view, refusal: str = "not_allowed_view") -> Callable[
+        [Callable[[Update, AlurContext, CaseTap], Awaitable[None]]], TapHandler]:
+    """A handler for a button on a case: the tapper is registered and ``allowed`` (by default: may see it)."""
+
+    def wrap(fn: Callable[[Update, AlurContext, CaseTap], Awaitable[None]]) -> TapHandler:
+        @functools.wraps(fn)
+        async def handler(update: Update, context: AlurContext, t: Tapped) -> None:
+            person = await person_of(update, context)
+            if person is None:
+                await t.alert(context, "not_registered")
+                return
+            cid = t.tap.int_arg(0)
+            case = await context.workflow.queries.case(cid) if cid is not None else None
+            if case is None:
+                await t.alert(context, "garbage")
+                return
+            if not allowed(context.workflow.access, person, case):
+                await t.alert(context, refusal)
+                return
+            try:
+                await fn(update, context, CaseTap(person, case, t))
+            except WorkflowError as exc:
+                await _refusal(update, context, t, exc)
+
+        return handler
+
+    return wrap

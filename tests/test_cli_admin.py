@@ -1,0 +1,168 @@
+"""The admin's command line: settings honoured everywhere, no silent new databases, refusals in words."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import main
+from bot.sop.catalog import DEFAULT_SOP_DIR
+
+from alur_process import DEMO_PEOPLE
+
+
+@pytest.fixture
+def admin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An admin's working folder: no .env, ALUR_DB inside it (not created yet)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ALUR_DB", str(tmp_path / "alur.sqlite3"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [
+    ["people", "list"], ["people", "remove", "@x_yz"], ["report", "sla"], ["backup", "copy.sqlite3"],
+    ["people", "add", "--name", "A", "--roles", "admin", "--institution", "ketapang", "--telegram", "5"],
+    ["people", "act-for", "1", "2", "--from", "2026-12-01", "--to", "2026-12-02"],
+])
+def test_commands_refuse_a_missing_database_instead_of_creating_one(
+    admin: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    monkeypatch.setenv("ALUR_DB", str(admin / "alur.sqltie3"))  # a typo
+    assert main(command) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Basis data tidak ditemukan:") and "alur.sqltie3" in err and "alur init" in err
+    assert len(err.splitlines()) == 1
+    assert not (admin / "alur.sqltie3").exists() and not (admin / "copy.sqlite3").exists()
+
+
+def test_init_creates_once_and_applies_the_people_file(
+    admin: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ALUR_PEOPLE", str(DEMO_PEOPLE))
+    assert main(["init"]) == 0
+    out = capsys.readouterr().out
+    assert "Basis data baru dibuat" in out and "8 ditambahkan" in out and "alur doctor" in out
+    assert main(["init"]) == 0
+    assert "Basis data sudah ada" in capsys.readouterr().out
+    assert main(["backup", str(admin / "copy.sqlite3")]) == 0
+    assert (admin / "copy.sqlite3").stat().st_size > 0
+    assert main(["backup", str(admin / "alur.sqlite3")]) == 1
+    assert "tidak boleh sama" in capsys.readouterr().err
+
+
+def test_init_with_a_broken_people_file_creates_nothing(
+    admin: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = admin / "people.yaml"
+    people.write_text("people:\n  - {telegram: 2004, name: K, roles: [kabid], institution: ketapang}\n",
+                      encoding="utf-8")
+    monkeypatch.setenv("ALUR_PEOPLE", str(people))
+    assert main(["init"]) == 2
+    assert "unit tidak diisi" in capsys.readouterr().err
+    assert not (admin / "alur.sqlite3").exists()
+
+
+def test_people_list_shows_the_file_before_the_bot_ran_and_what_differs_after(
+    admin: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = admin / "people.yaml"
+    people.write_text(DEMO_PEOPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("ALUR_PEOPLE", str(people))
+    assert main(["people", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "Basis data belum ada" in out and "Pak Kadir (Kabid Perstradal)" in out and "8 orang di berkas" in out
+    assert not (admin / "alur.sqlite3").exists()
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    assert main(["people", "list"]) == 0
+    assert "Semua sudah sama dengan basis data" in capsys.readouterr().out
+    text = people.read_text(encoding="utf-8").replace("roles: [sub_koordinator]", "roles: [sub_koordinator, admin]")
+    text = "\n".join(line for line in text.splitlines() if "2006" not in line) + (
+        '\n  - {telegram: "@eko_data", name: "Eko", roles: [staf_pengolah_data], institution: ketapang, '
+        "unit: perstradal}\n")
+    people.write_text(text, encoding="utf-8")
+    assert main(["people", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "+ baru" in out and "@eko_data" in out
+    assert "~ berubah" in out and "Bu Sari" in out
+    assert "- dihapus   #6 Dodi (Pengolah Data)" in out
+
+
+def test_sop_and_qa_commands_read_the_configured_sop_folder(
+    admin: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = admin / "sop"
+    shutil.copytree(DEFAULT_SOP_DIR, folder)
+    shutil.rmtree(folder / "kotim")
+    assert main(["qa", "ask", "berapa lama rakordal?"]) == 0
+    assert "Kotawaringin Timur" in capsys.readouterr().out
+    monkeypatch.setenv("ALUR_SOP_DIR", str(folder))
+    assert main(["sop", "list"]) == 0
+    assert "\n8 SOP" in capsys.readouterr().out
+    assert main(["sop", "validate"]) == 0
+    assert str(folder) in capsys.readouterr().out
+    assert main(["sop", "show", "kotim-rakordal"]) == 1
+    capsys.readouterr()
+    assert main(["qa", "ask", "berapa lama rakordal?"]) == 0
+    assert "Kotawaringin Timur" not in capsys.readouterr().out
+    bad = folder / "ketapang" / "permintaan-informasi.yaml"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("actor: petugas_tu", "actor: petugas_tuu"),
+                   encoding="utf-8")
+    assert main(["sop", "validate"]) == 1
+    assert "petugas_tuu" in capsys.readouterr().out
+    assert main(["sop", "validate", str(DEFAULT_SOP_DIR)]) == 0  # a folder on the command line still wins
+
+
+def test_near_misses_are_suggested(admin: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sop", "show", "rakordal"]) == 1
+    assert "SOP tidak ditemukan: rakordal (maksud Anda: kotim-rakordal?)" in capsys.readouterr().err
+    assert main(["sop", "show", "ketapang-permintaan-informas"]) == 1
+    assert "maksud Anda: ketapang-permintaan-informasi?" in capsys.readouterr().err
+    monkeypatch.setenv("ALUR_PEOPLE", str(DEMO_PEOPLE))
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    assert main(["people", "remove", "Pak Kadi"]) == 1
+    assert "maksud Anda: #4 Pak Kadir (Kabid Perstradal)?" in capsys.readouterr().err
+    assert main(["people", "invite", "--name", "A", "--roles", "sub_koordinatr", "--institution", "ketapang",
+                 "--unit", "perstradal"]) == 1
+    assert "maksud Anda: sub_koordinator?" in capsys.readouterr().err
+
+
+def test_refusals_are_words_not_codes(admin: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ALUR_PEOPLE", str(DEMO_PEOPLE))
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    assert main(["people", "act-for", "2004", "2004", "--from", "2026-12-01", "--to", "2026-12-05"]) == 1
+    assert main(["people", "act-for", "2004", "2003", "--from", "2026-12-05", "--to", "2026-12-01"]) == 1
+    assert main(["people", "add", "--name", "Tari", "--roles", "petugas_tu", "--institution", "ketapang",
+                 "--telegram", "2001"]) == 1
+    err = capsys.readouterr().err
+    assert "orang yang sama" in err and "lebih awal dari --from" in err and "sudah terdaftar (2001)" in err
+    for code in ("bad_target", "bad_dates", "already_registered", "{'", "gagal:"):
+        assert code not in err
+
+
+def test_bad_time_zone_is_one_line_for_people_list(admin: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ALUR_TZ", "WIB")
+    assert main(["people", "list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("ALUR_TZ='WIB' tidak valid") and "Asia/Jakarta" in err
+
+
+def test_unexpected_errors_are_one_line_and_a_traceback_only_with_debug(
+    admin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    target = str(admin / "no" / "such" / "folder" / "sla.csv")
+    assert main(["report", "sla", "--csv", target]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("Kesalahan tak terduga: FileNotFoundError")
+    assert "--debug" in err
+    assert main(["report", "sla", "--csv", target, "--debug"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
