@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import xml.etree.ElementTree as ET
@@ -11,6 +12,9 @@ import pytest
 from PIL import Image
 
 from bot.cli.main import main
+from bot.config import Settings
+from bot.core.clock import ManualClock
+from bot.runtime import open_services
 from bot.sop.catalog import Catalog
 from bot.sop.model import Sop
 from bot.text.flowchart import FlowchartCache, Marks, draw, layout, png, svg
@@ -20,6 +24,7 @@ from bot.workflow.pictures import Pictures
 from bot.workflow.results import FileUpload
 from bot.workflow.use_cases import Workflow
 
+from conftest import MONDAY_8
 from roster import advance, ketapang_roster
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -225,3 +230,41 @@ def test_cli_draw(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert ET.fromstring(out.read_text()).tag == f"{SVG}svg"
     assert main(["sop", "draw", "tidak-ada", "--out", str(tmp_path / "x.png")]) == 1
     assert main(["sop", "draw", "kotim-rakordal", "--out", str(tmp_path / "x.jpg")]) == 2
+
+
+async def _case_at_step_7(db_path: Path) -> str:
+    services = await open_services(Settings(db_path=db_path), clock=ManualClock(MONDAY_8), sync_people=False)
+    try:
+        roster = await ketapang_roster(services.people)
+        out = await services.workflow.filing.file_request(
+            "ketapang-permintaan-informasi", roster["officer"].id,
+            {"data_diminta": "Data", "keperluan": "Laporan", "kontak": "081234567890"},
+            {"surat_permintaan": FileUpload("f1", file_name="s.pdf")},
+        )
+        await advance(services.workflow, out.case.id, 5)
+        return out.case.register_no
+    finally:
+        await services.close()
+
+
+def test_cli_draws_a_live_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    db_path = tmp_path / "alur.sqlite3"
+    register_no = asyncio.run(_case_at_step_7(db_path))
+    monkeypatch.setenv("ALUR_DB", str(db_path))
+    out = tmp_path / "case.svg"
+    assert main(["sop", "draw", "ketapang-permintaan-informasi", "--case", register_no, "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert register_no in text and "posisi: langkah 7" in text
+    capsys.readouterr()
+    assert main(["sop", "draw", "kotim-rakordal", "--case", register_no, "--out", str(tmp_path / "x.png")]) == 1
+    assert "bukan kotim-rakordal" in capsys.readouterr().err
+    assert main(["sop", "draw", "ketapang-permintaan-informasi", "--case", "KTP-INFO-2026-9999",
+                 "--out", str(tmp_path / "y.png")]) == 1
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "y.png").exists()
+    # a database that does not exist is not created by drawing
+    monkeypatch.setenv("ALUR_DB", str(tmp_path / "none.sqlite3"))
+    assert main(["sop", "draw", "ketapang-permintaan-informasi", "--case", register_no,
+                 "--out", str(tmp_path / "z.png")]) == 2
+    assert not (tmp_path / "none.sqlite3").exists()
