@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -17,6 +19,9 @@ from bot.workflow.intake import Intake
 from bot.workflow.people import People
 from bot.workflow.people_file import parse_people_file
 from bot.workflow.use_cases import Workflow
+
+if TYPE_CHECKING:
+    from bot.workflow.pictures import Pictures
 
 
 class StartupError(Exception):
@@ -42,6 +47,13 @@ class Services:
     """When these services were opened (the digest round sends nothing due before it)."""
     first_start: bool = False
     """No digest has ever been sent from this database (a missed one is then not caught up)."""
+
+    @cached_property
+    def pictures(self) -> Pictures:
+        """Flowchart pictures, built on first use (drawing is not needed to start, so it is not imported then)."""
+        from bot.workflow.pictures import Pictures
+
+        return Pictures(self.workflow)
 
     async def close(self) -> None:
         await self.db.close()

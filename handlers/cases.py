@@ -13,7 +13,7 @@ from bot.storage.records import Case, Person, StoredPrompt
 from bot.text.buttons import Button
 from bot.workflow.results import WhatNext
 from handlers.context import AlurContext
-from handlers.replies import reply, reply_error, require_person
+from handlers.replies import reply, reply_error, reply_photo, require_person
 from handlers.taps import CaseTap, case_tap
 
 SHOWN_CASES = 10
@@ -70,7 +70,8 @@ async def status(update: Update, context: AlurContext) -> None:
 async def show_case(update: Update, context: AlurContext, person: Person, case: Case) -> None:
     wn = await context.workflow.queries.what_next(case.id)
     requester, agency = context.workflow.deps.requester_of(case)
-    keyboard = [[Button("🧭 Langkah berikutnya", "whatnext", (case.id,)), Button("🧾 Riwayat", "history", (case.id,))]]
+    keyboard = [[Button("🧭 Langkah berikutnya", "whatnext", (case.id,)), Button("🧾 Riwayat", "history", (case.id,))],
+                [Button("🗺 Bagan alir", "case_chart", (case.id,))]]
     if case.is_open and context.workflow.access.may_cancel(person, case):
         keyboard.append([Button("🚫 Batalkan permohonan", "cancel_case", (case.id,))])
     await reply(update, context, "case_card", keyboard, case=case, sop=wn.sop, current=_current(context, wn),
@@ -135,6 +136,15 @@ async def on_whatnext(update: Update, context: AlurContext, ct: CaseTap) -> None
 async def on_history(update: Update, context: AlurContext, ct: CaseTap) -> None:
     await ct.tapped.ok()
     await _history(update, context, ct.case)
+
+
+@case_tap()
+async def on_case_chart(update: Update, context: AlurContext, ct: CaseTap) -> None:
+    """🗺 Bagan alir of a case: the SOP's flowchart with finished steps ticked and the current one marked."""
+    await ct.tapped.ok()
+    sop = await context.workflow.deps.sop_of(ct.case)
+    await reply_photo(update, context, lambda: context.services.pictures.case_chart(ct.case), "flowchart_caption",
+                      sop=sop, case=ct.case)
 
 
 @case_tap(allowed=lambda access, person, case: access.may_cancel(person, case), refusal="not_allowed_cancel")

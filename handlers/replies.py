@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.storage.records import Person
@@ -46,6 +47,21 @@ async def reply(update: Update, context: AlurContext, template: str, keyboard: K
         chat.id, context.text(template, **ctx), parse_mode=ParseMode.HTML, reply_markup=markup(keyboard),
         disable_web_page_preview=True,
     )
+
+
+async def reply_photo(update: Update, context: AlurContext, draw: Callable[[], Awaitable[bytes]], template: str,
+                      keyboard: Keyboard | None = None, /, **ctx: Any) -> Message | None:
+    """A picture (drawn while the chat shows "sending a photo") with a caption from a template."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    try:
+        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    except TelegramError as exc:  # only a courtesy: the picture goes out regardless
+        log.info("chat action not sent (%s)", exc)
+    photo = await draw()
+    return await context.bot.send_photo(chat.id, photo, caption=context.text(template, **ctx),
+                                        parse_mode=ParseMode.HTML, reply_markup=markup(keyboard))
 
 
 async def reply_error(update: Update, context: AlurContext, code: str, **params: Any) -> None:

@@ -46,6 +46,9 @@ TAP_HANDLERS: dict[str, TapHandler] = {
     "intake_skip": intake.on_skip,
     "intake_choice": intake.on_choice,
     "intake_cancel": intake.on_cancel,
+    "sop_chart": catalog.on_sop_chart,
+    "case_chart": cases.on_case_chart,
+    "board_link": supervision.on_board_link,
 }
 
 PROMPT_ANSWERS = {

@@ -217,7 +217,8 @@ async def on_detail(update: Update, context: AlurContext, st: StepTap) -> None:
     requester, agency = wf.deps.requester_of(case)
     files = await wf.queries.attachments(case.id)
     labels = {f.key: f.label for f in sop.intake}
-    await reply(update, context, "step_detail", case=case, sop=sop, step=step, instance=instance,
+    await reply(update, context, "step_detail", [[Button("🗺 Bagan alir", "case_chart", (case.id,))]],
+                case=case, sop=sop, step=step, instance=instance,
                 role=context.services.catalog.roles.name(step.actor), requester=requester, agency=agency,
                 intake=[(labels.get(k, k), v) for k, v in case.intake.items()], files=files)
     chat = update.effective_chat

@@ -153,7 +153,7 @@ class OutboxSender:
             if isinstance(payload, payloads.DigestChartPayload):  # matplotlib takes ~0.1 s: keep it off the loop
                 notice = await asyncio.to_thread(render_notice, self.renderer, message.kind, payload)
             else:
-                notice = render_notice(self.renderer, message.kind, payload)
+                notice = render_notice(self.renderer, message.kind, payload, board_url=self.s.settings.web_url)
         except Exception as exc:  # a payload the templates cannot render will never succeed
             await self._dead(message, f"render: {exc!r}")
             return False

@@ -15,6 +15,7 @@ import re
 import signal
 from collections.abc import Awaitable, Callable
 from importlib import metadata
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from telegram import Update
@@ -29,6 +30,9 @@ from bot.workflow.people_file import parse_people_file
 from scheduler.application import build_application, shutdown, startup
 from scheduler.preflight import TokenRejected, base_url, check_bot_api
 from scheduler.tick import schedule_jobs
+
+if TYPE_CHECKING:
+    from web.server import WebServer
 
 log = logging.getLogger("alur")
 
@@ -162,6 +166,7 @@ async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:
         parse_people_file(settings.people_file, catalog)
     identity, _ = await check_bot_api(settings)  # then the token, before a database may be created
     services: Services = await open_services(settings, catalog=catalog)
+    board: WebServer | None = None
     try:
         if services.db.created:
             log.info("Basis data baru dibuat: %s (belum ada sebelumnya)", settings.db_path)
@@ -174,6 +179,7 @@ async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
+        board = await start_board(services, settings)
         staff = sum(1 for p in await services.people.all() if p.is_staff)
         mode = f"webhook {webhook_url}" if webhook_url else "long polling"
 
@@ -190,4 +196,25 @@ async def serve(settings: Settings, *, webhook_url: str | None = None) -> None:
                                 "@BotFather.") from None
         log.info("Alur berhenti dengan bersih.")
     finally:
+        if board is not None:
+            await board.stop()
         await services.close()
+
+
+async def start_board(services: Services, settings: Settings) -> WebServer | None:
+    """The supervisors' board (web/) beside the bot, when ALUR_WEB_PORT or ALUR_WEB_URL is set."""
+    token = settings.token_value
+    if not settings.web_enabled or not token:
+        return None
+    from web.server import WebServer  # aiohttp's server is imported only when the board runs
+
+    server = WebServer(services, token=token, listen=settings.web_listen, port=settings.web_port or 8080,
+                       secure_cookie=bool(settings.web_url and settings.web_url.startswith("https://")))
+    try:
+        return await server.start()
+    except OSError as exc:
+        await server.stop()
+        raise StartupError(
+            f"Papan pimpinan tidak dapat mendengarkan di {settings.web_listen}:{server.requested_port} "
+            f"({exc.strerror or exc}): pilih ALUR_WEB_PORT lain atau hentikan proses yang memakai port itu.",
+        ) from None

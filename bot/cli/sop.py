@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 import json
 import sys
@@ -32,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir", nargs="?", type=Path, default=None,
                    help="folder SOP (default: ALUR_SOP_DIR, lalu sop_data bawaan)")
     p.set_defaults(func=cmd_validate)
+
+    p = sop_sub.add_parser("draw", help="bagan alir SOP (PNG/SVG), dengan posisi sebuah permohonan bila --case")
+    p.add_argument("id")
+    p.add_argument("--case", default=None, metavar="NOMOR", help="nomor register (atau nomor basis data) permohonan")
+    p.add_argument("--out", type=Path, required=True, metavar="BERKAS", help="berkas .png atau .svg")
+    p.add_argument("--dir", type=Path, default=None)
+    p.set_defaults(func=cmd_draw)
 
     p = sop_sub.add_parser("import", help="ubah berkas teks SOP menjadi draf YAML")
     p.add_argument("file", type=Path)
@@ -202,3 +210,51 @@ def _unreadable(path: Path, exc: OSError | UnicodeDecodeError) -> str:
         return f"Berkas tidak boleh dibaca (izin ditolak): {path}"
     code = errno.errorcode.get(exc.errno or 0, "")
     return f"Berkas tidak dapat dibaca: {path}" + (f" ({code})" if code else "")
+
+
+def cmd_draw(args: argparse.Namespace) -> int:
+    suffix = args.out.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        print("Berkas keluaran harus berakhiran .png atau .svg", file=sys.stderr)
+        return 2
+    fmt = "png" if suffix == ".png" else "svg"
+    if args.case:
+        return asyncio.run(_draw_case(args, fmt))
+    from bot.text.flowchart import draw
+
+    catalog = _catalog(args.dir)
+    sop = catalog.get(args.id)
+    if sop is None:
+        hint = did_you_mean(args.id, [s.id for s in catalog])
+        print(f"SOP tidak ditemukan: {args.id}{hint}. Daftar id: `alur sop list`.", file=sys.stderr)
+        return 1
+    inst = catalog.institutions.get(sop.institution)
+    data = draw(sop, catalog.roles, fmt, institution=inst.name if inst else sop.institution)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"{args.out} ({len(data):,} bita)")
+    return 0
+
+
+async def _draw_case(args: argparse.Namespace, fmt: str) -> int:
+    from bot.runtime import open_services
+
+    settings = args.settings
+    if args.dir:
+        settings = settings.model_copy(update={"sop_dir": args.dir})
+    services = await open_services(settings, sync_people=False, create_db=False)
+    try:
+        case = await services.workflow.queries.case_by_ref(args.case)
+        if case is None:
+            print(f"Permohonan tidak ditemukan: {args.case}", file=sys.stderr)
+            return 1
+        if case.sop_id != args.id:
+            print(f"Permohonan {case.register_no} memakai SOP {case.sop_id}, bukan {args.id}", file=sys.stderr)
+            return 1
+        data = await services.pictures.case_chart(case, "png" if fmt == "png" else "svg")
+    finally:
+        await services.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"{args.out} ({len(data):,} bita)")
+    return 0

@@ -4,6 +4,7 @@ from bot.storage import (
     acting,
     alarms,
     attachments,
+    board,
     bulk,
     cases,
     digests,
@@ -19,6 +20,6 @@ from bot.storage import (
 )
 
 __all__ = [
-    "acting", "alarms", "attachments", "bulk", "cases", "digests", "drafts", "events", "invites", "outbox", "people",
-    "prompts", "sop_versions", "steps", "updates",
+    "acting", "alarms", "attachments", "board", "bulk", "cases", "digests", "drafts", "events", "invites", "outbox",
+    "people", "prompts", "sop_versions", "steps", "updates",
 ]

@@ -685,6 +685,10 @@ def _validate_inline_keyboard(rows: Any) -> None:
                 data = button["callback_data"]
                 if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if "web_app" in button:
+                app = button["web_app"]
+                if not isinstance(app, dict) or not str(app.get("url", "")).startswith("https://"):
+                    raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
             if "url" in button:
                 url = str(button["url"])
                 if not url.startswith(("http://", "https://", "tg://")) or len(url) < 8:
