@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -19,6 +22,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.core.states import UpdateState
 from bot.qa.answers import Answerer
 from bot.runtime import Services
 from bot.text.render import Renderer
@@ -26,14 +30,15 @@ from handlers import cases, catalog, intake, questions, registration, supervisio
 from handlers.common import KICK, RENDERER, SERVICES, SOP_KEYS, error_text, services
 from handlers.keyboards import SopKeys, Tap, decode
 from scheduler.ledger import LedgerApplication, LedgerQueue, UpdateLedger
-from scheduler.ratelimit import ChatRateLimiter
+from scheduler.ratelimit import BULK, ChatRateLimiter
 from scheduler.sender import OutboxSender
-from scheduler.updates import PerChatUpdateProcessor
+from scheduler.updates import MAX_CONCURRENT, MAX_QUEUE, STRANGER_INTERVAL, PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
 SENDER = "sender"
 START_SENDER = "start_sender"
+COMMANDS_TASK = "commands_task"
 
 PUBLIC_COMMANDS = [
     ("start", "Daftar / mulai"),
@@ -147,14 +152,52 @@ def register_handlers(app: Application, draft_users: set[int]) -> None:
 
 
 async def set_commands(app: Application) -> None:
-    """The command menu: a public one, and a staff one per staff chat (Telegram's chat scope)."""
+    """The command menu: a public one, and a staff one per staff chat (Telegram's chat scope).
+
+    Each staff menu is paced by the rate limiter like a bulk message to that chat, so a large staff
+    list never competes with replies.
+    """
     bot = app.bot
     await bot.set_my_commands([BotCommand(c, d) for c, d in PUBLIC_COMMANDS], scope=BotCommandScopeDefault())
     s: Services = app.bot_data[SERVICES]
     for person in await s.people.all():
         if person.is_staff and person.telegram_id:
             await bot.set_my_commands([BotCommand(c, d) for c, d in STAFF_COMMANDS],
-                                      scope=BotCommandScopeChat(person.telegram_id))
+                                      scope=BotCommandScopeChat(person.telegram_id),
+                                      rate_limit_args={"pace_chat": person.telegram_id, "priority": BULK})
+
+
+async def _commands_in_background(app: Application) -> None:
+    """Set the menus once the bot is taking updates: start-up never waits for one call per staff member."""
+    for _ in range(600):
+        if app.running and (app.updater is None or app.updater.running):
+            break
+        await asyncio.sleep(0.05)
+    try:
+        await set_commands(app)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a menu is a convenience: the next start sets it again
+        log.exception("could not set the command menus")
+
+
+async def flood_notice(app: Application, update: Update) -> None:
+    """The one polite notice a person gets when their messages come faster than the bot takes them."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    renderer: Renderer = app.bot_data[RENDERER]
+    await app.bot.send_message(chat.id, renderer.render("flood_notice", limit=MAX_QUEUE), parse_mode=ParseMode.HTML)
+
+
+def stranger_check(services_: Services) -> Callable[[Update], Awaitable[bool]]:
+    async def is_stranger(update: Update) -> bool:
+        user = update.effective_user
+        if user is None:
+            return True
+        person = await services_.people.by_telegram(user.id)
+        return person is None or not person.active
+    return is_stranger
 
 
 def build_application(
@@ -166,18 +209,38 @@ def build_application(
     start_sender: bool = True,
     limiter: ChatRateLimiter | None = None,
     read_timeout: float = 5.0,
+    webhook: bool = False,
+    max_concurrent_updates: int = MAX_CONCURRENT,
+    stranger_interval: float = STRANGER_INTERVAL,
 ) -> Application:
-    """The Application, wired to the services; the outbox sender runs beside it."""
+    """The Application, wired to the services; the outbox sender runs beside it.
+
+    ``webhook``: updates arrive by HTTP, so the queue waits for each to be on disk before
+    answering Telegram (polling confirms with the next getUpdates, which the ledger precedes).
+    """
     ledger = UpdateLedger(services_.db, services_.clock)
+    limiter = limiter or ChatRateLimiter()
+    limiter.before("getUpdates", ledger.flush)
+    holder: dict[str, Application] = {}
+
+    async def on_overflow(update: Update) -> None:
+        await flood_notice(holder["app"], update)
+
+    async def on_drop(update: Update, reason: str) -> None:
+        ledger.finish(update.update_id, UpdateState.DROPPED)
+
+    processor = PerChatUpdateProcessor(
+        max_concurrent_updates, is_stranger=stranger_check(services_), on_overflow=on_overflow, on_drop=on_drop,
+        stranger_interval=stranger_interval)
     builder = (
         ApplicationBuilder()
         .token(token)
         .read_timeout(read_timeout)
         .get_updates_read_timeout(read_timeout)
-        .rate_limiter(limiter or ChatRateLimiter())
-        .update_queue(LedgerQueue(ledger))
+        .rate_limiter(limiter)
+        .update_queue(LedgerQueue(ledger, wait_for_disk=webhook))
         .application_class(LedgerApplication)
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
     )
     if base_url:
         builder = builder.base_url(base_url)
@@ -185,6 +248,7 @@ def build_application(
         builder = builder.base_file_url(base_file_url)
 
     app = builder.post_init(startup).post_shutdown(shutdown).build()
+    holder["app"] = app
     app.ledger = ledger  # type: ignore[attr-defined]
     renderer = Renderer(services_.settings.timezone)
     renderer.env.globals["role_names"] = {r.id: r.name for r in services_.catalog.roles.roles.values()}
@@ -207,7 +271,7 @@ async def startup(app: Application) -> None:
     app.bot_data[SENDER] = sender
     app.bot_data[KICK] = sender.kick
     app.bot_data[intake.DRAFT_USERS].update(await app.bot_data[intake.INTAKE].telegram_ids_with_drafts())
-    await set_commands(app)
+    app.bot_data[COMMANDS_TASK] = asyncio.create_task(_commands_in_background(app), name="command-menus")
     ledger: UpdateLedger | None = getattr(app, "ledger", None)
     if ledger is not None:
         await ledger.replay(app)
@@ -218,9 +282,20 @@ async def startup(app: Application) -> None:
 
 
 async def shutdown(app: Application) -> None:
+    menus: asyncio.Task[None] | None = app.bot_data.pop(COMMANDS_TASK, None)
+    if menus is not None and not menus.done():
+        menus.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await menus
     sender: OutboxSender | None = app.bot_data.get(SENDER)
     if sender is not None and app.bot_data.get(START_SENDER):
         await sender.stop()
+    ledger: UpdateLedger | None = getattr(app, "ledger", None)
+    if ledger is not None and ledger.failed is None:
+        try:
+            await asyncio.wait_for(ledger.drain(), timeout=15)
+        except Exception:  # what is not marked is replayed (once) at the next start
+            log.warning("could not write every handled mark before stopping")
 
 
 __all__ = ["build_application", "services"]

@@ -98,7 +98,9 @@ class OutboxSender:
         now = time.monotonic()
         waits = [t - now for t in self.retry_at.values() if t > now]
         if self.limiter is not None:
-            waits.extend(t - now for t in self.limiter._next.values() if t > now)
+            free = self.limiter.next_free()
+            if free is not None:
+                waits.append(free - now)
         return max(0.02, min([1.0, *waits]))
 
     def _chat_free(self, chat_id: int, mono: float) -> bool:
@@ -156,7 +158,7 @@ class OutboxSender:
             return False
         chat = message.chat_id
         try:
-            sent = await self._send(chat, notice, message.priority > 0)
+            sent = await self._send(chat, notice, int(message.priority))
         except RetryAfter as exc:
             self.stats["rate_limited"] += 1
             delay = _retry_after(exc)
@@ -180,9 +182,9 @@ class OutboxSender:
         self.stats["sent"] += 1
         return True
 
-    async def _send(self, chat: int, notice: Notice, bulk: bool) -> Message:
+    async def _send(self, chat: int, notice: Notice, priority: int) -> Message:
         """One outbox row is one Telegram message (a text, a document, or a picture)."""
-        once = {"rate_limit_args": {**NO_RETRIES, "bulk": bulk}} if self.limiter is not None else {}
+        once = {"rate_limit_args": {**NO_RETRIES, "priority": priority}} if self.limiter is not None else {}
         if notice.documents:
             doc = notice.documents[0]
             return await self.bot.send_document(chat, doc["file_id"], caption=doc.get("file_name") or None, **once)

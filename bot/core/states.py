@@ -72,6 +72,7 @@ class UpdateState(StrEnum):
     RECEIVED = "received"
     HANDLED = "handled"
     FAILED = "failed"
+    DROPPED = "dropped"
 
 
 class NoticeKind(StrEnum):
