@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -36,6 +37,8 @@ class Settings:
     bot_username: str = ""
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+    webhook_secret: str | None = None
+    retention_days: int = 30
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -50,8 +53,14 @@ class Settings:
             fraction = float(get("ALUR_REMIND_FRACTION", "0.75"))
             attempts = int(get("ALUR_MAX_ATTEMPTS", "8"))
             port = int(get("ALUR_WEBHOOK_PORT", "8443"))
+            retention = int(get("ALUR_RETENTION_DAYS", "30"))
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
+        if retention < 1:
+            raise ConfigError("ALUR_RETENTION_DAYS harus minimal 1")
+        secret = get("ALUR_WEBHOOK_SECRET") or None
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ConfigError("ALUR_WEBHOOK_SECRET: 16-256 karakter A-Z, a-z, 0-9, _ atau -")
         if not 0 < fraction < 1:
             raise ConfigError("ALUR_REMIND_FRACTION harus di antara 0 dan 1")
         base = get("TELEGRAM_API_BASE_URL") or None
@@ -72,6 +81,8 @@ class Settings:
             bot_username=get("ALUR_BOT_USERNAME", ""),
             webhook_listen=get("ALUR_WEBHOOK_LISTEN", "0.0.0.0"),
             webhook_port=port,
+            webhook_secret=secret,
+            retention_days=retention,
         )
         settings.calendar()
         settings.policy()

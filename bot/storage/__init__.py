@@ -3,6 +3,7 @@
 from bot.storage import (
     acting,
     alarms,
+    app_settings,
     attachments,
     bulk,
     cases,
@@ -12,12 +13,14 @@ from bot.storage import (
     invites,
     outbox,
     people,
+    retention,
+    sla,
     sop_versions,
     steps,
     updates,
 )
 
 __all__ = [
-    "acting", "alarms", "attachments", "bulk", "cases", "digests", "drafts", "events", "invites", "outbox", "people",
-    "sop_versions", "steps", "updates",
+    "acting", "alarms", "app_settings", "attachments", "bulk", "cases", "digests", "drafts", "events", "invites",
+    "outbox", "people", "retention", "sla", "sop_versions", "steps", "updates",
 ]

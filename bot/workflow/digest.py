@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot import storage
 from bot.core.clock import iso
-from bot.core.states import NoticeKind, OutboxState, Priority
+from bot.core.states import NoticeKind, Priority
 from bot.storage.records import Person
 from bot.workflow.analytics import sla_report
 from bot.workflow.deps import WorkflowDeps
@@ -16,6 +17,8 @@ from bot.workflow.supervision import Scope
 
 SHOWN = 8
 """Items of each list a digest message shows (the counts are of all)."""
+CHUNK = 10
+"""Digests built and queued between two returns to the event loop."""
 
 @dataclass
 class Digest:
@@ -32,6 +35,9 @@ class Digest:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     overdue_by_unit: dict[str, int] = field(default_factory=dict)
     is_admin: bool = False
+    overdue_total: int = 0
+    due_today_total: int = 0
+    unassigned_total: int = 0
 
     @property
     def on_time_share(self) -> float | None:
@@ -43,26 +49,32 @@ class Digest:
             "day": self.day.isoformat(), "scope_label": self.scope_label,
             "new_cases": self.new_cases[:SHOWN], "new_count": len(self.new_cases),
             "open_cases": self.open_cases,
-            "due_today": self.due_today[:SHOWN], "due_today_count": len(self.due_today),
-            "overdue": self.overdue[:SHOWN], "overdue_count": len(self.overdue),
+            "due_today": self.due_today[:SHOWN], "due_today_count": max(self.due_today_total, len(self.due_today)),
+            "overdue": self.overdue[:SHOWN], "overdue_count": max(self.overdue_total, len(self.overdue)),
             "completed_yesterday": self.completed_yesterday, "on_time_yesterday": self.on_time_yesterday,
             "on_time_share": self.on_time_share, "slowest": self.slowest,
-            "unassigned": self.unassigned[:SHOWN], "unassigned_count": len(self.unassigned),
+            "unassigned": self.unassigned[:SHOWN], "unassigned_count": max(self.unassigned_total, len(self.unassigned)),
             "dead_letters": self.dead_letters, "overdue_by_unit": self.overdue_by_unit, "is_admin": self.is_admin,
         }
 
 
 @dataclass
 class _UnitWork:
-    """The open steps of one (institution, unit), prepared once per round for every digest."""
+    """The open steps of one (institution, unit): how many of each kind, and the first few of each."""
 
     overdue: list[dict[str, Any]] = field(default_factory=list)
     due_today: list[dict[str, Any]] = field(default_factory=list)
     unassigned: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 class DigestBuilder:
-    """Reads the open work once and cuts it per supervisor (200 supervisors × 50k cases stays one scan)."""
+    """Reads the open work once and cuts it per supervisor.
+
+    The read goes through the read-only connection and costs the size of what a digest shows:
+    per unit, counts from the indexes and the first ``SHOWN`` overdue, due-today and unassigned
+    steps; the standard-time part comes from the SLA aggregates. Never a scan of every open step.
+    """
 
     def __init__(self, deps: WorkflowDeps) -> None:
         self.d = deps
@@ -73,41 +85,43 @@ class DigestBuilder:
 
     async def load(self, now: datetime, since: datetime | None = None) -> None:
         """Read what every digest of this round needs."""
+        r = self.db.read
         local_today = now.astimezone(self.calendar.tz).date()
         day_start = datetime.combine(local_today, time(0), self.calendar.tz)
         yesterday_start = day_start - timedelta(days=1)
         since = since or (now - timedelta(days=1))
-        people = {p.id: p for p in await storage.people.people(self.db, active_only=False)}
         day_end = day_start + timedelta(days=1)
+        people: dict[int, Person | None] = {}
         work: dict[tuple[str, str], _UnitWork] = {}
-        for row in await storage.steps.open_steps_overview(self.db):
-            bucket = work.setdefault((row.institution, row.unit), _UnitWork())
-            holder = people.get(row.holder_id) if row.holder_id else None
-            item = {
-                "register_no": row.register_no, "step": row.step_no,
-                "role": self.catalog.roles.name(row.role), "holder": holder.name if holder else None,
-                "due_at": iso(row.due_at), "unit": self.d.unit_name(row.institution, row.unit),
-            }
-            if holder is None:
-                bucket.unassigned.append(item)
-            due = row.due_at
-            if due is None:
-                continue
-            if due < now:
-                item["late_minutes"] = self.calendar.working_minutes(due, now)
-                bucket.overdue.append(item)
-            elif due < day_end:
-                bucket.due_today.append(item)
+        for which in ("overdue", "due_today", "unassigned"):
+            counts, rows = await storage.steps.open_steps_by_unit(r, which, now, day_end, SHOWN)
+            for key, n in counts.items():
+                work.setdefault(key, _UnitWork()).counts[which] = n
+            for row in rows:
+                if row.holder_id and row.holder_id not in people:
+                    people[row.holder_id] = await storage.people.person(r, row.holder_id)
+                holder = people.get(row.holder_id) if row.holder_id else None
+                item = {
+                    "register_no": row.register_no, "step": row.step_no,
+                    "role": self.catalog.roles.name(row.role), "holder": holder.name if holder else None,
+                    "due_at": iso(row.due_at), "unit": self.d.unit_name(row.institution, row.unit),
+                }
+                if which == "overdue" and row.due_at is not None:
+                    item["late_minutes"] = self.calendar.working_minutes(row.due_at, now)
+                getattr(work[(row.institution, row.unit)], which).append(item)
+            await asyncio.sleep(0)  # a long round leaves the event loop to the interactive path
+        sla = await sla_report(r, self.catalog, self.calendar, since=now - timedelta(days=30))
+        await asyncio.sleep(0)
         self._snapshot = {
             "now": now,
             "today": local_today,
             "work": work,
-            "open_cases": await storage.cases.open_case_units(self.db),
-            "new_cases": await storage.cases.cases_created_between(self.db, since, now),
-            "done_yesterday": await storage.steps.steps_completed_between(self.db, yesterday_start, day_start),
-            "dead": await storage.outbox.outbox(self.db, state=OutboxState.DEAD),
-            "sla": await sla_report(self.db, self.catalog, self.calendar, since=now - timedelta(days=30)),
-            "sla_units": await storage.cases.sop_units(self.db),
+            "open_cases": await storage.cases.open_case_counts(r),
+            "new_cases": await storage.cases.cases_created_between(r, since, now),
+            "done_yesterday": await storage.steps.steps_completed_between(r, yesterday_start, day_start),
+            "dead": await storage.outbox.dead_letters(r, 10),
+            "sla": sla,
+            "sla_units": {sop.id: (sop.institution, sop.unit) for sop in self.catalog},
         }
 
     def build(self, person: Person, since: datetime | None = None) -> Digest | None:
@@ -119,7 +133,7 @@ class DigestBuilder:
         assert snap is not None, "call load() first"
         label = self._scope_label(scope)
         d = Digest(day=snap["today"], scope_label=label, is_admin=person.is_admin)
-        d.open_cases = sum(1 for inst, unit in snap["open_cases"] if scope.covers(inst, unit))
+        d.open_cases = sum(n for (inst, unit), n in snap["open_cases"].items() if scope.covers(inst, unit))
         for new in snap["new_cases"]:
             if since is not None and new.created_at < since:
                 continue
@@ -131,11 +145,16 @@ class DigestBuilder:
             d.overdue.extend(bucket.overdue)
             d.due_today.extend(bucket.due_today)
             d.unassigned.extend(bucket.unassigned)
-            if bucket.overdue:
-                name = bucket.overdue[0]["unit"]
-                d.overdue_by_unit[name] = d.overdue_by_unit.get(name, 0) + len(bucket.overdue)
-        d.overdue.sort(key=lambda i: -i["late_minutes"])
+            d.overdue_total += bucket.counts.get("overdue", 0)
+            d.due_today_total += bucket.counts.get("due_today", 0)
+            d.unassigned_total += bucket.counts.get("unassigned", 0)
+            if bucket.counts.get("overdue"):
+                name = self.d.unit_name(inst, unit)
+                d.overdue_by_unit[name] = d.overdue_by_unit.get(name, 0) + bucket.counts["overdue"]
+        d.overdue.sort(key=lambda i: (-i["late_minutes"], i["due_at"]))
         d.due_today.sort(key=lambda i: i["due_at"])
+        d.unassigned.sort(key=lambda i: i["due_at"] or "")
+        del d.overdue[SHOWN:], d.due_today[SHOWN:], d.unassigned[SHOWN:]
         for timing in snap["done_yesterday"]:
             if scope.covers(timing.institution, timing.unit):
                 d.completed_yesterday += 1
@@ -186,19 +205,22 @@ class DigestRound:
         if not self.calendar.is_working_day(local.date()) or local.time() < self.at:
             return 0
         day = local.date().isoformat()
-        done = await storage.digests.digests_on(self.db, day)
+        done = await storage.digests.digests_on(self.db.read, day)
         supervision = self.d.supervision
-        waiting = [p for p in await storage.people.people(self.db) if p.id not in done and supervision.is_supervisor(p)]
+        waiting = [p for p in await storage.people.people(self.db.read)
+                   if p.id not in done and supervision.is_supervisor(p)]
         if not waiting:
             return 0
         since: dict[int, datetime] = {}
         for p in waiting:
-            last = await storage.digests.last_digest_at(self.db, p.id)
+            last = await storage.digests.last_digest_at(self.db.read, p.id)
             since[p.id] = datetime.fromisoformat(last) if last else now - timedelta(days=1)
         builder = DigestBuilder(self.d)
         await builder.load(now, since=min(since.values()))
         queued = 0
-        for person in waiting:
+        for n, person in enumerate(waiting):
+            if n % CHUNK == 0:
+                await asyncio.sleep(0)  # in chunks: replies to people go between them
             digest = builder.build(person, since=since[person.id])
             if digest is None:
                 continue
