@@ -44,6 +44,8 @@ ACTIONS: dict[str, str] = {
     "whatnext": "wn",
     "noop": "z",
     "total": "tt",
+    "task_page": "tp",
+    "task_card": "tc",
 }
 CODES = {code: action for action, code in ACTIONS.items()}
 MAX_BYTES = 64

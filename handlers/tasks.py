@@ -39,23 +39,77 @@ from handlers.keyboards import Tap, grid, markup
 
 PENDING = "pending"
 REASONS = ("Sedang dinas luar", "Cuti / berhalangan", "Sesuai bidang tugasnya")
-MAX_TASKS = 10
+PAGE_SIZE = 8
 
 
-async def tugas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/tugas: this person's open steps, soonest due first, each with its buttons."""
+async def tugas(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int = 0) -> None:
+    """/tugas: one message listing this person's open steps, soonest due first, a page at a time,
+    with a button per step that opens its card (a tap meanwhile is answered at once: nothing waits
+    for a series of cards)."""
     person = await require_person(update, context)
     if person is None:
         return
+    text, keyboard = await _task_list(context, person, page)
+    query = update.callback_query
+    if query is not None and page and isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard))
+            return
+        except BadRequest:
+            pass
+    await reply_text(update, context, text, keyboard)
+
+
+async def _task_list(context: ContextTypes.DEFAULT_TYPE, person: Person, page: int) -> tuple[str, Any]:
     s = services(context)
     tasks = await s.workflow.queries.open_tasks(person.id)
-    await reply(update, context, "tasks_header", count=len(tasks))
+    pages = max(1, -(-len(tasks) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = tasks[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    now = s.clock.now()
+    items = [{"number": page * PAGE_SIZE + i + 1, "register_no": case.register_no, "step": instance.step_no,
+              "text": step.text, "due_at": instance.due_at, "overdue": bool(instance.due_at and instance.due_at < now)}
+             for i, (instance, case, step) in enumerate(shown)]
+    keyboard = [[Button(f"{item['number']}. {item['register_no']} · L{item['step']}", "task_card", (instance.id,))]
+                for item, (instance, _, _) in zip(items, shown, strict=True)]
+    nav = []
+    if page > 0:
+        nav.append(Button("◀ Sebelumnya", "task_page", (page - 1,)))
+    if page < pages - 1:
+        nav.append(Button("Berikutnya ▶", "task_page", (page + 1,)))
+    if nav:
+        keyboard.append(nav)
+    text = text_of(context, "tasks_list", count=len(tasks), items=items, page=page, pages=pages)
+    return text, keyboard
+
+
+async def reply_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, keyboard: Any) -> None:
     chat = update.effective_chat
     assert chat is not None
-    for instance, _, _ in tasks[:MAX_TASKS]:
-        notice = render_notice(renderer(context), "assignment", await s.workflow.queries.step_notice(instance.id))
-        await context.bot.send_message(chat.id, notice.html, parse_mode=ParseMode.HTML,
-                                       reply_markup=markup(notice.keyboard))
+    await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard),
+                                   disable_web_page_preview=True)
+
+
+async def on_task_page(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    """◀ / ▶ on the task list: the same message shows another page."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await tugas(update, context, page=tap.int_arg(0) or 0)
+
+
+async def on_task_card(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    """A step on the task list: its card, with its buttons."""
+    checked = await _checked_step(update, context, tap)
+    if checked is None:
+        return
+    _, instance = checked
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    s = services(context)
+    notice = render_notice(renderer(context), "assignment", await s.workflow.queries.step_notice(instance.id))
+    await reply_text(update, context, notice.html, notice.keyboard)
 
 
 async def _checked_step(

@@ -73,6 +73,8 @@ TAP_HANDLERS: dict[str, TapHandler] = {
     "attach": tasks.on_attach,
     "detail": tasks.on_detail,
     "noop": tasks.on_noop,
+    "task_page": tasks.on_task_page,
+    "task_card": tasks.on_task_card,
     "case": cases.on_case,
     "whatnext": cases.on_whatnext,
     "history": cases.on_history,

@@ -10,8 +10,11 @@ processor:
   from one person cannot fill the slots (PTB's own processor takes the slot first, then waits);
 * bounds each chat's queue (``max_queue``): what comes beyond it is dropped, and the person gets
   one polite notice per flood (``on_overflow``);
-* answers an unregistered sender (``is_stranger``) at most once per ``stranger_interval``: their
-  messages that arrive while one is queued or within the interval are dropped without a reply;
+* answers an unregistered sender (``is_stranger``) one message at a time: a message of theirs that
+  reaches the head of their queue while more of theirs wait behind it (or within
+  ``stranger_interval`` of the last one taken, when set) is dropped without a reply. Their reply
+  waits for the chat's pacing with the chat's queue held, so a flood gets at most one reply per
+  pacing interval (about a second), and costs nothing else;
 * lends a handler's slot back while it waits for the rate limiter (:func:`slot_lent`), so replies
   parked behind Telegram's pacing never hold slots.
 
@@ -39,7 +42,8 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT = 64
 MAX_QUEUE = 20
 """Updates one chat may have waiting or running; a person typing fast never gets near it."""
-STRANGER_INTERVAL = 1.0
+STRANGER_INTERVAL = 0.0
+"""Off by default: someone reading 'type /start' and typing it at once must not be dropped."""
 UNBOUNDED = 1_000_000
 """PTB's own semaphore (taken before ``do_process_update``) is set out of the way: the slots live here."""
 

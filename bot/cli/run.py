@@ -40,8 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.serve import configure_logging, serve
 
     configure_logging(settings.token)
-    asyncio.run(serve(settings, webhook_url=args.webhook))
-    return 0
+    return asyncio.run(serve(settings, webhook_url=args.webhook))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.clock import iso
 from bot.storage.db import Reader, Tx
@@ -60,3 +61,21 @@ async def counts(r: Reader) -> dict[str, int]:
         row = await r.fetchone(f"SELECT COUNT(*) AS n FROM {table}")
         out[table] = int(row["n"]) if row else 0
     return out
+
+
+async def prune(db: Any, now: datetime, days: int, *, archive: bool = True) -> Pruned:
+    """Apply the retention period: delete old sent outbox rows and handled updates, archive old events."""
+    from bot.storage import updates
+
+    before = now - timedelta(days=days)
+    async with db.transaction() as tx:
+        outbox = await prune_outbox(tx, before)
+        pruned_updates = await updates.prune_updates(tx, before)
+    archived = 0
+    while archive:
+        async with db.transaction() as tx:
+            moved = await archive_events(tx, before, now, limit=20_000)
+        archived += moved
+        if moved < 20_000:
+            break
+    return Pruned(outbox, pruned_updates, archived)
