@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -28,7 +30,7 @@ async def ringkasan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_message(chat.id, text_of(context, "digest", d=digest.as_payload()), parse_mode="HTML")
-    chart = overdue_chart(digest.overdue_by_unit, digest.day.isoformat())
+    chart = await asyncio.to_thread(overdue_chart, digest.overdue_by_unit, digest.day.isoformat())
     if chart:
         await context.bot.send_photo(chat.id, chart, caption="Langkah terlambat per unit")
 

@@ -25,6 +25,7 @@ from telegram.warnings import PTBUserWarning
 from bot.core.states import UpdateState
 from bot.qa.answers import Answerer
 from bot.runtime import Services
+from bot.text.charts import shutdown_worker as shutdown_chart_worker
 from bot.text.render import Renderer
 from handlers import cases, catalog, intake, questions, registration, supervision, tasks
 from handlers.common import KICK, RENDERER, SERVICES, SOP_KEYS, error_text, services
@@ -292,6 +293,7 @@ async def shutdown(app: Application) -> None:
     sender: OutboxSender | None = app.bot_data.get(SENDER)
     if sender is not None and app.bot_data.get(START_SENDER):
         await sender.stop()
+    await asyncio.to_thread(shutdown_chart_worker)
     ledger: UpdateLedger | None = getattr(app, "ledger", None)
     if ledger is not None and ledger.failed is None:
         try:
