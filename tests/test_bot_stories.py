@@ -10,7 +10,7 @@ import pytest
 from bot import storage
 from scheduler.application import COMMANDS_TASK
 
-from world import World, alur_world, card_for
+from world import World, alur_world
 
 pytestmark = pytest.mark.timeout(120)
 
