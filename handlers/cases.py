@@ -73,9 +73,9 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = services(context)
     mine = not person.is_staff
     if mine:
-        cases = await storage.cases.cases_of_requester(s.db, person.id)
+        cases = await storage.cases.cases_of_requester(s.db.read, person.id)
     else:
-        cases = await storage.cases.cases_touched_by(s.db, person.id)
+        cases = await storage.cases.cases_touched_by(s.db.read, person.id)
     queries = s.workflow.queries
     items = [{"case": c, "current": await _current(context, await queries.what_next(c.id))} for c in cases[:10]]
     await reply(update, context, "status_list", cases=items, mine=mine)
