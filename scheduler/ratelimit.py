@@ -198,6 +198,15 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 ticket.future.cancel()
             raise
 
+    async def reserve(self, chat_id: int | str, priority: int = BULK) -> None:
+        """Wait for a grant to ``chat_id`` now; the next send with ``rate_limit_args={"reserved": True}`` uses
+        it (the outbox sender marks a row 'sending' only once it may really go). Unused: :meth:`release`."""
+        await self._grant(_key(chat_id), priority)
+
+    def release(self, chat_id: int | str) -> None:
+        """Give back a reserved grant that was not used (counted as a send: the window stays safe)."""
+        self._done(_key(chat_id))
+
     # ------------------------------------------------------------------ PTB's interface
 
     async def process_request(
@@ -219,7 +228,8 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
         attempt = 0
         while True:
             try:
-                return await self._paced(callback, args, kwargs, endpoint, data, priority, args_.get("pace_chat"))
+                return await self._paced(callback, args, kwargs, endpoint, data, priority, args_.get("pace_chat"),
+                                         reserved=bool(args_.get("reserved")) and attempt == 0)
             except RetryAfter as exc:
                 if attempt >= retries:
                     raise
@@ -232,14 +242,16 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     async def _paced(
         self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: dict[str, Any], endpoint: str,
-        data: dict[str, Any], priority: int, pace_chat: int | None = None,
+        data: dict[str, Any], priority: int, pace_chat: int | None = None, *, reserved: bool = False,
     ) -> Any:
-        """``pace_chat``: pace another call (a chat's command menu) as if it were a message to that chat."""
+        """``pace_chat``: pace another call (a chat's command menu) as if it were a message to that chat.
+        ``reserved``: the caller already holds this chat's grant (:meth:`reserve`)."""
         chat_id = data.get("chat_id") if pace_chat is None else pace_chat
         if (endpoint not in SENDING_ENDPOINTS and pace_chat is None) or chat_id is None:
             return await callback(*args, **kwargs)
-        key: int | str = int(chat_id) if str(chat_id).lstrip("-").isdigit() else str(chat_id)
-        await self._grant(key, priority)
+        key = _key(chat_id)
+        if not reserved:
+            await self._grant(key, priority)
         pause = 0.0
         try:
             return await callback(*args, **kwargs)
@@ -248,6 +260,10 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
             raise
         finally:
             self._done(key, pause)
+
+
+def _key(chat_id: int | str) -> int | str:
+    return int(chat_id) if str(chat_id).lstrip("-").isdigit() else str(chat_id)
 
 
 def _seconds(value: Any) -> float:
