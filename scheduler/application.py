@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot import storage
 from bot.core.states import UpdateState
 from bot.qa.answers import Answerer
 from bot.runtime import Services
@@ -198,7 +199,7 @@ def stranger_check(services_: Services) -> Callable[[Update], Awaitable[bool]]:
         user = update.effective_user
         if user is None:
             return True
-        person = await services_.people.by_telegram(user.id)
+        person = await storage.people.person_by_telegram(services_.db.read, user.id)
         return person is None or not person.active
     return is_stranger
 
