@@ -247,7 +247,7 @@ def _scale(report: Report, sizes: list[ScaleResult]) -> None:
         "per unit and one requester per 100 cases, so a person's own load is the same at both sizes; /status probes "
         "are requesters with real cases; the round is DigestRound.run with people asking /status meanwhile; RSS is "
         "VmHWM from /proc of a real `alur run` on that database (the digest day: until 400 messages went out or 90 s).")
-    report.data["scale"] = [vars(r) for r in sizes]
+    report.data["scale"] = {"sizes": [vars(r) for r in sizes]}
 
 
 def _measured(m: Any) -> dict[str, Any]:

@@ -151,7 +151,7 @@ async def run_scale_size(directory: Path, cases: int, measure_rss: bool = True) 
     name = f"scale{cases}"
     t0 = time.perf_counter()
     async with bench_services(directory, name, clock) as services:
-        _heads, holders, requesters = await build(services, cases)
+        heads, holders, requesters = await build(services, cases)
         build_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
         await fold_sla(services.db, services.calendar, clock.now())
@@ -165,7 +165,8 @@ async def run_scale_size(directory: Path, cases: int, measure_rss: bool = True) 
         askers = rng.sample(requesters, min(PROBES, len(requesters)))
         staff = rng.sample(holders, min(PROBES, len(holders)))
         async with FakeBotApi(enforce_limits=True) as api:
-            users = {p.id: api.user(p.telegram_id or 0, first_name=p.name.split()[0]) for p in [*askers, *staff]}
+            users = {p.id: api.user(p.telegram_id or 0, first_name=p.name.split()[0])
+                     for p in [*askers, *staff, *heads]}  # the supervisors receive their digests
             async with running_bot(services, api) as app:
                 await asyncio.sleep(1.0)
                 idle = Probe(api)
