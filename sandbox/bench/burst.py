@@ -216,16 +216,16 @@ def _names(title: str) -> Callable[[InboxMessage], bool]:
     return lambda m: check(m.text, title, [])[0]
 
 
-def _questions(answerer: Answerer, avoid_title: str) -> list[tuple[str, str]]:
+def _questions(answerer: Answerer, avoid_title: str, titles: set[str] | None = None) -> list[tuple[str, str]]:
     """Dev-set questions the answerer gets right, about other SOPs than the one the burst files
     (so a progress notice about that SOP is never taken for the answer)."""
     from bot.qa.evaluation import DEFAULT_SET
 
     picked = []
     for item in load_items(DEFAULT_SET):
-        if item.title == avoid_title:
+        if item.title.lower() == avoid_title.lower() or (titles is not None and item.title.lower() not in titles):
             continue
-        if check(answerer.answer(item.question).plain, item.title, [])[0]:
+        if check(answerer.answer(item.question, institution="ketapang").plain, item.title, [])[0]:  # as the asker
             picked.append((item.question, item.title))
     if not picked:
         raise RuntimeError("no dev question is answered with its SOP title")
@@ -242,7 +242,8 @@ async def _alur_burst(
         sender = app.bot_data[SENDER]
         await sender.drain(timeout=900)  # the decision cards reach the Kabid before the burst
         await asyncio.sleep(1.1)  # and every chat may receive again: the burst starts from quiet
-        questions = _questions(app.bot_data[ANSWERER], sop.title)
+        ketapang = {s.title.lower() for s in services.catalog if s.institution == sop.institution}  # askers' own SOPs
+        questions = _questions(app.bot_data[ANSWERER], sop.title, ketapang)
         decision = sop.step(DECISION_STEP).decision
         assert decision is not None
         probe = Probe(api)
