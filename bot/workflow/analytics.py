@@ -20,7 +20,8 @@ from bot.storage.records import FinishedStep
 from bot.storage.sla import DailyStats
 
 FOLD_MARGIN = timedelta(minutes=5)
-FOLD_BATCH = 5_000
+FOLD_BATCH = 500
+"""Steps folded per transaction: a first fold over a long history returns to the event loop often."""
 
 
 @dataclass(frozen=True)
