@@ -112,13 +112,21 @@ class DigestBuilder:
             await asyncio.sleep(0)  # a long round leaves the event loop to the interactive path
         sla = await sla_report(r, self.catalog, self.calendar, since=now - timedelta(days=30))
         await asyncio.sleep(0)
+        new_by_unit: dict[tuple[str, str], list[Any]] = {}
+        for new in await storage.cases.cases_created_between(r, since, now):
+            new_by_unit.setdefault((new.institution, new.unit), []).append(new)
+        done_by_unit: dict[tuple[str, str], list[int]] = {}
+        for timing in await storage.steps.steps_completed_between(r, yesterday_start, day_start):
+            counts = done_by_unit.setdefault((timing.institution, timing.unit), [0, 0])
+            counts[0] += 1
+            counts[1] += int(timing.on_time)
         self._snapshot = {
             "now": now,
             "today": local_today,
             "work": work,
             "open_cases": await storage.cases.open_case_counts(r),
-            "new_cases": await storage.cases.cases_created_between(r, since, now),
-            "done_yesterday": await storage.steps.steps_completed_between(r, yesterday_start, day_start),
+            "new_cases": new_by_unit,
+            "done_yesterday": done_by_unit,
             "dead": await storage.outbox.dead_letters(r, 10),
             "sla": sla,
             "sla_units": {sop.id: (sop.institution, sop.unit) for sop in self.catalog},
@@ -134,11 +142,11 @@ class DigestBuilder:
         label = self._scope_label(scope)
         d = Digest(day=snap["today"], scope_label=label, is_admin=person.is_admin)
         d.open_cases = sum(n for (inst, unit), n in snap["open_cases"].items() if scope.covers(inst, unit))
-        for new in snap["new_cases"]:
-            if since is not None and new.created_at < since:
+        for (inst, unit), news in snap["new_cases"].items():  # grouped per unit: a supervisor reads their units'
+            if not scope.covers(inst, unit):
                 continue
-            if scope.covers(new.institution, new.unit):
-                d.new_cases.append({"register_no": new.register_no, "title": new.title})
+            d.new_cases.extend({"register_no": new.register_no, "title": new.title} for new in news
+                               if since is None or new.created_at >= since)
         for (inst, unit), bucket in snap["work"].items():
             if not scope.covers(inst, unit):
                 continue
@@ -155,10 +163,10 @@ class DigestBuilder:
         d.due_today.sort(key=lambda i: i["due_at"])
         d.unassigned.sort(key=lambda i: i["due_at"] or "")
         del d.overdue[SHOWN:], d.due_today[SHOWN:], d.unassigned[SHOWN:]
-        for timing in snap["done_yesterday"]:
-            if scope.covers(timing.institution, timing.unit):
-                d.completed_yesterday += 1
-                d.on_time_yesterday += int(timing.on_time)
+        for (inst, unit), (completed, on_time) in snap["done_yesterday"].items():
+            if scope.covers(inst, unit):
+                d.completed_yesterday += completed
+                d.on_time_yesterday += on_time
         units = snap["sla_units"]
         ranked = []
         for s in snap["sla"]:
