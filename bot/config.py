@@ -68,10 +68,12 @@ ACCEPTED: dict[str, str] = {
                     "(http:// hanya untuk 127.0.0.1 atau localhost)",
     "ALUR_WEB_LISTEN": "alamat IP atau nama host untuk server papan, mis. 127.0.0.1",
     "ALUR_WEB_PORT": "nomor port 1–65535 untuk server papan, mis. 8080; 0 mematikan papan",
+    "ALUR_WEBHOOK_SECRET": "16–256 karakter A-Z, a-z, 0-9, _ atau - (kosongkan agar dibuat otomatis)",
+    "ALUR_RETENTION_DAYS": "bilangan bulat hari, 1–3650, mis. 30",
 }
 """What each variable accepts, shown with every bad value (the README's configuration table says the same)."""
 
-_SECRET = frozenset({"TELEGRAM_BOT_TOKEN"})
+_SECRET = frozenset({"TELEGRAM_BOT_TOKEN", "ALUR_WEBHOOK_SECRET"})
 _READ_ENVIRONMENT: ContextVar[bool] = ContextVar("alur_read_environment", default=False)
 
 
@@ -149,6 +151,10 @@ class Settings(BaseSettings):
     web_listen: str = Field("127.0.0.1", validation_alias="ALUR_WEB_LISTEN")
     web_port: int | None = Field(None, validation_alias="ALUR_WEB_PORT")
     """The board's server port (8080 when only ALUR_WEB_URL is set); 0 turns the board off."""
+    webhook_secret: SecretStr | None = Field(None, validation_alias="ALUR_WEBHOOK_SECRET")
+    """The webhook's secret token; generated once and kept in the database when not set."""
+    retention_days: int = Field(30, validation_alias="ALUR_RETENTION_DAYS")
+    """How long sent notices, handled updates and closed cases' events stay in the hot tables."""
 
     # ------------------------------------------------------------------ sources
 
@@ -340,6 +346,22 @@ class Settings(BaseSettings):
             v = v.strip().rstrip("/")
             if not re.match(r"(https://[^/\s]+|http://(127\.0\.0\.1|localhost)([:/]|$))", v):
                 raise _bad("Telegram membuka Mini App hanya lewat https://")
+        return v
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = v.strip()
+            if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", v):
+                raise _bad("harus 16–256 karakter A-Z, a-z, 0-9, _ atau -")
+        return v
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        if not 1 <= v <= 3650:
+            raise _bad("di luar 1–3650 hari")
         return v
 
     @field_validator("tick_seconds")

@@ -47,6 +47,8 @@ ACTIONS: dict[str, str] = {
     "sop_chart": "sc",
     "case_chart": "cc",
     "board_link": "bl",
+    "task_page": "tp",
+    "task_card": "tc",
 }
 CODES = {code: action for action, code in ACTIONS.items()}
 MAX_BYTES = 64

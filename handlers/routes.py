@@ -28,6 +28,8 @@ TAP_HANDLERS: dict[str, TapHandler] = {
     "detail": tasks.on_detail,
     "noop": tasks.on_noop,
     "tasks": tasks.on_tasks,
+    "task_page": tasks.on_task_page,
+    "task_card": tasks.on_task_card,
     "case": cases.on_case,
     "whatnext": cases.on_whatnext,
     "history": cases.on_history,

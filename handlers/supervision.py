@@ -3,6 +3,8 @@ the supervisors' board (📊 Buka papan; a one-time login link for a computer)."
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
 
 from bot.text.charts import overdue_chart
@@ -32,7 +34,7 @@ async def ringkasan(update: Update, context: AlurContext) -> None:
     assert chat is not None
     await context.bot.send_message(chat.id, context.text("digest", d=digest.as_payload()), parse_mode="HTML",
                                    reply_markup=markup(board_keyboard(s.settings.web_url)))
-    chart = overdue_chart(digest.overdue_by_unit, digest.day.isoformat())
+    chart = await asyncio.to_thread(overdue_chart, digest.overdue_by_unit, digest.day.isoformat())
     if chart:
         await context.bot.send_photo(chat.id, chart, caption="Langkah terlambat per unit")
 

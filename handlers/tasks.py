@@ -27,27 +27,71 @@ from handlers.taps import StepTap, Tapped, step_tap
 from handlers.uploads import upload_of
 
 REASONS = ("Sedang dinas luar", "Cuti / berhalangan", "Sesuai bidang tugasnya")
-MAX_TASKS = 10
+PAGE_SIZE = 8
+"""Steps per page of the /tugas list (one message; a step's card opens with its button)."""
 MAX_REASON = 500
 """Characters of a decision's reason: a short note the requester reads, not a letter."""
 ASKS_REASON = frozenset({StepOutcome.REJECT, StepOutcome.RETURN})
 """Decision outcomes (Branch.outcome) whose official is asked why."""
 
 
-async def tugas(update: Update, context: AlurContext) -> None:
-    """/tugas: this person's open steps, soonest due first, each with its buttons."""
+async def tugas(update: Update, context: AlurContext, page: int = 0, edit: Message | None = None) -> None:
+    """/tugas: one message listing this person's open steps, soonest due first, a page at a time,
+    with a button per step that opens its card (a tap meanwhile is answered at once: nothing waits
+    for a series of cards)."""
     person = await require_person(update, context)
     if person is None:
         return
-    queries = context.workflow.queries
-    tasks = await queries.open_tasks(person.id)
-    await reply(update, context, "tasks_header", count=len(tasks))
+    text, keyboard = await _task_list(context, person, page)
+    if edit is not None:
+        try:
+            await edit.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard))
+            return
+        except BadRequest:
+            pass
+    await _send(update, context, text, keyboard)
+
+
+async def _task_list(context: AlurContext, person: Person, page: int) -> tuple[str, list[list[Button]]]:
+    tasks = await context.workflow.queries.open_tasks(person.id)
+    pages = max(1, -(-len(tasks) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = tasks[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    now = context.services.clock.now()
+    items = [{"number": page * PAGE_SIZE + i + 1, "register_no": case.register_no, "step": instance.step_no,
+              "text": step.text, "due_at": instance.due_at, "overdue": bool(instance.due_at and instance.due_at < now)}
+             for i, (instance, case, step) in enumerate(shown)]
+    keyboard = [[Button(f"{item['number']}. {item['register_no']} · L{item['step']}", "task_card", (instance.id,))]
+                for item, (instance, _, _) in zip(items, shown, strict=True)]
+    nav = []
+    if page > 0:
+        nav.append(Button("◀ Sebelumnya", "task_page", (page - 1,)))
+    if page < pages - 1:
+        nav.append(Button("Berikutnya ▶", "task_page", (page + 1,)))
+    if nav:
+        keyboard.append(nav)
+    return context.text("tasks_list", count=len(tasks), items=items, page=page, pages=pages), keyboard
+
+
+async def _send(update: Update, context: AlurContext, html: str, keyboard: Any) -> None:
     chat = update.effective_chat
     assert chat is not None
-    for instance, _, _ in tasks[:MAX_TASKS]:
-        notice = render_notice(context.renderer, "assignment", await queries.step_notice(instance.id))
-        await context.bot.send_message(chat.id, notice.html, parse_mode=ParseMode.HTML,
-                                       reply_markup=markup(notice.keyboard))
+    await context.bot.send_message(chat.id, html, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard),
+                                   disable_web_page_preview=True)
+
+
+async def on_task_page(update: Update, context: AlurContext, t: Tapped) -> None:
+    """◀ / ▶ on the task list: the same message shows another page."""
+    await t.ok()
+    await tugas(update, context, page=t.tap.int_arg(0) or 0, edit=t.message)
+
+
+@step_tap()
+async def on_task_card(update: Update, context: AlurContext, st: StepTap) -> None:
+    """A step on the task list: its card, with its buttons."""
+    await st.tapped.ok()
+    notice = render_notice(context.renderer, "assignment", await context.workflow.queries.step_notice(st.step.id))
+    await _send(update, context, notice.html, notice.keyboard)
 
 
 async def on_tasks(update: Update, context: AlurContext, t: Tapped) -> None:

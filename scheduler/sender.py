@@ -100,7 +100,9 @@ class OutboxSender:
         now = time.monotonic()
         waits = [t - now for t in self.retry_at.values() if t > now]
         if self.limiter is not None:
-            waits.extend(t - now for t in self.limiter._next.values() if t > now)
+            free = self.limiter.next_free()
+            if free is not None:
+                waits.append(free - now)
         return max(0.02, min([1.0, *waits]))
 
     def _chat_free(self, chat_id: int, mono: float) -> bool:
@@ -144,13 +146,13 @@ class OutboxSender:
         return sum(1 for r in results if r is True)
 
     async def _deliver(self, message: OutboxMessage) -> bool:
+        """Render, wait for the rate limiter's grant, *then* mark the row sending and send it: the window in
+        which a crash leaves a row 'sending' (and so repeated, or given up after two crashes) is the HTTP
+        call alone, never the wait for Telegram's pacing."""
         assert message.chat_id is not None
-        async with self.s.db.transaction() as tx:
-            if not await storage.outbox.mark_sending(tx, message.id):
-                return False
         try:
             payload = payloads.parse(message.kind, message.payload)
-            if isinstance(payload, payloads.DigestChartPayload):  # matplotlib takes ~0.1 s: keep it off the loop
+            if isinstance(payload, payloads.DigestChartPayload):  # drawn in the chart worker: wait off the loop
                 notice = await asyncio.to_thread(render_notice, self.renderer, message.kind, payload)
             else:
                 notice = render_notice(self.renderer, message.kind, payload, board_url=self.s.settings.web_url)
@@ -158,8 +160,16 @@ class OutboxSender:
             await self._dead(message, f"render: {exc!r}")
             return False
         chat = message.chat_id
+        priority = int(message.priority)
+        reserved = self.limiter is not None
+        if self.limiter is not None:
+            await self.limiter.reserve(chat, priority)
         try:
-            sent = await self._send(chat, notice, message.priority > 0)
+            async with self.s.db.transaction() as tx:
+                if not await storage.outbox.mark_sending(tx, message.id):
+                    return False
+            use_grant, reserved = reserved, False  # from here the limiter owns the grant (and gives it back)
+            sent = await self._send(chat, notice, priority, reserved=use_grant)
         except RetryAfter as exc:
             self.stats["rate_limited"] += 1
             delay = _retry_after(exc)
@@ -178,14 +188,18 @@ class OutboxSender:
         except TelegramError as exc:
             await self._backoff(message, f"telegram: {exc}")
             return False
+        finally:
+            if reserved and self.limiter is not None:
+                self.limiter.release(chat)
         async with self.s.db.transaction() as tx:
             await storage.outbox.mark_sent(tx, message.id, self.s.clock.now(), sent.message_id)
         self.stats["sent"] += 1
         return True
 
-    async def _send(self, chat: int, notice: Notice, bulk: bool) -> Message:
+    async def _send(self, chat: int, notice: Notice, priority: int, *, reserved: bool = False) -> Message:
         """One outbox row is one Telegram message (a text, a document, or a picture)."""
-        once = {"rate_limit_args": {**NO_RETRIES, "bulk": bulk}} if self.limiter is not None else {}
+        once = ({"rate_limit_args": {**NO_RETRIES, "priority": priority, "reserved": reserved}}
+                if self.limiter is not None else {})
         if notice.documents:
             doc = notice.documents[0]
             return await self.bot.send_document(chat, doc.file_id, caption=doc.file_name or None, **once)

@@ -22,7 +22,7 @@ from bot.runtime import Services, open_services
 from bot.sop.catalog import load_catalog
 from bot.storage.db import Database, DatabaseError, DatabaseProblem
 from bot.storage.records import Person
-from bot.workflow.analytics import sla_report
+from bot.workflow.analytics import fold_sla, sla_report
 from bot.workflow.errors import WorkflowError
 from bot.workflow.people import PeopleError
 from bot.workflow.people_file import Fault, PersonSpec, check_person, parse_people_file, parse_telegram
@@ -77,6 +77,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", type=_date, default=None, metavar="YYYY-MM-DD")
     p.add_argument("--csv", type=Path, default=None)
     p.set_defaults(func=_run(report_sla))
+
+    p = sub.add_parser("prune", help="terapkan masa simpan: hapus pesan terkirim & update lama, arsipkan event lama")
+    p.add_argument("--days", type=int, default=None, help="masa simpan dalam hari (bawaan: ALUR_RETENTION_DAYS, 30)")
+    p.add_argument("--no-archive", action="store_true", help="jangan pindahkan event kasus lama ke arsip")
+    p.set_defaults(func=_run(prune))
 
     p = sub.add_parser("backup", help="salin database dengan aman (SQLite online backup)")
     p.add_argument("file", type=Path)
@@ -351,7 +356,8 @@ async def people_act_for(s: Services, args: argparse.Namespace) -> int:
 
 async def report_sla(s: Services, args: argparse.Namespace) -> int:
     since = datetime.combine(args.since, datetime.min.time(), tzinfo=UTC) if args.since else None
-    rows = await sla_report(s.db, s.catalog, s.calendar, since=since)
+    await fold_sla(s.db, s.calendar, s.clock.now())
+    rows = await sla_report(s.db.read, s.catalog, s.calendar, since=since)
     header = ["sop", "langkah", "pelaksana", "jumlah", "median_menit", "standar", "standar_menit", "tepat_waktu"]
     table = [
         [r.sop_id, r.step_no, r.role, r.count, f"{r.median_minutes:.0f}", r.standard_text,
@@ -372,6 +378,20 @@ async def report_sla(s: Services, args: argparse.Namespace) -> int:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *table, strict=False)]
     for row in [header, *table]:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
+    return 0
+
+
+async def prune(s: Services, args: argparse.Namespace) -> int:
+    days = args.days if args.days is not None else s.settings.retention_days
+    if days < 1:
+        print("--days harus minimal 1", file=sys.stderr)
+        return 2
+    before = await storage.retention.counts(s.db)
+    done = await storage.retention.prune(s.db, s.clock.now(), days, archive=not args.no_archive)
+    after = await storage.retention.counts(s.db)
+    print(f"masa simpan {days} hari: {done.outbox} pesan outbox dihapus, {done.updates} update dihapus, "
+          f"{done.events_archived} event dipindah ke arsip")
+    print("baris: " + ", ".join(f"{t} {before[t]} → {after[t]}" for t in before))
     return 0
 
 

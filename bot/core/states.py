@@ -89,6 +89,7 @@ class UpdateState(StrEnum):
     RECEIVED = "received"
     HANDLED = "handled"
     FAILED = "failed"
+    DROPPED = "dropped"
 
 
 class NoticeKind(StrEnum):

@@ -105,3 +105,10 @@ async def cases_created_between(r: Reader, start: datetime, end: datetime) -> li
 async def sop_units(r: Reader) -> dict[str, tuple[str, str]]:
     rows = await r.fetchall("SELECT DISTINCT sop_id, institution, unit FROM cases")
     return {row["sop_id"]: (row["institution"], row["unit"]) for row in rows}
+
+
+async def open_case_counts(r: Reader) -> dict[tuple[str, str], int]:
+    """Open cases per (institution, unit), counted in the index."""
+    rows = await r.fetchall("SELECT institution, unit, COUNT(*) AS n FROM cases WHERE state = 'open' "
+                            "GROUP BY institution, unit")
+    return {(row["institution"], row["unit"]): int(row["n"]) for row in rows}

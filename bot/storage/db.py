@@ -1,14 +1,19 @@
 """The SQLite connection: pragmas, versioned migrations and one-transaction-at-a-time access.
 
-One aiosqlite connection per process, guarded by an asyncio lock so a transaction is never
-interleaved with another task's statements. Several processes may share the file: WAL mode
-and a busy timeout let SQLite serialise their writers (``BEGIN IMMEDIATE``).
+One aiosqlite connection per process for writing, guarded by an asyncio lock so a transaction
+is never interleaved with another task's statements. Several processes may share the file: WAL
+mode and a busy timeout let SQLite serialise their writers (``BEGIN IMMEDIATE``).
+
+Reads that do not need the writer (digests, reports, lists, question answering) go through
+``Database.read``: a second, read-only connection (in its own thread) that WAL lets run beside
+the writer, so a long read never holds up a write and a write never waits for a read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
@@ -59,6 +64,22 @@ class Database:
         self.created = False
         """True when this open created the file (a new, empty database)."""
         self._lock = asyncio.Lock()
+        self._reader: ReadConnection | None = None
+
+    @property
+    def read(self) -> Reader:
+        """The read-only connection (the database itself for an in-memory one)."""
+        return self._reader if self._reader is not None else self
+
+    async def _open_reader(self) -> None:
+        if self.path == ":memory:" or self._reader is not None:
+            return
+        uri = _read_only_uri(self.path)
+        conn = await aiosqlite.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA query_only = ON")
+        self._reader = ReadConnection(conn)
 
     @classmethod
     async def open(
@@ -86,6 +107,7 @@ class Database:
             if migrate:
                 await db.migrate(upto=upto)
                 await conn.execute("PRAGMA optimize")  # refresh planner statistics where they are stale
+            await db._open_reader()
         except BaseException as exc:
             await conn.close()
             if isinstance(exc, sqlite3.Error):
@@ -94,6 +116,9 @@ class Database:
         return db
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.conn.close()
+            self._reader = None
         await self.conn.close()
 
     async def migrate(self, upto: int | None = None) -> list[int]:
@@ -162,6 +187,28 @@ class Database:
                 await self.conn.backup(dest)
             finally:
                 await dest.close()
+
+
+def _read_only_uri(path: str) -> str:
+    return Path(os.path.abspath(path)).as_uri() + "?mode=ro"
+
+
+class ReadConnection:
+    """The read-only connection: queries only, one at a time, beside the writer."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._lock = asyncio.Lock()
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        async with self._lock:
+            cur = await self.conn.execute(sql, tuple(params))
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._lock:
+            cur = await self.conn.execute(sql, tuple(params))
+            return list(await cur.fetchall())
 
 
 class Tx:

@@ -116,3 +116,9 @@ async def reset_sending(tx: Tx) -> int:
 async def outbox_counts(r: Reader) -> dict[str, int]:
     rows = await r.fetchall("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
     return {row["state"]: int(row["n"]) for row in rows}
+
+
+async def dead_letters(r: Reader, limit: int = 10) -> list[OutboxMessage]:
+    """The most recent messages given up on, oldest of them first."""
+    rows = await r.fetchall("SELECT * FROM outbox WHERE state = 'dead' ORDER BY id DESC LIMIT ?", (limit,))
+    return [OutboxMessage.from_row(row) for row in reversed(rows)]

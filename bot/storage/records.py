@@ -340,7 +340,7 @@ class RecordedUpdate:
     """A Telegram update as the ledger recorded it (its JSON payload) and how far handling got."""
 
     update_id: int
-    payload: str
+    payload: str | None
     state: UpdateState
     attempts: int
     received_at: datetime

@@ -75,6 +75,8 @@ class BotApiMethods:
     _queries: dict[str, _Query]
     _commands: dict[tuple[str, str], list[dict[str, str]]]
     _webhook: dict[str, Any] | None
+
+    def _webhook_changed(self) -> None: ...
     _updates: list[Any]
     limits: FloodLimits
     enforce_limits: bool
@@ -349,6 +351,7 @@ class BotApiMethods:
         self._webhook = {"url": url, "secret_token": params.text("secret_token")}
         if params.flag("drop_pending_updates"):
             self._updates.clear()
+        self._webhook_changed()
         return True
 
     def _m_deleteWebhook(self, params: Params) -> bool:
