@@ -75,7 +75,7 @@ class _UnitWork:
 class DigestBuilder:
     """Reads the open work once and cuts it per supervisor.
 
-    The read goes through the read-only connection and costs the size of what a digest shows:
+    The read goes through the threaded read-only connection and costs the size of what a digest shows:
     per unit, counts from the indexes and the first ``SHOWN`` overdue, due-today and unassigned
     steps; the standard-time part comes from the SLA aggregates. Never a scan of every open step.
     """
@@ -93,7 +93,7 @@ class DigestBuilder:
         day_start = datetime.combine(local_today, time(0), self.calendar.tz)
         yesterday_start = day_start - timedelta(days=1)
         since = since or (now - timedelta(days=1))
-        r = self.db.read
+        r = self.db.read_in_thread
         day_end = day_start + timedelta(days=1)
         people: dict[int, Person | None] = {}
         work: dict[tuple[str, str], _UnitWork] = {}
