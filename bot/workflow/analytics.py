@@ -1,13 +1,15 @@
 """Standard-time analytics: real working time per completed step against the SOP's standard.
 
-Completed steps are folded into per-day aggregates (``storage.sla``) as they complete (the clock
+Completed steps are folded into per-day and all-history aggregates (``storage.sla``) as they complete (the clock
 tick does it each minute, for steps completed more than ``FOLD_MARGIN`` ago, so a transaction still
 committing is never skipped). A report reads the aggregates plus the few steps past the fold, so its
-cost does not grow with history. The medians are exact: the aggregates keep histograms.
+cost does not grow with history. The medians are exact up to 100 minutes and within 1% above (the
+aggregates keep histograms, see ``storage.sla.bucket``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,6 +100,7 @@ async def fold_sla(db: Database, calendar: WorkCalendar, now: datetime, *, batch
         folded += len(rows)
         if len(rows) < batch:
             return folded
+        await asyncio.sleep(0)  # the writer runs on the loop's thread: a long first fold leaves it between batches
 
 
 def _median(hist: dict[int, int]) -> float:
@@ -130,7 +133,8 @@ async def sla_report(
             merged[key] = DailyStats(stats.sop_id, stats.step_no, "", stats.role)
         merged[key].merge(stats)
 
-    for stats in await storage.sla.daily(db, after_day=_day(since) if since else None):
+    folded = await storage.sla.totals(db) if since is None else await storage.sla.daily(db, after_day=_day(since))
+    for stats in folded:
         take(stats)
     loose: dict[tuple[str, str, str], DailyStats] = {}
     if since is not None:  # the first day of the range, from its own rows (the aggregate covers all of it)
