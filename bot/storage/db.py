@@ -178,7 +178,11 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """One write transaction (BEGIN IMMEDIATE … COMMIT), rolled back on any error."""
+        """One write transaction (BEGIN IMMEDIATE … COMMIT), rolled back on any error.
+
+        Each transaction first lets the event loop run once: statements no longer yield to it, so a
+        loop of many transactions (a reminder sweep, a digest round) still leaves room for replies."""
+        await asyncio.sleep(0)
         async with self._lock:
             await self.conn.execute("BEGIN IMMEDIATE")
             tx = Tx(self.conn)
