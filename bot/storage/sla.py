@@ -109,25 +109,12 @@ async def completed_after(
     return [FinishedStep.from_row(row) for row in await r.fetchall(sql, params)]
 
 
-async def completed_between(
-    r: Reader, start: datetime, before: datetime, end: tuple[datetime, int] | None
-) -> list[FinishedStep]:
-    """Completed steps from ``start`` to before ``before``, up to and including the watermark ``end``."""
-    if end is None:
-        return []
-    sql = (f"SELECT {_STEP_COLUMNS} FROM step_instances s JOIN cases c ON c.id = s.case_id WHERE s.state = 'done' "
-           "AND s.completed_at >= ? AND s.completed_at < ? "
-           "AND (s.completed_at < ? OR (s.completed_at = ? AND s.id <= ?))")
-    params: list[Any] = [iso(start), iso(before), iso(end[0]), iso(end[0]), end[1]]
-    return [FinishedStep.from_row(row) for row in await r.fetchall(sql, params)]
-
-
-async def daily(r: Reader, *, after_day: str | None = None) -> list[DailyStats]:
-    """Aggregates of every day after ``after_day`` (all days without it)."""
-    if after_day is None:
+async def daily(r: Reader, *, from_day: str | None = None) -> list[DailyStats]:
+    """Aggregates of every day from ``from_day`` on (all days without it)."""
+    if from_day is None:
         rows = await r.fetchall("SELECT * FROM sla_daily")
     else:
-        rows = await r.fetchall("SELECT * FROM sla_daily WHERE day > ?", (after_day,))
+        rows = await r.fetchall("SELECT * FROM sla_daily WHERE day >= ?", (from_day,))
     return [_row(row) for row in rows]
 
 

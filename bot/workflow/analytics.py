@@ -123,7 +123,9 @@ def _median(hist: dict[int, int]) -> float:
 async def sla_report(
     db: Reader, catalog: Catalog, calendar: WorkCalendar, *, since: datetime | None = None
 ) -> list[StepStats]:
-    """Per SOP step: how many were completed, median working minutes taken, standard, share on time."""
+    """Per SOP step: how many were completed, median working minutes taken, standard, share on time.
+
+    ``since`` counts from the start of its UTC day (the aggregates are per day)."""
     mark = await storage.sla.watermark(db)
     merged: dict[tuple[str, str], DailyStats] = {}
 
@@ -133,14 +135,12 @@ async def sla_report(
             merged[key] = DailyStats(stats.sop_id, stats.step_no, "", stats.role)
         merged[key].merge(stats)
 
-    folded = await storage.sla.totals(db) if since is None else await storage.sla.daily(db, after_day=_day(since))
+    if since is not None:  # whole (UTC) days, as the aggregates are kept: no day is re-read step by step
+        since = datetime.combine(since.astimezone(UTC).date(), datetime.min.time(), UTC)
+    folded = await storage.sla.totals(db) if since is None else await storage.sla.daily(db, from_day=_day(since))
     for stats in folded:
         take(stats)
     loose: dict[tuple[str, str, str], DailyStats] = {}
-    if since is not None:  # the first day of the range, from its own rows (the aggregate covers all of it)
-        first = since.astimezone(UTC)
-        next_day = datetime.combine(first.date() + timedelta(days=1), datetime.min.time(), UTC)
-        _fold_into(loose, await storage.sla.completed_between(db, since, next_day, mark), calendar)
     _fold_into(loose, await storage.sla.completed_after(db, mark, since=since), calendar)
     for stats in loose.values():
         take(stats)

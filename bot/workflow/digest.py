@@ -119,11 +119,7 @@ class DigestBuilder:
         new_by_unit: dict[tuple[str, str], list[Any]] = {}
         for new in await storage.cases.cases_created_between(r, since, now):
             new_by_unit.setdefault((new.institution, new.unit), []).append(new)
-        done_by_unit: dict[tuple[str, str], list[int]] = {}
-        for timing in await storage.steps.steps_completed_between(r, yesterday_start, day_start):
-            tally = done_by_unit.setdefault((timing.institution, timing.unit), [0, 0])
-            tally[0] += 1
-            tally[1] += int(timing.on_time)
+        done_by_unit = await storage.steps.completed_tally_by_unit(r, yesterday_start, day_start)
         dead = await storage.outbox.dead_letters(r, 200)
         for m in dead:
             if m.person_id is not None and m.person_id not in people:
