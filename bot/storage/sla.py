@@ -4,7 +4,7 @@ Each ``sla_daily`` row holds, for one (SOP, step, UTC day of completion): how ma
 how many within their due time, and histograms (minutes -> count) of the working time taken and of
 the standard time; ``sla_total`` holds the same per (SOP, step) over all days. Medians over any
 range of days come from merged histograms, so a report costs the number of rows it reads, not the
-number of completed steps. Minutes are kept exactly up to 100 and to about 1% above (:func:`bucket`):
+number of completed steps. Minutes are kept exactly below 50 and to about 1% above (:func:`bucket`):
 an exact histogram grows with every distinct duration ever seen, so a report over a busy agency's
 history would still grow with its size. A watermark (completed_at, id) says how far the fold has
 gone; what lies beyond it is read from ``step_instances`` directly.
@@ -24,13 +24,14 @@ from bot.storage.db import Reader, Tx
 from bot.storage.records import FinishedStep
 
 _STEP_COLUMNS = "s.*, c.sop_id, c.sop_hash, c.unit, c.institution"
-EXACT_BELOW = 100
+EXACT_BELOW = 50
 RATIO = 1.02
-"""Above ``EXACT_BELOW`` minutes a histogram keeps one value per 2% step (each within 1% of the truth)."""
+"""From ``EXACT_BELOW`` minutes on (where a 2% step is a minute or more) a histogram keeps one value per 2%
+step, each within 1% of the truth: at most about 300 values per histogram for durations up to a month."""
 
 
 def bucket(minutes: int) -> int:
-    """The value a histogram keeps for ``minutes``: itself up to 100, else the nearest 2% step."""
+    """The value a histogram keeps for ``minutes``: itself below 50, else the nearest 2% step."""
     if minutes < EXACT_BELOW:
         return minutes
     k = round(math.log(minutes / EXACT_BELOW) / math.log(RATIO))

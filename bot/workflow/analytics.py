@@ -3,7 +3,7 @@
 Completed steps are folded into per-day and all-history aggregates (``storage.sla``) as they complete (the clock
 tick does it each minute, for steps completed more than ``FOLD_MARGIN`` ago, so a transaction still
 committing is never skipped). A report reads the aggregates plus the few steps past the fold, so its
-cost does not grow with history. The medians are exact up to 100 minutes and within 1% above (the
+cost does not grow with history. The medians are exact below 50 minutes and within 1% above (the
 aggregates keep histograms, see ``storage.sla.bucket``).
 """
 

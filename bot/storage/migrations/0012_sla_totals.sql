@@ -1,6 +1,6 @@
 -- Standard-time aggregates over all history, one row per SOP step: a report over all history reads
--- one row per step instead of one per step and day. Histograms now keep minutes to about 1% above
--- 100 minutes (exact below), so a row's size stops growing with the number of steps completed.
+-- one row per step instead of one per step and day. Histograms now keep minutes to about 1% from
+-- 50 minutes on (exact below), so a row's size stops growing with the number of steps completed.
 -- The daily rows are folded again from the start in that form (the next clock tick does it).
 CREATE TABLE sla_total (
     sop_id      TEXT NOT NULL,
