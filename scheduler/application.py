@@ -24,6 +24,7 @@ from handlers.keyboards import SopKeys
 from handlers.menus import set_commands
 from scheduler.ledger import LedgerApplication, LedgerQueue, UpdateLedger
 from scheduler.ratelimit import ChatRateLimiter
+from scheduler.request import AiohttpRequest
 from scheduler.sender import OutboxSender
 from scheduler.updates import MAX_CONCURRENT, MAX_QUEUE, STRANGER_INTERVAL, PerChatUpdateProcessor
 
@@ -77,8 +78,8 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .read_timeout(read_timeout)
-        .get_updates_read_timeout(read_timeout)
+        .request(AiohttpRequest(read_timeout=read_timeout))
+        .get_updates_request(AiohttpRequest(1, read_timeout=read_timeout))
         .rate_limiter(limiter)
         .update_queue(LedgerQueue(ledger, wait_for_disk=webhook))
         .application_class(AlurApplication)

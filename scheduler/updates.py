@@ -194,6 +194,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             return False
         if not await self.is_stranger(update):
             return False
+        await asyncio.sleep(0)  # the rest of the batch PTB fetched reaches this queue first (the check may not yield)
         now = self.monotonic()
         if chat.pending > 1 or now - chat.last_accepted < self.stranger_interval:
             return True

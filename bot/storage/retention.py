@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +53,7 @@ async def archive_events(tx: Tx, closed_before: datetime, now: datetime, limit: 
             f"FROM events WHERE id IN ({marks})", (iso(now), *chunk))
         cur = await tx.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
         moved += cur.rowcount
+        await asyncio.sleep(0)  # statements run on the event loop's thread: a large backlog leaves it between chunks
     return moved
 
 

@@ -123,6 +123,19 @@ async def steps_completed_between(r: Reader, start: datetime, end: datetime) -> 
     return [StepTiming.from_row(row) for row in rows]
 
 
+async def completed_tally_by_unit(r: Reader, start: datetime, end: datetime) -> dict[tuple[str, str], tuple[int, int]]:
+    """Steps completed from ``start`` to before ``end`` per (institution, unit): (how many, how many on time),
+    counted by SQLite (the times are UTC ISO strings, so they compare as text); ``StepTiming.on_time``'s rule."""
+    rows = await r.fetchall(
+        "SELECT c.institution, c.unit, COUNT(*) AS n, "
+        "SUM(CASE WHEN s.due_at IS NULL OR s.completed_at <= s.due_at THEN 1 ELSE 0 END) AS on_time "
+        "FROM step_instances s JOIN cases c ON c.id = s.case_id "
+        "WHERE s.state = 'done' AND s.completed_at >= ? AND s.completed_at < ? GROUP BY c.institution, c.unit",
+        (iso(start), iso(end)),
+    )
+    return {(row["institution"], row["unit"]): (int(row["n"]), int(row["on_time"])) for row in rows}
+
+
 OPEN_STEP_SETS = {
     "overdue": ("s.due_at < ?", ("now",)),
     "due_today": ("s.due_at >= ? AND s.due_at < ?", ("now", "day_end")),

@@ -1,13 +1,15 @@
 """Standard-time analytics: real working time per completed step against the SOP's standard.
 
-Completed steps are folded into per-day aggregates (``storage.sla``) as they complete (the clock
+Completed steps are folded into per-day and all-history aggregates (``storage.sla``) as they complete (the clock
 tick does it each minute, for steps completed more than ``FOLD_MARGIN`` ago, so a transaction still
 committing is never skipped). A report reads the aggregates plus the few steps past the fold, so its
-cost does not grow with history. The medians are exact: the aggregates keep histograms.
+cost does not grow with history. The medians are exact below 50 minutes and within 1% above (the
+aggregates keep histograms, see ``storage.sla.bucket``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,6 +100,7 @@ async def fold_sla(db: Database, calendar: WorkCalendar, now: datetime, *, batch
         folded += len(rows)
         if len(rows) < batch:
             return folded
+        await asyncio.sleep(0)  # the writer runs on the loop's thread: a long first fold leaves it between batches
 
 
 def _median(hist: dict[int, int]) -> float:
@@ -120,7 +123,9 @@ def _median(hist: dict[int, int]) -> float:
 async def sla_report(
     db: Reader, catalog: Catalog, calendar: WorkCalendar, *, since: datetime | None = None
 ) -> list[StepStats]:
-    """Per SOP step: how many were completed, median working minutes taken, standard, share on time."""
+    """Per SOP step: how many were completed, median working minutes taken, standard, share on time.
+
+    ``since`` counts from the start of its UTC day (the aggregates are per day)."""
     mark = await storage.sla.watermark(db)
     merged: dict[tuple[str, str], DailyStats] = {}
 
@@ -130,13 +135,12 @@ async def sla_report(
             merged[key] = DailyStats(stats.sop_id, stats.step_no, "", stats.role)
         merged[key].merge(stats)
 
-    for stats in await storage.sla.daily(db, after_day=_day(since) if since else None):
+    if since is not None:  # whole (UTC) days, as the aggregates are kept: no day is re-read step by step
+        since = datetime.combine(since.astimezone(UTC).date(), datetime.min.time(), UTC)
+    folded = await storage.sla.totals(db) if since is None else await storage.sla.daily(db, from_day=_day(since))
+    for stats in folded:
         take(stats)
     loose: dict[tuple[str, str, str], DailyStats] = {}
-    if since is not None:  # the first day of the range, from its own rows (the aggregate covers all of it)
-        first = since.astimezone(UTC)
-        next_day = datetime.combine(first.date() + timedelta(days=1), datetime.min.time(), UTC)
-        _fold_into(loose, await storage.sla.completed_between(db, since, next_day, mark), calendar)
     _fold_into(loose, await storage.sla.completed_after(db, mark, since=since), calendar)
     for stats in loose.values():
         take(stats)

@@ -75,7 +75,7 @@ class _UnitWork:
 class DigestBuilder:
     """Reads the open work once and cuts it per supervisor.
 
-    The read goes through the read-only connection and costs the size of what a digest shows:
+    The read goes through the threaded read-only connection and costs the size of what a digest shows:
     per unit, counts from the indexes and the first ``SHOWN`` overdue, due-today and unassigned
     steps; the standard-time part comes from the SLA aggregates. Never a scan of every open step.
     """
@@ -93,7 +93,7 @@ class DigestBuilder:
         day_start = datetime.combine(local_today, time(0), self.calendar.tz)
         yesterday_start = day_start - timedelta(days=1)
         since = since or (now - timedelta(days=1))
-        r = self.db.read
+        r = self.db.read_in_thread
         day_end = day_start + timedelta(days=1)
         people: dict[int, Person | None] = {}
         work: dict[tuple[str, str], _UnitWork] = {}
@@ -119,11 +119,7 @@ class DigestBuilder:
         new_by_unit: dict[tuple[str, str], list[Any]] = {}
         for new in await storage.cases.cases_created_between(r, since, now):
             new_by_unit.setdefault((new.institution, new.unit), []).append(new)
-        done_by_unit: dict[tuple[str, str], list[int]] = {}
-        for timing in await storage.steps.steps_completed_between(r, yesterday_start, day_start):
-            tally = done_by_unit.setdefault((timing.institution, timing.unit), [0, 0])
-            tally[0] += 1
-            tally[1] += int(timing.on_time)
+        done_by_unit = await storage.steps.completed_tally_by_unit(r, yesterday_start, day_start)
         dead = await storage.outbox.dead_letters(r, 200)
         for m in dead:
             if m.person_id is not None and m.person_id not in people:

@@ -21,7 +21,7 @@ from bot.core.clock import Clock, iso
 from bot.runtime import Services, open_services
 from bot.sop.model import Sop, Step, snapshot
 from bot.storage.records import Person
-from sandbox.fake_bot_api import FakeBotApi, FakeChat, InboxMessage
+from sandbox.fake_bot_api import ChatEvent, FakeBotApi, FakeChat, InboxMessage
 from sandbox.fake_bot_api.limits import MESSAGE_METHODS
 from scheduler.application import build_application, shutdown, startup
 from scheduler.ratelimit import ChatRateLimiter
@@ -167,6 +167,8 @@ class Sample:
     kind: str
     start: float
     end: float
+    edit: bool = False
+    """Answered by editing a message already in the chat (Telegram does not count edits against its limits)."""
 
     @property
     def latency(self) -> float:
@@ -192,15 +194,16 @@ class Probe:
         start = self.api.now()
         await act()
         reply = await chat.wait_for(expect, timeout=self.timeout)
-        self.samples.append(Sample(kind, start, _event_time(chat, reply)))
+        event = _event(chat, reply)
+        self.samples.append(Sample(kind, start, event.time, edit=event.kind == "edit"))
         return reply
 
 
-def _event_time(chat: FakeChat, reply: InboxMessage) -> float:
-    """When the server recorded the message or edit ``wait_for`` returned (it returns the event's snapshot)."""
+def _event(chat: FakeChat, reply: InboxMessage) -> ChatEvent:
+    """The message or edit ``wait_for`` returned (it returns the event's snapshot), with its server time."""
     for event in reversed(chat.events):
         if event.message is reply:
-            return event.time
+            return event
     raise LookupError("the reply is not among the chat's events")
 
 
