@@ -1,7 +1,8 @@
 """Standard-time aggregates per SOP step and day, folded in as steps complete.
 
-Each row holds, for one (SOP, step, UTC day of completion): how many were completed, how many
-within their due time, and exact histograms (minutes -> count) of the working time taken and of
+Each row holds, for one (institution, unit, SOP, step, UTC day of completion) — the place is the
+case's, so a unit's or an institution's numbers are a filter on the rows: how many were completed,
+how many within their due time, and exact histograms (minutes -> count) of the working time taken and of
 the standard time. Medians over any range of days come from merged histograms, so a report costs
 the number of (step, day) rows, not the number of completed steps. A watermark (completed_at, id)
 says how far the fold has gone; what lies beyond it is read from ``step_instances`` directly.
@@ -32,6 +33,8 @@ class DailyStats:
     within: int = 0
     taken: dict[int, int] = field(default_factory=dict)
     standard: dict[int, int] = field(default_factory=dict)
+    institution: str = ""
+    unit: str = ""
 
     def add(self, taken: int, standard: int | None, on_time: bool) -> None:
         self.count += 1
@@ -53,9 +56,9 @@ def _hist(text: str) -> dict[int, int]:
     return {int(k): int(v) for k, v in json.loads(text or "{}").items()}
 
 
-def _row(row: Any) -> DailyStats:
+def daily_row(row: Any) -> DailyStats:
     return DailyStats(row["sop_id"], row["step_no"], row["day"], row["role"], int(row["count"]), int(row["within"]),
-                      _hist(row["taken"]), _hist(row["standard"]))
+                      _hist(row["taken"]), _hist(row["standard"]), row["institution"], row["unit"])
 
 
 async def watermark(r: Reader) -> tuple[datetime, int] | None:
@@ -109,20 +112,21 @@ async def daily(r: Reader, *, after_day: str | None = None) -> list[DailyStats]:
         rows = await r.fetchall("SELECT * FROM sla_daily")
     else:
         rows = await r.fetchall("SELECT * FROM sla_daily WHERE day > ?", (after_day,))
-    return [_row(row) for row in rows]
+    return [daily_row(row) for row in rows]
 
 
 async def add_daily(tx: Tx, stats: Iterable[DailyStats], mark: tuple[datetime, int]) -> None:
     """Merge freshly folded stats into their rows and move the watermark, in one transaction."""
     for s in stats:
-        row = await tx.fetchone("SELECT * FROM sla_daily WHERE sop_id = ? AND step_no = ? AND day = ?",
-                                (s.sop_id, s.step_no, s.day))
-        merged = _row(row) if row else DailyStats(s.sop_id, s.step_no, s.day, s.role)
+        row = await tx.fetchone("SELECT * FROM sla_daily WHERE institution = ? AND unit = ? AND sop_id = ? "
+                                "AND step_no = ? AND day = ?", (s.institution, s.unit, s.sop_id, s.step_no, s.day))
+        merged = daily_row(row) if row else DailyStats(s.sop_id, s.step_no, s.day, s.role,
+                                                       institution=s.institution, unit=s.unit)
         merged.merge(s)
         await tx.execute(
-            "INSERT OR REPLACE INTO sla_daily (sop_id, step_no, day, role, count, within, taken, standard) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (merged.sop_id, merged.step_no, merged.day, merged.role, merged.count, merged.within,
-             json.dumps(merged.taken, sort_keys=True), json.dumps(merged.standard, sort_keys=True)))
+            "INSERT OR REPLACE INTO sla_daily (institution, unit, sop_id, step_no, day, role, count, within, taken, "
+            "standard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (merged.institution, merged.unit, merged.sop_id, merged.step_no, merged.day, merged.role, merged.count,
+             merged.within, json.dumps(merged.taken, sort_keys=True), json.dumps(merged.standard, sort_keys=True)))
     await tx.execute("INSERT OR REPLACE INTO sla_watermark (id, completed_at, step_id) VALUES (1, ?, ?)",
                      (iso(mark[0]), mark[1]))
