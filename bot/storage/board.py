@@ -6,13 +6,13 @@ plain values, so nothing outside the scope is ever read.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.core.clock import iso
-from bot.storage import sla
 from bot.storage.db import Reader, Tx
 from bot.storage.records import FinishedStep
 from bot.storage.sla import DailyStats
@@ -95,12 +95,31 @@ async def unassigned_steps(r: Reader, where: Where, limit: int) -> list[sqlite3.
     )
 
 
-async def sla_days(r: Reader, where: Where, after_day: str, upto_day: str) -> list[DailyStats]:
-    """The standard-time aggregates (``sla_daily``) of the days after ``after_day`` up to ``upto_day`` (UTC)."""
+async def sla_totals(r: Reader, where: Where, after_day: str, upto_day: str) -> list[DailyStats]:
+    """Per (SOP, step): the standard-time aggregates (``sla_daily``) of the days after ``after_day`` up to
+    ``upto_day`` (UTC) merged into one (``day`` empty).
+
+    SQLite sums the counts and strings each step's daily histograms together, so Python parses one JSON
+    array per step instead of two objects per (step, day) row: a year is about 9,000 rows per institution.
+    """
     cond, params = where.sql("d")
-    rows = await r.fetchall(f"SELECT * FROM sla_daily d WHERE d.day > ? AND d.day <= ?{cond}",
-                            [after_day, upto_day, *params])
-    return [sla.daily_row(row) for row in rows]
+    rows = await r.fetchall(
+        "SELECT d.sop_id, d.step_no, MAX(d.role) AS role, SUM(d.count) AS count, SUM(d.within) AS within, "
+        "'[' || group_concat(d.taken) || ']' AS taken, '[' || group_concat(d.standard) || ']' AS standard "
+        f"FROM sla_daily d WHERE d.day > ? AND d.day <= ?{cond} GROUP BY d.sop_id, d.step_no",
+        [after_day, upto_day, *params])
+    return [DailyStats(row["sop_id"], row["step_no"], "", row["role"], int(row["count"]), int(row["within"]),
+                       _merged(row["taken"]), _merged(row["standard"])) for row in rows]
+
+
+def _merged(histograms: str) -> dict[int, int]:
+    """A JSON array of histograms (minutes -> count, as ``sla_daily`` keeps them) added up."""
+    total: dict[str, int] = {}
+    get = total.get
+    for hist in json.loads(histograms):
+        for minutes, n in hist.items():
+            total[minutes] = get(minutes, 0) + n
+    return {int(minutes): n for minutes, n in total.items()}
 
 
 async def finished_steps(
@@ -110,15 +129,16 @@ async def finished_steps(
     """Steps completed from ``since`` to before ``before`` that the aggregates do not hold yet (``after``
     the fold's watermark) or that only part of a day's aggregate covers (``upto`` the watermark)."""
     cond, params = where.sql()
+    start = since if after is None else max(since, after[0])  # the index range begins at the watermark
     sql = ("SELECT s.*, c.sop_id, c.sop_hash, c.unit, c.institution FROM step_instances s "
            "JOIN cases c ON c.id = s.case_id WHERE s.state = 'done' AND s.completed_at >= ? AND s.completed_at < ?")
-    args: list[Any] = [iso(since), iso(before)]
+    args: list[Any] = [iso(start), iso(before)]
     if upto is not None:
         sql += " AND (s.completed_at < ? OR (s.completed_at = ? AND s.id <= ?))"
         args += [iso(upto[0]), iso(upto[0]), upto[1]]
     if after is not None:
-        sql += " AND (s.completed_at > ? OR (s.completed_at = ? AND s.id > ?))"
-        args += [iso(after[0]), iso(after[0]), after[1]]
+        sql += " AND (s.completed_at > ? OR s.id > ?)"
+        args += [iso(after[0]), after[1]]
     return [FinishedStep.from_row(row) for row in await r.fetchall(sql + cond, [*args, *params])]
 
 

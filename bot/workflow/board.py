@@ -258,7 +258,7 @@ class Board:
         if mark is not None:
             first = since.astimezone(UTC).date()
             next_day = datetime.combine(first + timedelta(days=1), time(0), UTC)
-            for stats in await q.sla_days(self.db, where, first.isoformat(), now.astimezone(UTC).date().isoformat()):
+            for stats in await q.sla_totals(self.db, where, first.isoformat(), now.astimezone(UTC).date().isoformat()):
                 take(stats)
             raw += await q.finished_steps(self.db, where, since, min(next_day, now), upto=mark)
         raw += await q.finished_steps(self.db, where, since, now, after=mark)
