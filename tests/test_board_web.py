@@ -281,3 +281,31 @@ async def test_garbage_sign_in_requests_get_nothing(day: BoardDay) -> None:
             r = await http.post(day.url + "/auth/telegram", data=body, headers={"Content-Type": kind})
             assert r.status == 401, body
         assert (await http.get(day.url + "/api/papan")).status == 401
+
+
+async def test_migration_0012_keys_the_aggregates_by_place_and_folds_again(tmp_path: Path) -> None:
+    """Rows folded per SOP alone cannot say whose unit they are: 0012 drops them and clears the watermark."""
+    from bot.storage.db import Database
+
+    path = tmp_path / "old.sqlite3"
+    db = await Database.open(path, upto=11)
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO sla_daily (sop_id, step_no, day, role, count, within, taken, standard) "
+                             "VALUES ('kotim-rakordal', '2', '2026-11-20', 'pengadministrasi_umum', 3, 2, "
+                             "'{\"60\": 3}', '{\"420\": 3}')")
+            await tx.execute("INSERT INTO sla_watermark (id, completed_at, step_id) VALUES (1, ?, 7)",
+                             (NOW.isoformat(),))
+    finally:
+        await db.close()
+    db = await Database.open(path)
+    try:
+        assert await storage.sla.watermark(db) is None
+        assert await db.fetchall("SELECT * FROM sla_daily") == []
+        columns = [row["name"] for row in await db.fetchall("PRAGMA table_info(sla_daily)")]
+        assert {"institution", "unit"} <= set(columns)
+        info = await db.fetchall("PRAGMA table_info(sla_daily)")
+        keyed = [row["name"] for row in sorted(info, key=lambda r: r["pk"]) if row["pk"]]
+        assert keyed[:2] == ["institution", "unit"] and len(keyed) == 5
+    finally:
+        await db.close()
