@@ -43,6 +43,8 @@ async def test_sop_card_offers_the_flowchart_as_a_photo(tmp_path: Path) -> None:
 
 
 async def test_case_status_and_step_detail_offer_the_case_picture(tmp_path: Path) -> None:
+    """The flowchart button on /status and on a step's detail sends the case picture; the same button
+    forged with the id of a case that does not exist gets an alert and no picture."""
     async with alur_world(tmp_path, paced=False) as w:
         officer = w["officer"]
         case = await w.file_information_request()
@@ -72,6 +74,8 @@ async def test_case_status_and_step_detail_offer_the_case_picture(tmp_path: Path
 
 
 async def test_ringkasan_opens_the_board_and_sends_a_one_time_link(tmp_path: Path) -> None:
+    """A supervisor's digest carries the board buttons and a one-use login link; staff who forge the
+    link button (their menus offer none) get an alert."""
     async with alur_world(tmp_path, paced=False) as w:
         await w.file_information_request()
         w.clock.advance(timedelta(hours=3))

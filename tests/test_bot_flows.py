@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import storage
-
-from world import alur_world
+from observe import notices
+from world import World, alur_world, tap_old_copy
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -49,7 +48,7 @@ async def test_staff_invite_binds_account_once(tmp_path: Path) -> None:
         assert await w.services.people.by_telegram(5002) is None
 
 
-async def _file_information_request(w) -> str:  # type: ignore[no-untyped-def]
+async def _file_information_request(w: World) -> str:
     officer = w["officer"]
     await officer.send("/ajukan")
     menu = await officer.next_message()
@@ -74,8 +73,7 @@ async def _file_information_request(w) -> str:  # type: ignore[no-untyped-def]
     summary = await officer.wait_for_text("Periksa permohonan")
     assert "surat_permintaan.pdf" in summary.text and "0812-3456-7890" in summary.text
     await officer.tap(summary, "✅ Kirim")
-    sent = await officer.wait_for_text("Permohonan terkirim")
-    register_no = sent.text.split("nomor register ")[1].split(".")[0].strip()
+    register_no = (await w.filed(await officer.wait_for_text("Permohonan terkirim"))).register_no
     filed = await officer.wait_for_text("Permohonan diterima")
     assert register_no in filed.text and "Petugas TU/UKP" in filed.text
     return register_no
@@ -95,8 +93,8 @@ async def test_permintaan_informasi_from_ajukan_to_answer(tmp_path: Path) -> Non
         letter = await tu.wait_for(lambda m: m.document is not None)
         assert letter.download() == PDF
 
-        # An unauthorized tap (the Kabid presses TU's button data) changes nothing.
-        qid = await kabid.tap_data(card, card.callback_data[0])
+        # An unauthorized tap (the Kabid presses TU's button) changes nothing.
+        qid = await kabid.tap(card, "✅ Selesai")
         answer = await kabid.wait_answer(qid)
         assert answer.show_alert and "bukan tugas Anda" in answer.text
 
@@ -105,7 +103,7 @@ async def test_permintaan_informasi_from_ajukan_to_answer(tmp_path: Path) -> Non
         await tu.wait_answer(q1)
         edited = await tu.wait_for(lambda m: "Selesai</b>" in (m.source_text or "") or "✅ Selesai oleh" in m.text)
         assert "Diteruskan ke langkah 3" in edited.text and not edited.buttons
-        q2 = await tu.tap_data(card, card.callback_data[0])
+        q2 = await tap_old_copy(tu, card, "✅ Selesai")
         again = await tu.wait_answer(q2)
         assert again.show_alert and "sudah diselesaikan" in again.text
         progress = await officer.wait_for_text("langkah 3")
@@ -170,4 +168,4 @@ async def test_permintaan_informasi_from_ajukan_to_answer(tmp_path: Path) -> Non
         assert case is not None and case.state == "completed"
         await w.deliver()
         assert not w.api.limit_violations, w.api.limit_violations
-        assert await storage.outbox.outbox(w.services.db, state="pending") == []
+        assert await notices(w.services.db, state="pending") == []

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import storage
-from scheduler.application import COMMANDS_TASK
-
-from world import World, alur_world
+from observe import event_types
+from world import World, alur_world, tap_old_copy
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -55,8 +53,8 @@ async def test_konsultasi_with_kabid_decision_and_requester_receipt(tmp_path: Pa
         await _fill_intake(w, "ketapang-permintaan-konsultasi", "Penyelarasan program Renja dengan RKPD 2027")
         summary = await officer.wait_for_text("Periksa permohonan")
         await officer.tap(summary, "✅ Kirim")
-        sent = await officer.wait_for_text("Permohonan terkirim")
-        register_no = sent.text.split("nomor register ")[1].split(".")[0].strip()
+        case = await w.filed(await officer.wait_for_text("Permohonan terkirim"))
+        register_no = case.register_no
         assert register_no.startswith("KTP-")
 
         await _finish_current(w["tu"], register_no)
@@ -71,16 +69,18 @@ async def test_konsultasi_with_kabid_decision_and_requester_receipt(tmp_path: Pa
         receipt = await officer.wait_for(lambda m: "Sudah diterima" in " ".join(m.button_texts))
         await officer.tap(receipt, "✅ Sudah diterima")
         await officer.wait_for_text("selesai")
-        events = [e.type for e in await storage.events.events_of_case(w.services.db, 1)]
+        events = await event_types(w.services.workflow, case.id)
         assert events.count("step_decided") == 1 and events[-1] == "case_completed"
 
 
 async def test_forged_and_stale_buttons_change_nothing(tmp_path: Path) -> None:
+    """Forged button data (no button carries it), another person's button and a stranger's forged cancel
+    are each refused with an alert, and the case's record does not change."""
     async with alur_world(tmp_path, paced=False) as w:
         case = await w.file_information_request()
         tu, kabid, officer = w["tu"], w["kabid"], w["officer"]
         card = await tu.wait_for_text(case.register_no)
-        before = len(await storage.events.events_of_case(w.services.db, case.id))
+        before = await event_types(w.services.workflow, case.id)
         for forged in ["d:999999", "b:1:7", "zz:1", "d:abc", "d:" + "9" * 30, "rt:2:1", "cx:1", "ag:nope", ""]:
             if not forged:
                 continue
@@ -88,7 +88,7 @@ async def test_forged_and_stale_buttons_change_nothing(tmp_path: Path) -> None:
             answer = await kabid.wait_answer(qid)
             assert answer.show_alert, forged
         # the requester may not complete the TU's step, and may not cancel someone else's request
-        qid = await officer.tap_data(card, card.callback_data[0])
+        qid = await tap_old_copy(officer, card, "✅ Selesai")
         assert (await officer.wait_answer(qid)).show_alert
         stranger = w.api.user(4444, first_name="Orang Lain")
         await w.services.people.register_officer(telegram_id=4444, username=None, name="Orang Lain",
@@ -98,7 +98,7 @@ async def test_forged_and_stale_buttons_change_nothing(tmp_path: Path) -> None:
         await stranger.send(f"/status {case.register_no}")
         denied = await stranger.next_message()
         assert "tidak berwenang" in denied.text
-        assert len(await storage.events.events_of_case(w.services.db, case.id)) == before
+        assert await event_types(w.services.workflow, case.id) == before
         wn = await w.services.workflow.queries.what_next(case.id)
         assert wn.current[0].step.number == "2"
 
@@ -122,7 +122,7 @@ async def test_half_filled_request_survives_a_restart(tmp_path: Path) -> None:
         await w.restart()
         await officer.tap(summary, "✅ Kirim")
         await officer.wait_for_text("Permohonan terkirim")
-        assert await storage.drafts.draft(w.services.db, w.roster["officer"].id) is None
+        assert await w.services.intake.get(w.roster["officer"].id) is None
 
 
 async def test_batal_discards_the_draft_and_ajukan_offers_to_resume(tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ async def test_batal_discards_the_draft_and_ajukan_offers_to_resume(tmp_path: Pa
         await officer.wait_for_text("2/4")
         await officer.send("/batal")
         await officer.wait_for_text("dibatalkan")
-        assert await storage.drafts.draft(w.services.db, w.roster["officer"].id) is None
+        assert await w.services.intake.get(w.roster["officer"].id) is None
         await officer.send("halo")  # not an intake answer any more
         reply = await officer.next_message()
         assert "2/4" not in reply.text
@@ -285,8 +285,8 @@ async def test_fasilitasi_aplikasi_from_ajukan_to_receipt(tmp_path: Path) -> Non
         summary = await officer.wait_for_text("Periksa permohonan")
         assert next(f for f in sop.intake if f.kind == "choice").choices[0] in summary.text
         await officer.tap(summary, "✅ Kirim")
-        sent = await officer.wait_for_text("Permohonan terkirim")
-        register_no = sent.text.split("nomor register ")[1].split(".")[0].strip()
+        case = await w.filed(await officer.wait_for_text("Permohonan terkirim"))
+        register_no = case.register_no
         await _finish_current(w["tu"], register_no)
         kabid = w["kabid"]
         card = await kabid.wait_for(lambda m: register_no in (m.text or "") and m.buttons)
@@ -297,13 +297,14 @@ async def test_fasilitasi_aplikasi_from_ajukan_to_receipt(tmp_path: Path) -> Non
         receipt = await officer.wait_for(lambda m: "Sudah diterima" in " ".join(m.button_texts))
         await officer.tap(receipt, "✅ Sudah diterima")
         await officer.wait_for_text("selesai")
-        steps = [s.step_no for s in await w.services.workflow.queries.steps(1)]
+        steps = [s.step_no for s in await w.services.workflow.queries.steps(case.id)]
         assert steps == ["1", "2", "4", "6", "7", "8"]  # the Sub Koordinator's step 5 was not needed
 
 
 async def test_help_and_command_menus_per_audience(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
-        await w.app.bot_data[COMMANDS_TASK]  # the menus are set in the background once polling runs
+        assert w.app.menus is not None
+        await w.app.menus  # the menus are set in the background once polling runs
         assert "tugas" not in w.api.commands_for("default") and "ajukan" in w.api.commands_for("default")
         assert "tugas" in w.api.commands_for("chat:2004") and "ringkasan" in w.api.commands_for("chat:2004")
         officer, kabid = w["officer"], w["kabid"]

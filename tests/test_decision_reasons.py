@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import storage
 from bot.core.states import PromptKind
 from bot.text import payloads
 from sandbox.fake_bot_api import FakeUser, InboxMessage
 
-from world import World, alur_world
+from observe import audit_trail, event_types, notices_to
+from world import World, alur_world, tap_old_copy
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -39,10 +39,6 @@ async def _to_kepala_badan(w: World) -> tuple[str, int, InboxMessage]:
     return case.register_no, case.id, decision
 
 
-async def _events(w: World, case_id: int) -> list[str]:
-    return [e.type for e in await storage.events.events_of_case(w.services.db, case_id)]
-
-
 async def test_rejection_asks_why_and_the_requester_reads_it_even_across_a_restart(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
         register_no, case_id, card = await _to_kepala_badan(w)
@@ -51,9 +47,9 @@ async def test_rejection_asks_why_and_the_requester_reads_it_even_across_a_resta
         ask = await kaban.wait_for_text("Tulis alasan")
         assert "Tidak disetujui" in ask.text and ask.button_texts[0].startswith("Lewati")
         # nothing is decided yet: the step is open and the card keeps its buttons
-        assert "step_decided" not in await _events(w, case_id)
+        assert "step_decided" not in await event_types(w.services.workflow, case_id)
         assert kaban.message(card).buttons
-        prompt = await storage.prompts.prompt(w.services.db, w.roster["kaban"].id)
+        prompt = await w.services.workflow.prompts.pending(w.roster["kaban"].id)
         assert prompt is not None and prompt.kind == PromptKind.DECISION_REASON
 
         await w.restart()  # a deploy between the tap and the reason
@@ -69,18 +65,18 @@ async def test_rejection_asks_why_and_the_requester_reads_it_even_across_a_resta
         assert "tidak disetujui" in notice.text and "Alasan: " + REASON in notice.text
         case = await w.services.workflow.queries.case_by_ref(register_no)
         assert case is not None and case.state == "rejected" and case.closed_reason == REASON
-        events = await storage.events.events_of_case(w.services.db, case_id)
+        events = await audit_trail(w.services.workflow, case_id)
         decided = [e for e in events if e.type == "step_decided"]
         assert len(decided) == 1 and decided[0].data["note"] == REASON
         assert events[-1].type == "case_rejected" and events[-1].data["reason"] == REASON
-        steps = await storage.steps.steps_of_case(w.services.db, case_id)
+        steps = await w.services.workflow.queries.steps(case_id)
         assert steps[-1].note == REASON and steps[-1].outcome == "reject"
-        assert await storage.prompts.prompt(w.services.db, w.roster["kaban"].id) is None
+        assert await w.services.workflow.prompts.pending(w.roster["kaban"].id) is None
 
         # the same reason sent again is a question now, not a second decision
         await kaban.send(REASON)
         await kaban.next_message()
-        assert (await _events(w, case_id)).count("step_decided") == 1
+        assert (await event_types(w.services.workflow, case_id)).count("step_decided") == 1
 
         await officer.send(f"/lanjut {register_no}")
         where = await officer.wait_for_text("sudah ditutup")
@@ -105,9 +101,9 @@ async def test_one_tap_skips_the_reason(tmp_path: Path) -> None:
         notice = await officer.wait_for(lambda m: "tidak dapat dilanjutkan" in (m.text or ""))
         assert "Alasan" not in notice.text
         # a second tap on the old Lewati changes nothing and says who decided
-        qid = await kaban.tap_data(ask, ask.callback_data[0])
+        qid = await tap_old_copy(kaban, ask, "Lewati")
         assert "sudah diselesaikan" in (await kaban.wait_answer(qid)).text
-        assert (await _events(w, case_id)).count("step_decided") == 1
+        assert (await event_types(w.services.workflow, case_id)).count("step_decided") == 1
         case = await w.services.workflow.queries.case_by_ref(register_no)
         assert case is not None and case.state == "rejected" and case.closed_reason is None
 
@@ -120,11 +116,11 @@ async def test_changing_ones_mind_after_the_question_decides_once(tmp_path: Path
         await kaban.wait_for_text("Tulis alasan")
         await kaban.tap(card, APPROVE)  # the card kept its buttons: approve after all
         await kaban.wait_for(lambda m: "Diputuskan" in (m.text or ""))
-        assert await storage.prompts.prompt(w.services.db, w.roster["kaban"].id) is None
+        assert await w.services.workflow.prompts.pending(w.roster["kaban"].id) is None
         await kaban.send("berapa lama permintaan data?")  # a question again, not a reason
         answer = await kaban.next_message()
         assert "Diputuskan" not in answer.text
-        events = await storage.events.events_of_case(w.services.db, case_id)
+        events = await audit_trail(w.services.workflow, case_id)
         decided = [e for e in events if e.type == "step_decided"]
         assert len(decided) == 1 and decided[0].data["branch"] == APPROVE and decided[0].data["note"] is None
         case = await w.services.workflow.queries.case_by_ref(register_no)
@@ -144,7 +140,7 @@ async def test_a_reason_must_be_short_text(tmp_path: Path) -> None:
         await kaban.send("<b>bukan</b> & kewenangan kami")
         finished = await kaban.wait_for(lambda m: "Diputuskan" in (m.text or ""))
         assert "<b>bukan</b> & kewenangan kami" in finished.text  # escaped, shown as typed
-        assert (await _events(w, case_id)).count("step_decided") == 1
+        assert (await event_types(w.services.workflow, case_id)).count("step_decided") == 1
         notice = await w["officer"].wait_for(lambda m: "tidak dapat dilanjutkan" in (m.text or ""))
         assert "<b>bukan</b> & kewenangan kami" in notice.text
 
@@ -176,9 +172,9 @@ async def test_a_returned_request_tells_the_next_holder_and_the_requester_why(tm
         assert "Pak Kadir" in back.text and "ditangani Bidang P2EPD" in back.text and back.buttons
         told = await officer.wait_for(lambda m: "dikembalikan ke langkah 2" in (m.text or ""))
         assert "oleh Pak Kadir" in told.text and "Alasan: Topik indikator kinerja ditangani Bidang P2EPD" in told.text
-        progress = [m for m in await storage.outbox.outbox(w.services.db, person_id=w.roster["officer"].id)
-                    if m.kind == "progress" and m.payload.get("returned")]
-        model = payloads.parse(progress[-1].kind, progress[-1].payload)
+        progress = [n for n in await notices_to(w.services.db, w.roster["officer"], "progress")
+                    if n.data.get("returned")]
+        model = progress[-1].payload
         assert isinstance(model, payloads.ProgressPayload) and model.reason and model.returned_by
 
 
@@ -210,7 +206,7 @@ async def _ajukan_information(w: World) -> str:
     summary = await officer.wait_for_text("Periksa permohonan", timeout=10)
     await officer.tap(summary, "✅ Kirim")
     sent = await officer.wait_for_text("Permohonan terkirim", timeout=10)
-    return sent.text.split("nomor register ")[1].split(".")[0].strip()
+    return (await w.filed(sent)).register_no
 
 
 def _assert_documents_first(user: FakeUser, card: InboxMessage, names: list[str]) -> None:
@@ -237,5 +233,5 @@ async def test_deciding_another_request_keeps_the_question_about_the_first(tmp_p
         second_case = await w.services.workflow.queries.case_by_ref(second_no)
         assert first_case is not None and first_case.state == "rejected" and first_case.closed_reason == REASON
         assert second_case is not None and second_case.state == "open"
-        assert (await _events(w, first_id)).count("step_decided") == 1
-        assert (await _events(w, second_id)).count("step_decided") == 1
+        assert (await event_types(w.services.workflow, first_id)).count("step_decided") == 1
+        assert (await event_types(w.services.workflow, second_id)).count("step_decided") == 1

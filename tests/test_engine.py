@@ -9,20 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from bot import storage
 from bot.core.clock import ManualClock
 from bot.sop.calendar import WorkCalendar
 from bot.sop.catalog import Catalog
 from bot.sop.model import Sop
 from bot.storage.db import Database
 from bot.storage.records import Person
-from bot.text import payloads
 from bot.workflow.errors import WorkflowError
 from bot.workflow.people import People
 from bot.workflow.results import FileUpload
 from bot.workflow.use_cases import Workflow
 
 from conftest import MONDAY_8, WIB
+from observe import all_cases, audit_trail, bookmark, event_types, notices, notices_to, told_since
 from roster import Roster, advance, ketapang_roster
 
 INFO = "ketapang-permintaan-informasi"
@@ -31,21 +30,6 @@ FASIL = "ketapang-fasilitasi-aplikasi"
 
 INFO_INTAKE = {"data_diminta": "Data IPM per kecamatan 2025", "keperluan": "Laporan Renja", "kontak": "0812-3456-7890"}
 SURAT = {"surat_permintaan": FileUpload("file-surat-1", "u1", "surat_permintaan.pdf", "application/pdf", 1234)}
-
-
-async def kinds(db: Database, since_id: int = 0, *, documents: bool = False) -> list[tuple[int | None, str]]:
-    """Outbox rows after ``since_id`` as (person, kind); documents sent along are left out unless asked."""
-    return [(m.person_id, m.kind) for m in await storage.outbox.outbox(db)
-            if m.id > since_id and (documents or m.kind != "document")]
-
-
-async def last_outbox_id(db: Database) -> int:
-    rows = await storage.outbox.outbox(db)
-    return rows[-1].id if rows else 0
-
-
-async def event_types(db: Database, case_id: int) -> list[str]:
-    return [e.type for e in await storage.events.events_of_case(db, case_id)]
 
 
 async def holder_of_current(workflow: Workflow, case_id: int) -> tuple[int, Person]:
@@ -70,11 +54,11 @@ async def test_permintaan_informasi_end_to_end(workflow: Workflow, db: Database,
     assert out.opened[0].holder_id == roster["tu"].id
     # due: 0,5 jam of working time after Monday 08:00 WIB
     assert out.opened[0].due_at == (MONDAY_8 + timedelta(minutes=30))
-    assert await event_types(db, case.id) == ["case_filed", "step_completed", "step_opened"]
-    assert await kinds(db, documents=True) == [
+    assert await event_types(workflow, case.id) == ["case_filed", "step_completed", "step_opened"]
+    assert await told_since(db, documents=True) == [
         (roster["tu"].id, "document"), (roster["tu"].id, "assignment"), (officer.id, "case_filed"),
     ]
-    files = await storage.attachments.attachments(db, case.id)
+    files = await workflow.queries.attachments(case.id)
     assert [(a.purpose, a.field, a.file_name) for a in files] == [
         ("intake", "surat_permintaan", "surat_permintaan.pdf")
     ]
@@ -84,8 +68,8 @@ async def test_permintaan_informasi_end_to_end(workflow: Workflow, db: Database,
     ]
     seen_steps = []
     for key in expected_holders:
-        mark = await last_outbox_id(db)
-        events_before = len(await event_types(db, case.id))
+        mark = await bookmark(db)
+        events_before = len(await event_types(workflow, case.id))
         sid, holder = await holder_of_current(workflow, case.id)
         assert holder.id == roster[key].id, (key, holder.name)
         _, _, _, step = await workflow.queries.step_context(sid)
@@ -97,8 +81,8 @@ async def test_permintaan_informasi_end_to_end(workflow: Workflow, db: Database,
             upload = FileUpload(f"out-{step.number}", file_name=f"langkah{step.number}.pdf") if step.hands_off else None
             res = await workflow.steps.complete_step(sid, holder.id, output=upload)
         assert res.changed
-        new_events = (await event_types(db, case.id))[events_before:]
-        rows = await kinds(db, mark)
+        new_events = (await event_types(workflow, case.id))[events_before:]
+        rows = await told_since(db, mark)
         if res.closed:
             assert new_events[0] == "step_completed" and new_events[-1] == "case_completed"
             concerned = {officer.id} | {roster[k].id for k in expected_holders if k != "officer"}
@@ -110,15 +94,14 @@ async def test_permintaan_informasi_end_to_end(workflow: Workflow, db: Database,
             if nxt.holder_id != officer.id:
                 assert rows[1] == (officer.id, "progress")
     assert seen_steps == ["2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]
-    final = await storage.cases.case(db, case.id)
+    final = await workflow.queries.case(case.id)
     assert final is not None and final.state == "completed"
     # The answer letter reaches the requester with their own last step ('Pemohon menerima Surat Jawaban') …
-    receipt = [m for m in await storage.outbox.outbox(db) if m.kind == "assignment" and m.person_id == officer.id][-1]
-    assert [f.file_id for f in payloads.parse(receipt.kind, receipt.payload).files] == ["out-11"]
+    receipt = (await notices_to(db, officer, "assignment"))[-1]
+    assert [f.file_id for f in receipt.payload.files] == ["out-11"]
     # … so the closing message does not send it again.
-    completed_msg = next(m for m in await storage.outbox.outbox(db)
-                         if m.kind == "case_completed" and m.person_id == officer.id)
-    assert payloads.parse(completed_msg.kind, completed_msg.payload).files == []
+    completed_msg = (await notices_to(db, officer, "case_completed"))[0]
+    assert completed_msg.payload.files == []
 
 
 async def test_requester_step_goes_back_to_requester(workflow: Workflow, db: Database, roster: Roster):
@@ -126,9 +109,7 @@ async def test_requester_step_goes_back_to_requester(workflow: Workflow, db: Dat
     await advance(workflow, out.case.id, 10)
     _, holder = await holder_of_current(workflow, out.case.id)
     assert holder.id == roster["officer"].id
-    msg = [m for m in await storage.outbox.outbox(db)
-           if m.person_id == roster["officer"].id and m.kind == "assignment"][-1]
-    card = payloads.parse(msg.kind, msg.payload)
+    card = (await notices_to(db, roster["officer"], "assignment"))[-1].payload
     assert card.for_requester is True and card.step == "12"
 
 
@@ -148,7 +129,7 @@ async def test_konsultasi_with_kabid_decision(workflow: Workflow, db: Database, 
     assert err.value.code == "needs_decision"
     res = await workflow.steps.decide(sid, holder.id, 0)
     assert res.opened[0].step_no == "5" and res.opened[0].holder_id == roster["subkoor"].id
-    events = await storage.events.events_of_case(db, out.case.id)
+    events = await audit_trail(workflow, out.case.id)
     decided = next(e for e in events if e.type == "step_decided")
     assert decided.data["target"] == "5" and "Sub Koordinator" in decided.data["branch"]
     for expected in ("subkoor", "tu", "officer"):
@@ -177,10 +158,10 @@ async def test_decision_that_loops_back_keeps_both_instances(workflow: Workflow,
     sid, holder = await holder_of_current(workflow, out.case.id)
     res = await workflow.steps.decide(sid, holder.id, 2)  # not for this bidang → back to step 2
     assert res.opened[0].step_no == "2"
-    steps = [s.step_no for s in await storage.steps.steps_of_case(db, out.case.id)]
+    steps = [s.step_no for s in await workflow.queries.steps(out.case.id)]
     assert steps == ["1", "2", "4", "2"]
-    prog = [m for m in await storage.outbox.outbox(db) if m.kind == "progress"][-1]
-    assert payloads.parse(prog.kind, prog.payload).returned is True
+    prog = (await notices(db, kind="progress"))[-1]
+    assert prog.payload.returned is True
 
 
 def _konsul_intake(workflow: Workflow) -> dict[str, str]:
@@ -193,13 +174,13 @@ async def test_double_completion_reports_who_did_it(workflow: Workflow, db: Data
     out = await workflow.filing.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
     sid = out.opened[0].id
     first = await workflow.steps.complete_step(sid, roster["tu"].id)
-    mark = await last_outbox_id(db)
-    events = len(await event_types(db, out.case.id))
+    mark = await bookmark(db)
+    events = len(await event_types(workflow, out.case.id))
     again = await workflow.steps.complete_step(sid, roster["tu"].id)
     assert first.changed and not again.changed
     assert again.done_by is not None and again.done_by.id == roster["tu"].id
-    assert await kinds(db, mark) == []
-    assert len(await event_types(db, out.case.id)) == events
+    assert await told_since(db, mark) == []
+    assert len(await event_types(workflow, out.case.id)) == events
 
 
 async def test_concurrent_completion_has_one_winner(workflow: Workflow, db: Database, roster: Roster):
@@ -207,7 +188,7 @@ async def test_concurrent_completion_has_one_winner(workflow: Workflow, db: Data
     sid = out.opened[0].id
     results = await asyncio.gather(*[workflow.steps.complete_step(sid, roster["tu"].id) for _ in range(5)])
     assert sum(r.changed for r in results) == 1
-    opened = [s for s in await storage.steps.steps_of_case(db, out.case.id) if s.step_no == "3"]
+    opened = [s for s in await workflow.queries.steps(out.case.id) if s.step_no == "3"]
     assert len(opened) == 1
 
 
@@ -242,9 +223,9 @@ async def test_two_processes_on_one_database_file(workflow: Workflow, db: Databa
         await asyncio.to_thread(p.join, 60)
     results = sorted([queue.get(timeout=5) for _ in procs])
     assert results == [False, True]
-    opened = [s for s in await storage.steps.steps_of_case(db, out.case.id) if s.step_no == "3"]
+    opened = [s for s in await workflow.queries.steps(out.case.id) if s.step_no == "3"]
     assert len(opened) == 1
-    completions = [e for e in await storage.events.events_of_case(db, out.case.id) if e.type == "step_completed"]
+    completions = [e for e in await audit_trail(workflow, out.case.id) if e.type == "step_completed"]
     assert len(completions) == 2  # step 1 (filing) and step 2 once
 
 
@@ -264,10 +245,10 @@ async def test_restart_mid_flow(db_path: Path, catalog: Catalog, calendar: WorkC
     assert [c.step.number for c in wn.current] == ["3"] and wn.current[0].holder.id == roster["kaban"].id
     res = await workflow2.steps.decide(wn.current[0].instance.id, roster["kaban"].id, 0)
     assert res.opened[0].step_no == "4"
-    assert await event_types(db2, out.case.id) == [
+    assert await event_types(workflow2, out.case.id) == [
         "case_filed", "step_completed", "step_opened", "step_completed", "step_opened", "step_decided", "step_opened",
     ]
-    assert len(await kinds(db2)) == 6 and len(await kinds(db2, documents=True)) == 9
+    assert len(await told_since(db2)) == 6 and len(await told_since(db2, documents=True)) == 9
     await db2.close()
 
 
@@ -277,9 +258,8 @@ async def test_rejection_closes_the_case(workflow: Workflow, db: Database, roste
     sid, holder = await holder_of_current(workflow, out.case.id)
     res = await workflow.steps.decide(sid, holder.id, 1)
     assert res.closed == "rejected"
-    msg = next(m for m in await storage.outbox.outbox(db)
-               if m.kind == "case_rejected" and m.person_id == roster["officer"].id)
-    assert payloads.parse(msg.kind, msg.payload).state == "rejected"
+    msg = (await notices_to(db, roster["officer"], "case_rejected"))[0]
+    assert msg.payload.state == "rejected"
 
 
 async def test_only_the_holder_may_complete(workflow: Workflow, roster: Roster):
@@ -308,16 +288,16 @@ async def test_delegation_by_holder_and_by_supervisor(workflow: Workflow, db: Da
     with pytest.raises(WorkflowError) as err:
         await workflow.delegation.reassign(sid, holder.id, roster["staf2"].id, "   ")
     assert err.value.code == "reason_required"
-    mark = await last_outbox_id(db)
+    mark = await bookmark(db)
     res = await workflow.delegation.reassign(sid, holder.id, roster["staf2"].id, "Sedang dinas luar")
     assert res.changed and res.step.holder_id == roster["staf2"].id
-    assert await kinds(db, mark) == [(roster["staf2"].id, "assignment")]
-    ev = [e for e in await storage.events.events_of_case(db, out.case.id) if e.type == "step_reassigned"][-1]
+    assert await told_since(db, mark) == [(roster["staf2"].id, "assignment")]
+    ev = [e for e in await audit_trail(workflow, out.case.id) if e.type == "step_reassigned"][-1]
     assert ev.actor_id == roster["staf"].id and ev.data["reason"] == "Sedang dinas luar"
     # the Kabid (supervisor of the unit) takes it back to the first staff member, who is told
-    mark = await last_outbox_id(db)
+    mark = await bookmark(db)
     await workflow.delegation.reassign(sid, roster["kabid"].id, roster["staf"].id, "Eko cuti")
-    assert await kinds(db, mark) == [(roster["staf"].id, "assignment"), (roster["staf2"].id, "step_taken_over")]
+    assert await told_since(db, mark) == [(roster["staf"].id, "assignment"), (roster["staf2"].id, "step_taken_over")]
     # the TU officer is neither holder nor supervisor
     with pytest.raises(WorkflowError) as err:
         await workflow.delegation.reassign(sid, roster["tu"].id, roster["staf2"].id, "coba")
@@ -330,20 +310,20 @@ async def test_role_with_no_holder_is_flagged_and_picked_up_later(
     roster = await ketapang_roster(people, skip=("staf", "staf2"))
     out = await workflow.filing.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
     await advance(workflow, out.case.id, 3)
-    mark = await last_outbox_id(db)
+    mark = await bookmark(db)
     await advance(workflow, out.case.id, 1)
     wn = await workflow.queries.what_next(out.case.id)
     assert wn.current[0].step.number == "6" and wn.current[0].holder is None
-    case = await storage.cases.case(db, out.case.id)
+    case = await workflow.queries.case(out.case.id)
     assert case is not None and case.unassigned
-    told = {pid for pid, kind in await kinds(db, mark) if kind == "unassigned"}
+    told = {pid for pid, kind in await told_since(db, mark) if kind == "unassigned"}
     assert told == {roster["kabid"].id, roster["sekban"].id, roster["kaban"].id, roster["admin"].id}
-    assert "step_unassigned" in await event_types(db, out.case.id)
+    assert "step_unassigned" in await event_types(workflow, out.case.id)
     newcomer = await people.add_staff(name="Fajar", roles=["staf_pengolah_data"], institution="ketapang",
                                       unit="perstradal", telegram_id=2100)
     assigned = await workflow.handover.assign_waiting()
     assert [s.holder_id for s in assigned] == [newcomer.id]
-    case = await storage.cases.case(db, out.case.id)
+    case = await workflow.queries.case(out.case.id)
     assert case is not None and not case.unassigned
 
 
@@ -359,14 +339,14 @@ async def test_acting_official_takes_open_and_new_steps(workflow: Workflow, db: 
     wn = await workflow.queries.what_next(out.case.id)
     assert wn.current[0].holder.id == roster["sekban"].id and wn.current[0].acting_for.id == roster["kaban"].id
     res = await workflow.steps.decide(sid, roster["sekban"].id, 0)
-    ev = [e for e in await storage.events.events_of_case(db, out.case.id) if e.type == "step_decided"][-1]
+    ev = [e for e in await audit_trail(workflow, out.case.id) if e.type == "step_decided"][-1]
     assert ev.actor_id == roster["sekban"].id and ev.on_behalf_of == roster["kaban"].id
     # a new step for the Kepala Badan during the range also goes to the Plh
     out2 = await workflow.filing.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
     await workflow.steps.complete_step(out2.opened[0].id, roster["tu"].id)
     wn2 = await workflow.queries.what_next(out2.case.id)
     assert wn2.current[0].holder.id == roster["sekban"].id
-    assert "acting_assigned" in await event_types(db, out2.case.id)
+    assert "acting_assigned" in await event_types(workflow, out2.case.id)
     assert res.changed
     # after the range it is the Kepala Badan's again
     clock.set(MONDAY_8 + timedelta(days=7))
@@ -381,12 +361,12 @@ async def test_cancel_by_requester_only(workflow: Workflow, db: Database, roster
     with pytest.raises(WorkflowError) as err:
         await workflow.cancellation.cancel(out.case.id, roster["kabid"].id, "salah")
     assert err.value.code == "not_allowed_cancel"
-    mark = await last_outbox_id(db)
+    mark = await bookmark(db)
     res = await workflow.cancellation.cancel(out.case.id, roster["officer"].id, "Data sudah didapat dari sumber lain")
     assert res.changed and res.case.state == "cancelled"
-    assert {pid for pid, k in await kinds(db, mark) if k == "case_cancelled"} == {roster["officer"].id,
+    assert {pid for pid, k in await told_since(db, mark) if k == "case_cancelled"} == {roster["officer"].id,
                                                                                   roster["tu"].id}
-    assert all(s.state != "open" for s in await storage.steps.steps_of_case(db, out.case.id))
+    assert all(s.state != "open" for s in await workflow.queries.steps(out.case.id))
     again = await workflow.cancellation.cancel(out.case.id, roster["officer"].id, "lagi")
     assert not again.changed
 
@@ -405,8 +385,8 @@ async def test_bad_intake_changes_nothing(workflow: Workflow, db: Database, rost
     with pytest.raises(WorkflowError) as err:
         await workflow.filing.file_request(INFO, roster["officer"].id, intake, uploads)
     assert err.value.code == code
-    assert await storage.cases.cases(db) == []
-    assert await storage.outbox.outbox(db) == []
+    assert await all_cases(db) == []
+    assert await notices(db) == []
 
 
 async def test_staff_only_sop_cannot_be_started_by_an_officer(workflow: Workflow, roster: Roster):
@@ -464,7 +444,7 @@ async def test_deadlines_and_alarms_are_stored(workflow: Workflow, db: Database,
     out = await workflow.filing.file_request(INFO, roster["officer"].id, INFO_INTAKE, SURAT)
     await advance(workflow, out.case.id, 4)
     sid, _ = await holder_of_current(workflow, out.case.id)
-    inst = await storage.steps.step(db, sid)
+    inst = await workflow.queries.step(sid)
     assert inst is not None and inst.step_no == "6"  # '1 hari'
     opened = inst.opened_at.astimezone(WIB)
     assert inst.due_at.astimezone(WIB) == opened + timedelta(days=1)
@@ -495,26 +475,26 @@ async def test_rakordal_goes_round_the_tidak_sesuai_loop(workflow: Workflow, db:
             break
         cur = wn.current[0]
         path.append((cur.step.number, holders[cur.holder.id]))
-        mark = await last_outbox_id(db)
+        mark = await bookmark(db)
         if cur.step.decision:
             res = await workflow.steps.decide(cur.instance.id, cur.holder.id, next(decisions))
         else:
             res = await workflow.steps.complete_step(cur.instance.id, cur.holder.id)
-        rows = await kinds(db, mark)
+        rows = await told_since(db, mark)
         if res.opened:
             assert rows[0] == (res.opened[0].holder_id, "assignment")
             assert (kaban.id, "progress") in rows  # the Kepala Badan started it and follows it
     assert path == [("1", "jfp"), ("2", "admin"), ("3", "jfp"), ("4", "admin"), ("5", "jfp"), ("6", "jfp"),
                     ("7", "kabid"), ("6", "jfp"), ("7", "kabid"), ("8", "kabid"), ("9", "admin")]
-    instances = await storage.steps.steps_of_case(db, case.id)
+    instances = await workflow.queries.steps(case.id)
     assert [s.step_no for s in instances].count("6") == 2 and [s.step_no for s in instances].count("7") == 2
-    decided = [e for e in await storage.events.events_of_case(db, case.id) if e.type == "step_decided"]
+    decided = [e for e in await audit_trail(workflow, case.id) if e.type == "step_decided"]
     assert [e.data["target"] for e in decided] == ["6", "8"]
     assert decided[0].data["outcome"] == "return"
-    progress = [payloads.parse(m.kind, m.payload) for m in await storage.outbox.outbox(db) if m.kind == "progress"]
+    progress = [n.payload for n in await notices(db, kind="progress")]
     returned = [p for p in progress if p.returned]
     assert len(returned) == 1 and returned[0].step == "6"
-    final = await storage.cases.case(db, case.id)
+    final = await workflow.queries.case(case.id)
     assert final is not None and final.state == "completed"
 
 

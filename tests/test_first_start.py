@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import storage
 from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.runtime import open_services
@@ -15,7 +14,6 @@ from bot.sop.calendar import WorkCalendar
 from bot.sop.catalog import Catalog
 from bot.storage.db import Database
 from bot.text.notices import render_notice
-from bot.text.payloads import parse
 from bot.text.render import Renderer
 from bot.workflow.deps import WorkflowDeps
 from bot.workflow.digest import DigestBuilder, DigestRound, digests_ever_sent
@@ -25,6 +23,7 @@ from sandbox.demo import run_demo
 from scheduler.tick import tick
 
 from conftest import WIB
+from observe import notices
 from roster import ketapang_roster
 
 AT = time(7, 30)
@@ -126,7 +125,7 @@ async def test_a_digest_with_nothing_open_is_one_line(db: Database, catalog: Cat
     assert "tidak ada permohonan terbuka" in text and "Terlambat" not in text and ": <b>0</b>" not in text
     queued = await DigestRound(deps(db, catalog, calendar, clock), AT).run()
     assert queued == SUPERVISORS
-    stored = [parse(m.kind, m.payload) for m in await storage.outbox.outbox(db) if m.kind == "digest"]
+    stored = [n.payload for n in await notices(db, kind="digest")]
     assert all(len(render_notice(Renderer(), "digest", p).html.splitlines()) == 1 for p in stored)
 
 

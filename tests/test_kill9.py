@@ -35,6 +35,8 @@ pytestmark = [pytest.mark.timeout(420), pytest.mark.slow]
 
 MIN_KILLS = 20
 OFFICER = 3001
+ASKED_AGAIN: Counter[int] = Counter()
+"""Per chat: task cards a person opened again from the /tugas list (a copy they asked for, not a re-send)."""
 SERVICE = "Permintaan Informasi Pembangunan Daerah"
 ANSWERS = ["Data IPM per kecamatan 2025", "Renja Dinas Kesehatan 2027", "0812 3456 7890"]
 
@@ -276,6 +278,8 @@ async def _work_it_through(register_no: str, officer: FakeUser, staff: dict[int,
             if prompt is not None:
                 await user.tap(prompt, "Selesai tanpa lampiran")
             elif card is not None:
+                if "Tugas Anda" in (card.text or ""):  # the /tugas list: its button sends the card again
+                    ASKED_AGAIN[user.id] += 1
                 await user.tap(card, card.button_texts[0])
             else:
                 user.mark()
@@ -319,8 +323,8 @@ async def _verify(db: Database, api: FakeBotApi, filed: list[str], bot: BotProce
             wanted_docs[(row.chat_id, payloads.parse(row.kind, row.payload).file_id)] += 1
         else:
             wanted[(row.chat_id, render_notice(renderer, row.kind, payloads.parse(row.kind, row.payload)).html)] += 1
-    for key, n in wanted.items():
-        assert n <= sent_texts[key] <= 2 * n, (key, n, sent_texts[key])
+    for key, n in wanted.items():  # plus the copies a person asked for from the /tugas list
+        assert n <= sent_texts[key] <= 2 * n + ASKED_AGAIN[key[0]], (key, n, sent_texts[key])
     for key, n in wanted_docs.items():
         assert n <= sent_docs[key] <= 2 * n, (key, n, sent_docs[key])
     # the token never appears in the bot's logs

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from test_kill9 import BotProcess, newest, until
 
-from bot import storage
 from bot.config import Settings
 from bot.runtime import Services, open_services
 from bot.sop.catalog import DEFAULT_SOP_DIR
@@ -26,6 +25,7 @@ from bot.workflow.results import FileUpload
 from sandbox.fake_bot_api import FakeBotApi, FakeUser
 
 from alur_process import clean_env
+from observe import audit_trail
 from roster import advance
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
@@ -67,8 +67,8 @@ class Scene:
 
     async def step_state(self, case: Case, step_no: str) -> tuple[int, int]:
         """(how many times the step was completed or decided, how many instances of it are open)."""
-        events = await storage.events.events_of_case(self.services.db, case.id)
-        steps = await storage.steps.steps_of_case(self.services.db, case.id)
+        events = await audit_trail(self.services.workflow, case.id)
+        steps = await self.services.workflow.queries.steps(case.id)
         ids = {s.id for s in steps if s.step_no == step_no}
         done = sum(1 for e in events if e.type in ("step_completed", "step_decided") and e.step_instance_id in ids)
         return done, sum(1 for s in steps if s.step_no == step_no and s.is_open)
@@ -142,8 +142,7 @@ async def test_kill_9_right_after_the_document_arrives(tmp_path: Path) -> None:
         await sari.wait_for(lambda m: m.document is not None and m.document.get("file_name") == "data_ipm.pdf",
                             timeout=20, include_existing=True)
         assert await sc.step_state(case, "6") == (1, 0)
-        outputs = [a for a in await storage.attachments.attachments(sc.services.db, case.id)
-                   if a.purpose == "output"]
+        outputs = [a for a in await sc.services.workflow.queries.attachments(case.id) if a.purpose == "output"]
         assert [a.file_name for a in outputs] == ["data_ipm.pdf"]
 
 
@@ -170,8 +169,8 @@ async def test_kill_9_between_a_taps_answer_and_its_effect(tmp_path: Path) -> No
         assert await sc.step_state(case, "3") == (1, 0)
         await kabid.wait_for(lambda m: case.register_no in (m.text or "") and "Langkah 4" in (m.text or ""),
                              timeout=20, include_existing=True)
-        open_steps = await storage.steps.open_steps_of_case(sc.services.db, case.id)
-        assert [s.step_no for s in open_steps] == ["4"]
+        open_steps = (await sc.services.workflow.queries.what_next(case.id)).current
+        assert [s.instance.step_no for s in open_steps] == ["4"]
 
 
 async def test_kill_9_between_the_reason_question_and_the_reason(tmp_path: Path) -> None:
@@ -190,7 +189,7 @@ async def test_kill_9_between_the_reason_question_and_the_reason(tmp_path: Path)
         await kadir.send("Sedang diklat di provinsi")
         told = await kadir.wait_for_text("dialihkan kepada", timeout=20)
         assert "Sedang diklat di provinsi" in told.text
-        step = (await storage.steps.open_steps_of_case(sc.services.db, case.id))[0]
+        step = (await sc.services.workflow.queries.what_next(case.id)).current[0].instance
         holder = await sc.services.people.get(step.holder_id or 0)
         assert step.step_no == "3" and holder is not None and holder.name in target
 

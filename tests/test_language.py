@@ -173,8 +173,7 @@ async def test_a_long_story_reads_as_clean_indonesian(tmp_path: Path) -> None:
         await officer.send_document(b"%PDF-1.4 surat", "surat_permintaan.pdf", "application/pdf")
         summary = await officer.wait_for_text("Periksa permohonan")
         await officer.tap(summary, "✅ Kirim")
-        sent = await officer.wait_for_text("Permohonan terkirim")
-        register_no = sent.text.split("nomor register ")[1].split(".")[0].strip()
+        register_no = (await w.filed(await officer.wait_for_text("Permohonan terkirim"))).register_no
         card = await tu.wait_for(lambda m: register_no in (m.text or "") and bool(m.buttons))
         await tu.tap(card, "ℹ️ Detail")
         await tu.wait_for_text("Isian permohonan")

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot import storage
 from bot.core.states import NoticeKind
 from bot.storage.db import to_json
 from bot.text import payloads
 from bot.text.notices import render_notice
 from bot.text.render import Renderer, to_plain
 
+from observe import notices
 from world import alur_world
 
 STORED: list[dict[str, Any]] = json.loads(
@@ -145,7 +145,7 @@ async def test_rows_stored_before_the_models_are_delivered_and_a_broken_one_goes
                     "VALUES (?, ?, ?, 1, ?, ?, 'pending', ?)", (now, tu.id, tu.telegram_id, kind, payload, now),
                 )
         await w.sender.drain(timeout=60)
-        stored = await storage.outbox.outbox(w.services.db)
+        stored = await notices(w.services.db)
         assert [r.state for r in stored] == ["sent", "dead"] + ["sent"] * (len(rows) - 2)
         assert "render" in (stored[1].last_error or "")
         inbox = w["tu"].inbox

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import storage
 from bot.qa.answers import Answerer
 from bot.runtime import open_services
 from bot.text import payloads
@@ -21,6 +20,7 @@ from sandbox.fake_bot_api import parse_html
 from scheduler.application import build_application
 from scheduler.serve import TokenFilter
 
+from observe import audit_trail, event_types, notices, unfinished_updates
 from roster import advance
 from world import World, alur_world
 
@@ -55,13 +55,13 @@ async def test_update_confirmed_but_not_handled_is_replayed_after_restart(tmp_pa
         w.services = await open_services(w.settings, clock=w.clock, sync_people=False)
         ids = await _fetch_and_confirm_without_handling(w)
         assert w.api.pending_updates() == []  # Telegram will not deliver it again
-        assert [r.update_id for r in await storage.updates.unfinished_updates(w.services.db)] == ids
+        assert await unfinished_updates(w.services.db) == ids
         await w.services.close()
         await w.start()  # replays the recorded update
         await tu.wait_for(lambda m: "oleh Anda" in (m.text or ""))
         wn = await w.services.workflow.queries.what_next(1)
         assert wn.current[0].step.number == "3"
-        assert await storage.updates.unfinished_updates(w.services.db) == []
+        assert await unfinished_updates(w.services.db) == []
 
 
 async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path)
         first = raw.response["result"][0]
         w.api.inject_update(first)
         await asyncio.sleep(0.5)
-        events = [e.type for e in await storage.events.events_of_case(w.services.db, 1)]
+        events = await event_types(w.services.workflow, 1)
         assert events.count("step_completed") == 2  # step 1 (filing) and step 2, once
         # handled updates are kept for the retention period (30 days by default), then pruned by the tick
         from datetime import timedelta
@@ -109,7 +109,7 @@ async def test_two_people_tap_at_once_one_wins(tmp_path: Path) -> None:
         prompt = await staf2.wait_for_text("Kirim dokumennya")
         await staf2.tap(prompt, "Selesai tanpa lampiran")
         await staf2.wait_for(lambda m: "oleh Anda" in (m.text or ""))
-        done = [e for e in await storage.events.events_of_case(w.services.db, 1) if e.type == "step_completed"
+        done = [e for e in await audit_trail(w.services.workflow, 1) if e.type == "step_completed"
                 and e.data.get("step") == "6"]
         assert len(done) == 1 and done[0].actor_id == w.roster["staf2"].id
 
@@ -139,7 +139,7 @@ async def test_faulty_bot_api_30_percent_everything_delivered(tmp_path: Path) ->
             case = await w.services.workflow.queries.case_by_ref(register_no)
             assert case.state == "completed"
             for _ in range(300):
-                rows = await storage.outbox.outbox(w.services.db)
+                rows = await notices(w.services.db)
                 if all(r.state in ("sent", "dead") for r in rows):
                     break
                 await asyncio.sleep(0.1)
@@ -157,7 +157,7 @@ async def _finish_under_faults(w: World, user, register_no: str, sid: int | None
 
     async def done() -> bool:
         if sid is not None:
-            inst = await storage.steps.step(w.services.db, sid)
+            inst = await w.services.workflow.queries.step(sid)
             return inst is not None and not inst.is_open
         return (await w.services.workflow.queries.case_by_ref(register_no)).state != "open"
 

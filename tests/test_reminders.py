@@ -6,7 +6,6 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from bot import storage
 from bot.core.clock import ManualClock
 from bot.core.states import NoticeKind
 from bot.sop.calendar import WorkCalendar
@@ -21,6 +20,7 @@ from bot.workflow.results import FileUpload
 from bot.workflow.use_cases import Workflow
 
 from conftest import WIB
+from observe import bookmark, event_types, give_up_on, notices, queue_notice
 from roster import Roster, advance, ketapang_roster
 
 INFO = "ketapang-permintaan-informasi"
@@ -38,13 +38,9 @@ def sweep_of(workflow: Workflow) -> ReminderSweep:
 
 
 async def alarms(db: Database, since: int = 0) -> list[tuple[int | None, str, str]]:
-    return [(m.person_id, m.kind, payloads.parse(m.kind, m.payload).kind) for m in await storage.outbox.outbox(db)
-            if m.id > since and m.kind in ("reminder", "escalation")]
-
-
-async def last_id(db: Database) -> int:
-    rows = await storage.outbox.outbox(db)
-    return rows[-1].id if rows else 0
+    """(person, notice kind, alarm kind) of the reminders and escalations queued after ``since``."""
+    return [(n.to, n.kind, n.payload.kind) for n in await notices(db, after=since)
+            if n.kind in ("reminder", "escalation")]
 
 
 async def to_step_6(workflow: Workflow, roster: Roster) -> int:
@@ -60,7 +56,7 @@ async def test_reminder_at_75_percent_prewarn_due_and_escalation_chain(
     workflow: Workflow, db: Database, roster: Roster, clock: ManualClock
 ):
     sid = await to_step_6(workflow, roster)
-    inst = await storage.steps.step(db, sid)
+    inst = await workflow.queries.step(sid)
     assert inst is not None
     sweep = sweep_of(workflow)
     staf, kabid, sekban = roster["staf"].id, roster["kabid"].id, roster["sekban"].id
@@ -68,36 +64,36 @@ async def test_reminder_at_75_percent_prewarn_due_and_escalation_chain(
     clock.set(inst.remind_at - timedelta(minutes=1))
     assert (await sweep.run()).sent["remind"] == 0
     clock.set(inst.remind_at)
-    mark = await last_id(db)
+    mark = await bookmark(db)
     result = await sweep.run()
     assert result.sent["remind"] == 1
     assert await alarms(db, mark) == [(staf, "reminder", "remind")]
     assert (await sweep.run()).checked == 0  # nothing twice
 
     clock.set(inst.prewarn_at)
-    mark = await last_id(db)
+    mark = await bookmark(db)
     await sweep.run()
     assert await alarms(db, mark) == [(staf, "reminder", "prewarn")]
 
     clock.set(inst.due_at)
-    mark = await last_id(db)
+    mark = await bookmark(db)
     await sweep.run()
     assert await alarms(db, mark) == [(staf, "reminder", "due")]
 
     clock.set(inst.escalate_at)
-    mark = await last_id(db)
+    mark = await bookmark(db)
     await sweep.run()
     assert await alarms(db, mark) == [(kabid, "escalation", "escalate")]
     level2 = workflow.calendar.add(inst.due_at, workflow.policy.escalation_grace + workflow.policy.escalation_grace)
     clock.set(level2)
-    mark = await last_id(db)
+    mark = await bookmark(db)
     await sweep.run()
     assert await alarms(db, mark) == [(sekban, "escalation", "escalate")]
     clock.advance(days=10)
-    mark = await last_id(db)
+    mark = await bookmark(db)
     await sweep.run()
     assert await alarms(db, mark) == []  # each level once
-    events = [e.type for e in await storage.events.events_of_case(db, inst.case_id)]
+    events = await event_types(workflow, inst.case_id)
     assert events.count("reminder_sent") == 3 and events.count("escalated") == 2
 
 
@@ -125,7 +121,7 @@ async def test_deadline_crossing_a_national_holiday(
 ):
     clock.set(datetime(2026, 12, 23, 10, 0, tzinfo=WIB))  # Wednesday before cuti bersama + Natal
     sid = await to_step_6(workflow, roster)
-    inst = await storage.steps.step(db, sid)
+    inst = await workflow.queries.step(sid)
     assert inst is not None
     assert inst.due_at.astimezone(WIB).date().isoformat() == "2026-12-28"
     sweep = sweep_of(workflow)
@@ -174,7 +170,7 @@ async def test_requester_steps_are_reminded_but_never_escalated(
     cur = (await workflow.queries.what_next(out.case.id)).current[0]
     assert cur.holder.id == roster["officer"].id and cur.instance.escalate_at is None
     clock.advance(days=7, hours=1)  # the next Monday, 09.00
-    mark = await last_id(db)
+    mark = await bookmark(db)
     await sweep_of(workflow).run()
     assert await alarms(db, mark) == [(roster["officer"].id, "reminder", "due")]
 
@@ -197,11 +193,11 @@ async def test_daily_digest_once_per_supervisor_per_day_across_restart(
     db = await Database.open(db_path)  # restart
     workflow = Workflow.build(db, catalog, calendar, clock, ReminderPolicy(), agencies)
     assert await DigestRound(workflow.deps, time(7, 30)).run() == 0
-    rows = [m for m in await storage.outbox.outbox(db) if m.kind == "digest"]
-    assert sorted(m.person_id for m in rows) == sorted(
+    rows = await notices(db, kind="digest")
+    assert sorted(n.to for n in rows) == sorted(
         roster[k].id for k in ("kaban", "sekban", "kabid", "admin")
     )
-    kabid_digest = next(payloads.parse(m.kind, m.payload) for m in rows if m.person_id == roster["kabid"].id)
+    kabid_digest = next(n.payload for n in rows if n.to == roster["kabid"].id)
     assert kabid_digest.open_cases == 1 and len(kabid_digest.new_cases) == 1
     assert "Perencanaan Strategis" in kabid_digest.scope_label
     clock.set(datetime(2026, 11, 28, 8, 0, tzinfo=WIB))  # Saturday: no digest
@@ -219,11 +215,9 @@ async def test_digest_content_overdue_slowest_and_dead_letters(
     out = await workflow.filing.file_request(INFO, roster["officer"].id, INTAKE, SURAT)
     clock.advance(hours=2)
     await workflow.steps.complete_step(out.opened[0].id, roster["tu"].id)  # 2 working hours vs 0,5 jam standard
-    async with db.transaction() as tx:
-        mid = await storage.outbox.enqueue(tx, person_id=roster["kabid"].id, chat_id=1, kind=NoticeKind.DOCUMENT,
-                                           payload=payloads.DocumentPayload(file_id="surat"), priority=1,
-                                           now=clock.now())
-        await storage.outbox.mark_dead(tx, mid, "403 Forbidden: bot was blocked by the user")
+    letter = await queue_notice(db, roster["kabid"], 1, payloads.DocumentPayload(file_id="surat"),
+                                kind=NoticeKind.DOCUMENT, priority=1, now=clock.now())
+    await give_up_on(db, letter, "403 Forbidden: bot was blocked by the user")
     clock.advance(days=1)
     builder = DigestBuilder(workflow.deps)
     await builder.load(clock.now())

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import storage
 from bot.config import Settings
 from bot.sop.catalog import DEFAULT_SOP_DIR
 from bot.storage.records import Case
@@ -19,6 +18,7 @@ from bot.workflow.errors import PeopleError, WorkflowError
 from bot.workflow.results import FileUpload
 from handlers.keyboards import encode, sop_key
 
+from observe import all_cases, event_types, give_up_on, notices, notices_to, plant_old_draft, set_active
 from roster import advance
 from world import World, alur_world
 
@@ -61,7 +61,7 @@ async def test_row5_a_listed_username_is_no_proof_only_the_admins_invite_binds(t
         assert sari is not None and sari.telegram_id is None
         case = await file_request(w)
         await advance(s.workflow, case.id, 3)  # step 5 is the Sub Koordinator's: held for Bu Sari
-        held = await storage.outbox.outbox(s.db, person_id=sari.id)
+        held = await notices_to(s.db, sari)
         assert held and all(m.state == "held" for m in held)
 
         # someone who took the free username first writes to the bot
@@ -113,6 +113,7 @@ async def test_row5_an_officer_is_not_promoted_when_the_people_file_lists_their_
 
 
 async def test_row7_a_forged_service_button_starts_nothing(tmp_path: Path) -> None:
+    """The attacker sends the data of a service button no menu of theirs shows: no draft, no case."""
     async with alur_world(tmp_path, paced=False) as w:
         s = w.services
         kaban = w["kaban"]  # Kepala Badan of Ketapang: a starter role of Kotim's internal SOPs
@@ -122,7 +123,7 @@ async def test_row7_a_forged_service_button_starts_nothing(tmp_path: Path) -> No
         qid = await kaban.tap_data(sent, encode("intake_start", sop_key("kotim-rkpd")))
         answer = await kaban.wait_answer(qid)
         assert answer.show_alert and "tidak dapat Anda ajukan" in (answer.text or "")
-        assert await storage.drafts.draft(s.db, w.roster["kaban"].id) is None
+        assert await s.intake.get(w.roster["kaban"].id) is None
 
         # an officer of a Kotim agency forges Ketapang's data request
         outsider = w.api.user(6670, first_name="Kotim")
@@ -130,19 +131,20 @@ async def test_row7_a_forged_service_button_starts_nothing(tmp_path: Path) -> No
         sent = await outsider.send("/ajukan")
         qid = await outsider.tap_data(sent, encode("intake_start", sop_key("ketapang-permintaan-informasi")))
         assert (await outsider.wait_answer(qid)).show_alert
-        assert await storage.drafts.draft(s.db, (await s.people.by_telegram(6670)).id) is None  # type: ignore
+        assert await s.intake.get((await s.people.by_telegram(6670)).id) is None  # type: ignore[union-attr]
 
         # and the write path itself refuses, whatever an edge lets through
         with pytest.raises(WorkflowError) as refused:
             await s.workflow.filing.file_request("kotim-rkpd", w.roster["kaban"].id, {})
         assert refused.value.code == "not_allowed_to_start"
-        assert await storage.cases.cases(s.db) == []
+        assert await all_cases(s.db) == []
 
 
 # ---- row 8: a deactivated officer reactivates themselves with /start
 
 
 async def test_row8_a_deactivated_officer_stays_deactivated(tmp_path: Path) -> None:
+    """Neither /start nor a forged agency button (the bot offers none to a deactivated account) reactivates."""
     async with alur_world(tmp_path, paced=False) as w:
         s = w.services
         officer = w["officer"]
@@ -172,23 +174,19 @@ async def test_row9_removal_from_the_people_file_hands_steps_on_like_people_remo
         await s.people.sync_file(people_file(tmp_path, [entry]))
         tono = await s.people.by_telegram(2106)
         assert tono is not None
-        async with s.db.transaction() as tx:  # Tono is the only data processor for a moment
-            for key in ("staf", "staf2"):
-                await storage.people.update_person(tx, w.roster[key].id, active=0)
+        await set_active(s.db, [w.roster["staf"], w.roster["staf2"]], False)  # Tono, the only data processor
         case = await w.file_information_request()
         await advance(s.workflow, case.id, 4)
         await tono_user.wait_for(lambda m: case.register_no in (m.text or "") and "Langkah 6" in (m.text or ""))
-        async with s.db.transaction() as tx:
-            await storage.people.update_person(tx, w.roster["staf2"].id, active=1)
+        await set_active(s.db, [w.roster["staf2"]], True)
 
         counts = await s.people.sync_file(people_file(tmp_path, []))
         assert counts["deactivated"] == 1 and counts["released"] == 1
-        step = (await storage.steps.open_steps_of_case(s.db, case.id))[0]
+        step = (await s.workflow.queries.what_next(case.id)).current[0].instance
         assert step.step_no == "6" and step.holder_id == w.roster["staf2"].id
         card = await _card(w, "staf2", case.register_no, "✅ Selesai")
         assert "Langkah 6" in card.text
-        events = [e.type for e in await storage.events.events_of_case(s.db, case.id)]
-        assert "step_released" in events
+        assert "step_released" in await event_types(s.workflow, case.id)
         assert not (await s.people.get(tono.id)).active  # type: ignore[union-attr]
 
 
@@ -196,6 +194,8 @@ async def test_row9_removal_from_the_people_file_hands_steps_on_like_people_remo
 
 
 async def test_row12_an_institution_admin_acts_only_within_their_institution(tmp_path: Path) -> None:
+    """Another institution's admin reads nothing by command or free text, and forged case and step buttons
+    (the ids of a case they were never shown) are refused; the case's own admin cancels it by its button."""
     async with alur_world(tmp_path, paced=False) as w:
         s = w.services
         case = await w.file_information_request()
@@ -218,21 +218,19 @@ async def test_row12_an_institution_admin_acts_only_within_their_institution(tmp
         # cancelling and reassigning
         with pytest.raises(WorkflowError, match="not_allowed_cancel"):
             await s.workflow.cancellation.cancel(case.id, kotim_admin.id, "coba")
-        step = (await storage.steps.open_steps_of_case(s.db, case.id))[0]
+        step = (await s.workflow.queries.what_next(case.id)).current[0].instance
         qid = await kotim_admin_user.tap_data(sent, encode("reassign", step.id))
         assert (await kotim_admin_user.wait_answer(qid)).show_alert
         with pytest.raises(WorkflowError) as refused:
             await s.workflow.delegation.reassign(step.id, kotim_admin.id, w.roster["staf2"].id, "coba")
         assert refused.value.code == "not_allowed_reassign"
         # the digest: Kotim only, no Ketapang dead letters
-        first_row = (await storage.outbox.outbox(s.db))[0]
-        async with s.db.transaction() as tx:
-            await storage.outbox.mark_dead(tx, first_row.id, "400 uji")
+        await give_up_on(s.db, (await notices(s.db))[0].id, "400 uji")
         await kotim_admin_user.send("/ringkasan")
         digest = await kotim_admin_user.wait_for_text("Ringkasan")
         assert "Kotawaringin" in digest.text and "Ketapang" not in digest.text
         assert case.register_no not in digest.text and "tak terkirim" not in digest.text
-        assert (await storage.cases.case(s.db, case.id)).is_open  # type: ignore[union-attr]
+        assert (await s.workflow.queries.case(case.id)).is_open  # type: ignore[union-attr]
 
         # Ketapang's own admin reads and cancels the Ketapang request
         admin = w["admin"]
@@ -242,7 +240,7 @@ async def test_row12_an_institution_admin_acts_only_within_their_institution(tmp
         await admin.wait_for_text("alasan")
         await admin.send("Permohonan ganda")
         await admin.wait_for_text("dibatalkan")
-        assert (await storage.cases.case(s.db, case.id)).state == "cancelled"  # type: ignore[union-attr]
+        assert (await s.workflow.queries.case(case.id)).state == "cancelled"  # type: ignore[union-attr]
 
 
 async def test_row12_a_system_admin_acts_across_institutions(tmp_path: Path) -> None:
@@ -257,13 +255,11 @@ async def test_row12_a_system_admin_acts_across_institutions(tmp_path: Path) -> 
         assert "Tari" in (await root_user.next_message()).text
         await root_user.send(f"siapa yang pegang {case.register_no}?")
         assert "Tari" in (await root_user.next_message()).text
-        first_row = (await storage.outbox.outbox(s.db))[0]
-        async with s.db.transaction() as tx:
-            await storage.outbox.mark_dead(tx, first_row.id, "400 uji")
+        await give_up_on(s.db, (await notices(s.db))[0].id, "400 uji")
         await root_user.send("/ringkasan")
         digest = await root_user.wait_for_text("Ringkasan")
         assert "Semua instansi" in digest.text and "tak terkirim" in digest.text
-        step = (await storage.steps.open_steps_of_case(s.db, case.id))[0]
+        step = (await s.workflow.queries.what_next(case.id)).current[0].instance
         out = await s.workflow.delegation.reassign(step.id, root.id, w.roster["kaban"].id, "Uji lintas instansi")
         assert out.changed
         out = await s.workflow.cancellation.cancel(case.id, root.id, "Uji pembatalan")
@@ -274,6 +270,8 @@ async def test_row12_a_system_admin_acts_across_institutions(tmp_path: Path) -> 
 
 
 async def test_row13_re_registering_with_another_agency_does_not_rewrite_past_cases(tmp_path: Path) -> None:
+    """The officer sends an agency choice again (forged: a registered officer is offered no agency buttons)
+    and is re-registered; the request she filed before still shows the agency she filed it for."""
     async with alur_world(tmp_path, paced=False) as w:
         s = w.services
         case = await w.file_information_request()
@@ -343,7 +341,7 @@ async def test_row14_a_draft_on_a_changed_form_restarts_once_and_never_loops(tmp
         await officer.tap(summary, "✅ Kirim")
         await officer.wait_for_text("Permohonan terkirim")
         assert not any("wajib diisi" in (m.text or "") for m in officer.inbox)
-        cases = await storage.cases.cases(w.services.db)
+        cases = await all_cases(w.services.db)
         assert len(cases) == 1 and cases[0].intake["nik"] == "6104012345670001"
 
 
@@ -351,11 +349,10 @@ async def test_row14_an_old_complete_draft_that_no_longer_fits_restarts_instead_
     async with alur_world(tmp_path, paced=False) as w:
         s = w.services
         me = w.roster["officer"]
-        async with s.db.transaction() as tx:  # saved before drafts knew their form: a field is missing
-            await storage.drafts.save_draft(tx, person_id=me.id, sop_id="ketapang-permintaan-informasi",
-                                            answers={"data_diminta": "Data", "keperluan": "Kajian"},
-                                            uploads={"surat_permintaan": {"file_id": "f", "file_name": "s.pdf"}},
-                                            position=4, now=w.clock.now(), intake_hash=None)
+        await plant_old_draft(s.db, me, "ketapang-permintaan-informasi",  # a field is missing
+                              answers={"data_diminta": "Data", "keperluan": "Kajian"},
+                              uploads={"surat_permintaan": {"file_id": "f", "file_name": "s.pdf"}},
+                              position=4, now=w.clock.now())
         officer = w["officer"]
         await officer.send("/ajukan")
         resume = await officer.wait_for(lambda m: "▶️ Lanjutkan isian" in m.button_texts)
@@ -365,7 +362,7 @@ async def test_row14_an_old_complete_draft_that_no_longer_fits_restarts_instead_
         told = await officer.wait_for_text("telah diubah")
         assert "isi ulang" in told.text
         await officer.wait_for_text("1/4")
-        draft = await storage.drafts.draft(s.db, me.id)
+        draft = await s.intake.get(me.id)
         assert draft is not None and draft.position == 0 and draft.answers == {}
 
 
@@ -394,7 +391,7 @@ async def test_row16_invisible_answers_and_unsafe_files_are_refused(tmp_path: Pa
         assert "tidak dapat diterima" in (await officer.next_message()).text
         await officer.send_document(b"%PDF" + b"\0" * (21 * 1024 * 1024), "besar.pdf", "application/pdf")
         assert "terlalu besar" in (await officer.next_message(timeout=15)).text
-        draft = await storage.drafts.draft(w.services.db, w.roster["officer"].id)
+        draft = await w.services.intake.get(w.roster["officer"].id)
         assert draft is not None and draft.position == 3 and not draft.uploads
         await officer.send_document(b"%PDF surat", "surat.docx", "application/vnd.openxmlformats-officedocument."
                                                                "wordprocessingml.document")
@@ -420,7 +417,7 @@ async def test_row16_blank_reasons_are_refused(tmp_path: Path) -> None:
         case = await w.file_information_request()
         with pytest.raises(WorkflowError, match="reason_required"):
             await s.workflow.cancellation.cancel(case.id, w.roster["officer"].id, "\u200b \u200c")
-        assert (await storage.cases.case(s.db, case.id)).is_open  # type: ignore[union-attr]
+        assert (await s.workflow.queries.case(case.id)).is_open  # type: ignore[union-attr]
 
 
 # ---- row 20: staff who had not opened the bot
@@ -431,14 +428,13 @@ async def test_row20_messages_to_someone_who_never_opened_the_bot_wait_for_their
         s = w.services
         staf = w["staf"]
         staf.started = False  # Dodi has never opened Alur
-        async with s.db.transaction() as tx:
-            await storage.people.update_person(tx, w.roster["staf2"].id, active=0)
+        await set_active(s.db, [w.roster["staf2"]], False)
         first = await file_request(w, "Data pertama")
         second = await file_request(w, "Data kedua")
         await advance(s.workflow, first.id, 4)
         await advance(s.workflow, second.id, 4)
         await w.deliver()
-        rows = await storage.outbox.outbox(s.db, person_id=w.roster["staf"].id)
+        rows = await notices_to(s.db, w.roster["staf"])
         assert rows and all(r.state == "held" for r in rows), [(r.kind, r.state) for r in rows]
         assert not staf.inbox
         told = await w["kabid"].wait_for_text("tidak dapat dihubungi", include_existing=True)
@@ -448,7 +444,7 @@ async def test_row20_messages_to_someone_who_never_opened_the_bot_wait_for_their
         await advance(s.workflow, third.id, 4)
         await w.deliver()
         assert sum("tidak dapat dihubungi" in (m.text or "") for m in w["kabid"].inbox) == 1
-        assert not await storage.outbox.outbox(s.db, state="dead")
+        assert not await notices(s.db, state="dead")
 
         await staf.send("/start")
         await staf.wait_for_text("sudah terdaftar")
@@ -456,6 +452,6 @@ async def test_row20_messages_to_someone_who_never_opened_the_bot_wait_for_their
         cards = [m for m in staf.inbox if "Langkah 6" in (m.text or "")]
         assert [next(c for c in (first, second, third) if c.register_no in m.text).id for m in cards] == [
             first.id, second.id, third.id]
-        rows = await storage.outbox.outbox(s.db, person_id=w.roster["staf"].id)
+        rows = await notices_to(s.db, w.roster["staf"])
         assert all(r.state == "sent" for r in rows)
         assert (await s.people.get(w.roster["staf"].id)).reachable  # type: ignore[union-attr]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import storage
 from bot.core.states import NoticeKind
 from bot.text.payloads import ProgressPayload
 
+from observe import interrupt_while_sending, notices, queue_notice
 from world import World, alur_world
 
 pytestmark = pytest.mark.timeout(180)
@@ -19,15 +19,14 @@ pytestmark = pytest.mark.timeout(180)
 async def queue(
     w: World, person_id: int, chat_id: int, n: int = 1, priority: int = 1, code: str = "INFO"
 ) -> None:
-    async with w.services.db.transaction() as tx:
-        for i in range(n):
-            await storage.outbox.enqueue(
-                tx, person_id=person_id, chat_id=chat_id, kind=NoticeKind.PROGRESS, priority=priority,
-                now=w.clock.now(),
-                payload=ProgressPayload(case_id=1, register_no=f"KTP-{code}-2026-{i + 1:04d}", title="Uji", sop_id="x",
-                                        step="3", text="Langkah uji", role="Kepala Badan", due_at=None,
-                                        holder_id=None, returned=False),
-            )
+    for i in range(n):
+        await queue_notice(
+            w.services.db, person_id, chat_id,
+            ProgressPayload(case_id=1, register_no=f"KTP-{code}-2026-{i + 1:04d}", title="Uji", sop_id="x",
+                            step="3", text="Langkah uji", role="Kepala Badan", due_at=None, holder_id=None,
+                            returned=False),
+            kind=NoticeKind.PROGRESS, priority=priority, now=w.clock.now(),
+        )
 
 
 async def test_300_notifications_to_100_chats_within_limits(tmp_path: Path) -> None:
@@ -42,7 +41,7 @@ async def test_300_notifications_to_100_chats_within_limits(tmp_path: Path) -> N
         for p in people:
             await queue(w, p.id, p.telegram_id, 3)
         await w.sender.drain(timeout=120)
-        sent = await storage.outbox.outbox(w.services.db, state="sent")
+        sent = await notices(w.services.db, state="sent")
         assert len(sent) == 300
         per_chat = {}
         for m in w.api.sent_messages:
@@ -60,7 +59,7 @@ async def test_429_waits_retry_after_then_delivers(tmp_path: Path) -> None:
         await queue(w, tu.id, tu.telegram_id, 2)
         w.api.fail_next("sendMessage", 429, retry_after=3)
         await w.sender.flush()
-        rows = await storage.outbox.outbox(w.services.db)
+        rows = await notices(w.services.db)
         assert [r.state for r in rows] == ["pending", "pending"] and "429" in (rows[0].last_error or "")
         assert rows[0].not_before == w.clock.now() + timedelta(seconds=3)
         await w.sender.drain()
@@ -77,15 +76,15 @@ async def test_5xx_and_network_errors_back_off_then_deliver(tmp_path: Path) -> N
         await queue(w, tu.id, tu.telegram_id, 1)
         w.api.fail_next("sendMessage", 500, count=2)
         await w.sender.flush()
-        row = (await storage.outbox.outbox(w.services.db))[0]
+        row = (await notices(w.services.db))[0]
         assert row.state == "pending" and row.attempts == 1
         w.clock.advance(seconds=2)
         await w.sender.flush()
-        row = (await storage.outbox.outbox(w.services.db))[0]
+        row = (await notices(w.services.db))[0]
         assert row.attempts == 2 and row.not_before == w.clock.now() + timedelta(seconds=4)
         w.clock.advance(seconds=4)
         await w.sender.drain(timeout=30)
-        assert (await storage.outbox.outbox(w.services.db))[0].state == "sent" and len(w["tu"].inbox) == 1
+        assert (await notices(w.services.db))[0].state == "sent" and len(w["tu"].inbox) == 1
 
 
 async def test_keeps_failing_goes_to_dead_letters(tmp_path: Path) -> None:
@@ -96,7 +95,7 @@ async def test_keeps_failing_goes_to_dead_letters(tmp_path: Path) -> None:
         for _ in range(w.sender.max_attempts):
             await w.sender.flush()
             w.clock.advance(minutes=11)
-        row = (await storage.outbox.outbox(w.services.db))[0]
+        row = (await notices(w.services.db))[0]
         assert row.state == "dead" and row.attempts == w.sender.max_attempts
         assert "502" in (row.last_error or "") or "network" in (row.last_error or "").lower()
 
@@ -107,13 +106,13 @@ async def test_blocked_person_is_marked_unreachable_and_supervisor_told(tmp_path
         w["staf"].blocked = True
         await queue(w, staf.id, staf.telegram_id, 2)
         await w.sender.drain(timeout=30)
-        rows = await storage.outbox.outbox(w.services.db)
-        assert [r.state for r in rows if r.person_id == staf.id] == ["held", "held"]  # kept for their /start
+        rows = await notices(w.services.db)
+        assert [r.state for r in rows if r.to == staf.id] == ["held", "held"]  # kept for their /start
         assert len([c for c in w.api.calls_to("sendMessage") if int(c.params["chat_id"]) == staf.telegram_id]) == 1
         person = await w.services.people.get(staf.id)
         assert person is not None and not person.reachable
         told = [r for r in rows if r.kind == "unreachable"]
-        assert {r.person_id for r in told} == {w.roster["kabid"].id, w.roster["admin"].id}
+        assert {r.to for r in told} == {w.roster["kabid"].id, w.roster["admin"].id}
         notice = await w["kabid"].wait_for_text("tidak dapat dihubungi", include_existing=True)
         assert "Dodi" in notice.text
 
@@ -122,21 +121,19 @@ async def test_crash_between_send_and_mark_repeats_once_never_more(tmp_path: Pat
     async with alur_world(tmp_path, start_sender=False, paced=False) as w:
         tu = w.roster["tu"]
         await queue(w, tu.id, tu.telegram_id, 1)
-        row = (await storage.outbox.outbox(w.services.db))[0]
+        row = (await notices(w.services.db))[0]
         await w.sender.flush()
         assert len(w["tu"].inbox) == 1
         # a crash after the HTTP call, before 'sent' was written, leaves it 'sending'
-        async with w.services.db.transaction() as tx:
-            await tx.execute("UPDATE outbox SET state = 'sending' WHERE id = ?", (row.id,))
+        await interrupt_while_sending(w.services.db, row.id)
         assert await w.sender.recover() == 1
         await w.sender.drain(timeout=30)
         assert len(w["tu"].inbox) == 2  # repeated once
-        async with w.services.db.transaction() as tx:
-            await tx.execute("UPDATE outbox SET state = 'sending' WHERE id = ?", (row.id,))
+        await interrupt_while_sending(w.services.db, row.id)
         assert await w.sender.recover() == 0
         await w.sender.drain(timeout=30)
         assert len(w["tu"].inbox) == 2  # never a third time
-        assert (await storage.outbox.outbox(w.services.db))[0].state == "sent"
+        assert (await notices(w.services.db))[0].state == "sent"
 
 
 async def test_replies_go_before_bulk(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.runtime import Services, open_services
 from bot.storage.records import Case
+from bot.workflow.queries import REGISTER_NO
 from bot.workflow.results import FileUpload
 from sandbox.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
 from scheduler.application import build_application, shutdown, startup
@@ -55,6 +56,14 @@ class World:
         self.sender.kick()
         return out.case
 
+    async def filed(self, confirmation: InboxMessage) -> Case:
+        """The case a filing created, found by the register number its confirmation tells the requester."""
+        numbers = REGISTER_NO.findall(confirmation.text)
+        assert len(numbers) == 1, f"one register number expected in {confirmation.text!r}"
+        case = await self.services.workflow.queries.case_by_ref(numbers[0])
+        assert case is not None, f"{numbers[0]} names no case"
+        return case
+
     async def start(self) -> None:
         self.services = await open_services(self.settings, clock=self.clock, sync_people=False)
         paced = self.options.get("paced", True)
@@ -89,6 +98,15 @@ def card_for(user: FakeUser, register_no: str, step: str) -> InboxMessage:
         if register_no in text and f"Langkah {step}" in text and message.buttons:
             return message
     raise AssertionError(f"no card for {register_no} langkah {step}\n{user.dump()}")
+
+
+async def tap_old_copy(user: FakeUser, copy: InboxMessage, label: str) -> str:
+    """Tap a button on a copy of a message as it was earlier (a phone that has not shown the bot's later edit
+    yet); ``label`` is the button's text or a part of it naming one button. Returns the query id."""
+    buttons = [b for row in copy.buttons for b in row if "callback_data" in b]
+    chosen = [b for b in buttons if b.get("text") == label] or [b for b in buttons if label in b.get("text", "")]
+    assert len(chosen) == 1, f"no single button {label!r} on {copy!r}"
+    return await user.tap_data(copy, chosen[0]["callback_data"])
 
 
 @contextlib.asynccontextmanager
