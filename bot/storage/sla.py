@@ -1,13 +1,14 @@
 """Standard-time aggregates per SOP step and day, and per SOP step over all history, folded in as steps complete.
 
-Each ``sla_daily`` row holds, for one (SOP, step, UTC day of completion): how many were completed,
-how many within their due time, and histograms (minutes -> count) of the working time taken and of
-the standard time; ``sla_total`` holds the same per (SOP, step) over all days. Medians over any
-range of days come from merged histograms, so a report costs the number of rows it reads, not the
-number of completed steps. Minutes are kept exactly below 50 and to about 1% above (:func:`bucket`):
-an exact histogram grows with every distinct duration ever seen, so a report over a busy agency's
-history would still grow with its size. A watermark (completed_at, id) says how far the fold has
-gone; what lies beyond it is read from ``step_instances`` directly.
+Each ``sla_daily`` row holds, for one (institution, unit, SOP, step, UTC day of completion) — the
+place is the case's, so a unit's or an institution's numbers are a filter on the rows: how many were
+completed, how many within their due time, and histograms (minutes -> count) of the working time taken
+and of the standard time; ``sla_total`` holds the same per (SOP, step) over all days and places.
+Medians over any range of days come from merged histograms, so a report costs the number of rows it
+reads, not the number of completed steps. Minutes are kept exactly below 50 and to about 1% above
+(:func:`bucket`): an exact histogram grows with every distinct duration ever seen, so a report over a
+busy agency's history would still grow with its size. A watermark (completed_at, id) says how far the
+fold has gone; what lies beyond it is read from ``step_instances`` directly.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class DailyStats:
     within: int = 0
     taken: dict[int, int] = field(default_factory=dict)
     standard: dict[int, int] = field(default_factory=dict)
+    institution: str = ""
+    unit: str = ""
 
     def add(self, taken: int, standard: int | None, on_time: bool) -> None:
         self.count += 1
@@ -72,9 +75,15 @@ def _hist(text: str) -> dict[int, int]:
 
 
 def _row(row: Any) -> DailyStats:
-    day = row["day"] if "day" in row.keys() else ""
-    return DailyStats(row["sop_id"], row["step_no"], day, row["role"], int(row["count"]), int(row["within"]),
-                      _hist(row["taken"]), _hist(row["standard"]))
+    keys = row.keys()
+    return DailyStats(row["sop_id"], row["step_no"], row["day"] if "day" in keys else "", row["role"],
+                      int(row["count"]), int(row["within"]), _hist(row["taken"]), _hist(row["standard"]),
+                      row["institution"] if "institution" in keys else "", row["unit"] if "unit" in keys else "")
+
+
+def daily_row(row: Any) -> DailyStats:
+    """A stored aggregate row as stats (a daily row, or an all-history one with an empty day and place)."""
+    return _row(row)
 
 
 async def watermark(r: Reader) -> tuple[datetime, int] | None:
@@ -129,15 +138,16 @@ async def add_daily(tx: Tx, stats: Iterable[DailyStats], mark: tuple[datetime, i
     transaction."""
     by_step: dict[tuple[str, str], DailyStats] = {}
     for s in stats:
-        row = await tx.fetchone("SELECT * FROM sla_daily WHERE sop_id = ? AND step_no = ? AND day = ?",
-                                (s.sop_id, s.step_no, s.day))
-        merged = _row(row) if row else DailyStats(s.sop_id, s.step_no, s.day, s.role)
+        row = await tx.fetchone("SELECT * FROM sla_daily WHERE institution = ? AND unit = ? AND sop_id = ? "
+                                "AND step_no = ? AND day = ?", (s.institution, s.unit, s.sop_id, s.step_no, s.day))
+        merged = daily_row(row) if row else DailyStats(s.sop_id, s.step_no, s.day, s.role,
+                                                       institution=s.institution, unit=s.unit)
         merged.merge(s)
         await tx.execute(
-            "INSERT OR REPLACE INTO sla_daily (sop_id, step_no, day, role, count, within, taken, standard) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (merged.sop_id, merged.step_no, merged.day, merged.role, merged.count, merged.within,
-             json.dumps(merged.taken, sort_keys=True), json.dumps(merged.standard, sort_keys=True)))
+            "INSERT OR REPLACE INTO sla_daily (institution, unit, sop_id, step_no, day, role, count, within, taken, "
+            "standard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (merged.institution, merged.unit, merged.sop_id, merged.step_no, merged.day, merged.role, merged.count,
+             merged.within, json.dumps(merged.taken, sort_keys=True), json.dumps(merged.standard, sort_keys=True)))
         step = by_step.setdefault((s.sop_id, s.step_no), DailyStats(s.sop_id, s.step_no, "", s.role))
         step.merge(s)
     for s in by_step.values():

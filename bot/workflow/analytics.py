@@ -63,7 +63,7 @@ def _measure(done: FinishedStep, calendar: WorkCalendar) -> tuple[int, int | Non
     return taken, standard, due is not None and completed <= due
 
 
-def _fold_into(groups: dict[tuple[str, str, str], DailyStats], rows: Iterable[FinishedStep],
+def _fold_into(groups: dict[tuple[str, ...], DailyStats], rows: Iterable[FinishedStep],
                calendar: WorkCalendar) -> None:
     for done in rows:
         measured = _measure(done, calendar)
@@ -72,12 +72,20 @@ def _fold_into(groups: dict[tuple[str, str, str], DailyStats], rows: Iterable[Fi
         step = done.step
         assert step.completed_at is not None
         day = _day(step.completed_at)
-        key = (done.sop_id, step.step_no, day)
+        key = (done.institution, done.unit, done.sop_id, step.step_no, day)
         stats = groups.get(key)
         if stats is None:
-            stats = groups[key] = DailyStats(done.sop_id, step.step_no, day, step.role)
+            stats = groups[key] = DailyStats(done.sop_id, step.step_no, day, step.role, institution=done.institution,
+                                             unit=done.unit)
         stats.role = step.role
         stats.add(*measured)
+
+
+def measure_daily(rows: Iterable[FinishedStep], calendar: WorkCalendar) -> list[DailyStats]:
+    """Completed steps measured exactly as the fold measures them, one entry per place, step and day."""
+    groups: dict[tuple[str, ...], DailyStats] = {}
+    _fold_into(groups, rows, calendar)
+    return list(groups.values())
 
 
 async def fold_sla(db: Database, calendar: WorkCalendar, now: datetime, *, batch: int = FOLD_BATCH) -> int:
@@ -89,7 +97,7 @@ async def fold_sla(db: Database, calendar: WorkCalendar, now: datetime, *, batch
         rows = await storage.sla.completed_after(db, mark, upto=upto, limit=batch)
         if not rows:
             return folded
-        groups: dict[tuple[str, str, str], DailyStats] = {}
+        groups: dict[tuple[str, ...], DailyStats] = {}
         _fold_into(groups, rows, calendar)
         last = rows[-1].step
         assert last.completed_at is not None
@@ -120,6 +128,11 @@ def _median(hist: dict[int, int]) -> float:
     return (lower + upper) / 2
 
 
+def histogram_median(hist: dict[int, int]) -> float:
+    """The median of the values a histogram (value -> count) holds; the histogram must not be empty."""
+    return _median(hist)
+
+
 async def sla_report(
     db: Reader, catalog: Catalog, calendar: WorkCalendar, *, since: datetime | None = None
 ) -> list[StepStats]:
@@ -140,7 +153,7 @@ async def sla_report(
     folded = await storage.sla.totals(db) if since is None else await storage.sla.daily(db, from_day=_day(since))
     for stats in folded:
         take(stats)
-    loose: dict[tuple[str, str, str], DailyStats] = {}
+    loose: dict[tuple[str, ...], DailyStats] = {}
     _fold_into(loose, await storage.sla.completed_after(db, mark, since=since), calendar)
     for stats in loose.values():
         take(stats)

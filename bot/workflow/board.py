@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot import storage
@@ -23,7 +21,9 @@ from bot.sop.calendar import WorkCalendar
 from bot.sop.model import Sop
 from bot.storage import board as q
 from bot.storage.db import Database
-from bot.storage.records import Case, Person
+from bot.storage.records import Case, FinishedStep, Person
+from bot.storage.sla import DailyStats
+from bot.workflow.analytics import histogram_median, measure_daily
 from bot.workflow.supervision import Scope
 from bot.workflow.use_cases import Workflow
 
@@ -56,8 +56,8 @@ def _hash(token: str) -> str:
 class WorkClock:
     """Working minutes as a running count, so the time between two moments is one subtraction.
 
-    ``WorkCalendar.between`` walks day by day; the board measures tens of thousands of steps per
-    page, so it keeps the minutes worked before each day once and looks them up.
+    ``WorkCalendar.between`` walks day by day; the board measures every listed step and every step of
+    a case's timeline, so it keeps the minutes worked before each day once and looks them up.
     """
 
     def __init__(self, calendar: WorkCalendar) -> None:
@@ -97,26 +97,6 @@ class WorkClock:
         return max(0, int(self.minute(b) - self.minute(a)))
 
 
-Stats = list[tuple[str, str, str, int, float, float | None, int, int]]
-
-
-def _summarise(rows: Iterable[tuple[str, str, str, int, int | None, bool]]) -> Stats:
-    """(sop, step, role, taken, standard, on time) rows → per step: count, medians, on time, with a standard."""
-    groups: dict[tuple[str, str], list[tuple[int, int | None, bool]]] = {}
-    roles: dict[tuple[str, str], str] = {}
-    for sop_id, step_no, role, taken, standard, ok in rows:
-        groups.setdefault((sop_id, step_no), []).append((taken, standard, ok))
-        roles[(sop_id, step_no)] = role
-    out: Stats = []
-    for (sop_id, step_no), items in groups.items():
-        standards = [s for _, s, _ in items if s is not None]
-        out.append((sop_id, step_no, roles[(sop_id, step_no)], len(items),
-                    float(statistics.median(t for t, _, _ in items)),
-                    float(statistics.median(standards)) if standards else None,
-                    sum(1 for _, _, ok in items if ok), len(standards)))
-    return out
-
-
 def share_text(share: float | None) -> str:
     return "-" if share is None else f"{round(share * 100)}%"
 
@@ -131,7 +111,6 @@ class Board:
         self.calendar = workflow.calendar
         self.clock = workflow.clock
         self.work = WorkClock(self.calendar)
-        self._days: tuple[date, date] | None = None
         self._stats: dict[tuple[q.Where, int], tuple[datetime, list[dict[str, Any]]]] = {}
         days = [d for d, ivs in self.calendar.schedule.hours.items() if ivs]
         self.day_minutes = self.calendar.schedule.minutes_per_week() / max(len(days), 1)
@@ -221,38 +200,11 @@ class Board:
             "late": self.minutes_text(late) if late else "", "unit": self.unit_name(row["institution"], row["unit"]),
         }
 
-    def _fixed_offset(self) -> int | None:
-        """The zone's UTC offset in minutes when it never changes (Indonesia has no summer time), else None."""
-        offsets = {self.calendar.tz.utcoffset(datetime(y, m, 1)) for y in range(2000, 2040) for m in (1, 7)}
-        if len(offsets) != 1:
-            return None
-        offset = offsets.pop()
-        return int(offset.total_seconds() // 60) if offset is not None else None
-
-    async def _work_days(self, first: date, last: date) -> bool:
-        """The work calendar in SQL for these days (once per range); False where SQL cannot hold it."""
-        if self._days and self._days[0] <= first and last <= self._days[1]:
-            return True
-        first, last = first - timedelta(days=365), last + timedelta(days=365)
-        rows = []
-        day = first
-        epoch = date(1970, 1, 1)
-        while day <= last:
-            spans = [(s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in self.calendar.intervals(day)]
-            if len(spans) > q.WORK_DAY_INTERVALS:
-                return False
-            spans += [(0, 0)] * (q.WORK_DAY_INTERVALS - len(spans))
-            rows.append(((day - epoch).days, self.work.before(day), *[m for span in spans for m in span]))
-            day += timedelta(days=1)
-        await q.install_work_days(self.db, rows)
-        self._days = (first, last)
-        return True
-
     async def standard_times(self, where: q.Where, now: datetime, period: int) -> list[dict[str, Any]]:
         """Per SOP step in the period: completions, median working time, the standard, share on time.
 
-        Measured in SQL over the work calendar; a zone whose offset changes during the year is measured
-        here in Python instead. Kept for STATS_TTL per scope, filters and period.
+        Read from the standard-time aggregates (``_step_stats``); kept for STATS_TTL per scope,
+        filters and period.
         """
         cached = self._stats.get((where, period))
         if cached is not None and now - cached[0] < STATS_TTL:
@@ -264,27 +216,19 @@ class Board:
         return out
 
     async def _standard_times(self, where: q.Where, now: datetime, period: int) -> list[dict[str, Any]]:
-        since = now - timedelta(days=period)
-        offset = self._fixed_offset()
-        local_now = now.astimezone(self.calendar.tz).date()
-        if offset is not None and await self._work_days(local_now - timedelta(days=period + 730),
-                                                        local_now + timedelta(days=730)):
-            rows = await q.standard_time_rows(self.db, where, since, now, offset)
-            stats = _summarise((r["sop_id"], r["step_no"], r["role"], r["taken"], r["standard"], bool(r["on_time"]))
-                               for r in rows)
-        else:
-            stats = await self._standard_times_python(where, since, now)
         out = []
-        for sop_id, step_no, role, count, median, standard, on_time, with_standard in stats:
+        for (sop_id, step_no), stats in (await self._step_stats(where, now - timedelta(days=period), now)).items():
             sop = self.catalog.get(sop_id)
             order = [s.number for s in sop.steps] if sop else []
             step = sop.step(step_no) if sop and sop.has_step(step_no) else None
-            share = on_time / count if with_standard else None
+            median = histogram_median(stats.taken)
+            standard = histogram_median(stats.standard) if stats.standard else None
+            share = stats.within / stats.count if stats.standard else None
             out.append({
                 "sop_title": sop.title if sop else sop_id, "sop_id": sop_id, "step": step_no,
                 "order": (sop.title if sop else sop_id, order.index(step_no) if step_no in order else 999),
-                "text": step.text if step else "", "role": self.catalog.roles.name(role),
-                "count": count, "median": self.minutes_text(median),
+                "text": step.text if step else "", "role": self.catalog.roles.name(stats.role),
+                "count": stats.count, "median": self.minutes_text(median),
                 "standard_text": (step.duration_text if step else None) or "-",
                 "standard": self.minutes_text(standard) if standard is not None else "-",
                 "slow": standard is not None and median > standard, "share": share_text(share),
@@ -293,21 +237,34 @@ class Board:
         out.sort(key=lambda r: r["order"])
         return out
 
-    async def _standard_times_python(
-        self, where: q.Where, since: datetime, now: datetime
-    ) -> Stats:
-        minute = self.work.minute
-        measured = []
-        for row in await q.completed_steps(self.db, where, since, now):
-            opened, completed, due = row["opened_at"], row["completed_at"], row["due_at"]
-            if due is None and opened == completed:
-                continue  # the requester's filing step, done the moment the case opened
-            start = minute(datetime.fromisoformat(opened))
-            taken = int(minute(datetime.fromisoformat(completed)) - start)
-            standard = int(minute(datetime.fromisoformat(due)) - start) if due else None
-            measured.append((row["sop_id"], row["step_no"], row["role"], taken, standard,
-                             due is not None and completed <= due))
-        return _summarise(measured)
+    async def _step_stats(self, where: q.Where, since: datetime, now: datetime) -> dict[tuple[str, str], DailyStats]:
+        """Per (SOP, step): the steps completed from ``since`` to ``now`` in the scope, measured.
+
+        Whole UTC days come from the aggregates the clock tick folds (``sla_daily``, kept per place, so
+        the scope is a filter on them); the part of the first day in the period, and whatever the fold
+        has not reached yet, are measured from the steps themselves, in the same way. The cost follows
+        the number of (step, day) rows, not the number of cases.
+        """
+        mark = await storage.sla.watermark(self.db)
+        merged: dict[tuple[str, str], DailyStats] = {}
+
+        def take(stats: DailyStats) -> None:
+            key = (stats.sop_id, stats.step_no)
+            if key not in merged:
+                merged[key] = DailyStats(stats.sop_id, stats.step_no, "", stats.role)
+            merged[key].merge(stats)
+
+        raw: list[FinishedStep] = []
+        if mark is not None:
+            first = since.astimezone(UTC).date()
+            next_day = datetime.combine(first + timedelta(days=1), time(0), UTC)
+            for stats in await q.sla_totals(self.db, where, first.isoformat(), now.astimezone(UTC).date().isoformat()):
+                take(stats)
+            raw += await q.finished_steps(self.db, where, since, min(next_day, now), upto=mark)
+        raw += await q.finished_steps(self.db, where, since, now, after=mark)
+        for stats in measure_daily(raw, self.calendar):
+            take(stats)
+        return {key: stats for key, stats in merged.items() if stats.count}
 
     # ------------------------------------------------------------ one case
 

@@ -4,9 +4,12 @@
 cases spread over 365 days, 90% closed with every step done, the rest open at a random step,
 about one in six open steps overdue), then times the board as a supervisor's browser loads it:
 the frame and the board part over HTTP, for a Kabid (one unit), a Kepala Badan (the institution)
-and an admin of the institution, with 30 days and 1 year of standard-time statistics, and one case page.
-'pertama' is the first load of a viewer and period (the standard-time table measured); 'berikutnya'
-the loads after it within five minutes (that table kept). Prints measured numbers only.
+and an admin of the institution, with 7 days, 30 days, 90 days and 1 year of standard-time
+statistics, and one case page. Before the pages, the standard-time aggregates are folded as the
+clock tick of a running bot keeps them (timed once, separately). 'pertama' is the first load of a
+viewer and period (the standard-time table read from the aggregates; the clock is moved past the
+five minutes the board keeps a table, so no viewer gets another's); 'berikutnya' the loads after it
+within five minutes (that table kept). Prints measured numbers only.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from bot.config import Settings
 from bot.core.clock import ManualClock, iso
 from bot.runtime import Services, open_services
 from bot.sop.model import snapshot
+from bot.workflow.analytics import fold_sla
+from bot.workflow.board import PERIODS, STATS_TTL
 from web.auth import make_init_data
 from web.server import WebServer
 
@@ -124,6 +129,11 @@ async def _build(s: Services, cases: int, now: datetime) -> None:
 async def measure(path: Path, now: datetime, rounds: int) -> None:
     clock = ManualClock(now)
     s = await open_services(Settings(db_path=path), clock=clock, sync_people=False)
+    t0 = time.perf_counter()
+    folded = await fold_sla(s.db, s.calendar, now)
+    if folded:
+        print(f"agregat waktu baku dilipat (sekali, seperti detak jam bot): {folded:,} langkah dalam "
+              f"{time.perf_counter() - t0:.1f} s")
     server = await WebServer(s, token=TOKEN, listen="127.0.0.1", port=0, secure_cookie=False).start()
     people = {p.name: p for p in await s.people.all()}
     viewers = [("Kabid (satu unit)", people["kabid ketapang"]),
@@ -132,9 +142,11 @@ async def measure(path: Path, now: datetime, rounds: int) -> None:
         for label, person in viewers:
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
                 r = await http.post(server.url + "/auth/telegram",
-                                    json={"initData": make_init_data(person.telegram_id, TOKEN, now)})
+                                    json={"initData": make_init_data(person.telegram_id, TOKEN, clock.now())})
                 assert r.status == 200, await r.text()
-                for query, name in (("", "30 hari"), ("?periode=365", "1 tahun")):
+                for period in PERIODS:
+                    query, name = f"?periode={period}", f"{period} hari"
+                    clock.advance(STATS_TTL + timedelta(minutes=1))
                     times = []
                     for _ in range(rounds + 1):
                         t0 = time.perf_counter()
@@ -149,7 +161,7 @@ async def measure(path: Path, now: datetime, rounds: int) -> None:
                           f"berikutnya median {statistics.median(rest):7.1f} ms, {len(body) / 1000:.0f} kB")
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             await http.post(server.url + "/auth/telegram",
-                            json={"initData": make_init_data(people["kabid ketapang"].telegram_id, TOKEN, now)})
+                            json={"initData": make_init_data(people["kabid ketapang"].telegram_id, TOKEN, clock.now())})
             row = await s.db.fetchone("SELECT register_no FROM cases WHERE state = 'open' AND unit = 'perstradal' "
                                       "ORDER BY id DESC LIMIT 1")
             assert row is not None
