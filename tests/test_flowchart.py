@@ -163,7 +163,7 @@ def test_live_case_marks_and_inferred_actors_are_visible(catalog: Catalog) -> No
     text = svg(chart)
     assert text.count("✓") == 6 + 1  # six ticks and the legend
     assert "Sedang: Bu Sari" in text and "KTP-INFO-2026-0007" in text
-    assert "Pelaksana disimpulkan" in text and 'stroke-dasharray="5 3"' in text
+    assert "* Pelaksana menurut" in text and 'stroke-dasharray="5 3"' in text
 
 
 def test_hostile_text_is_escaped_and_long_words_wrap(catalog: Catalog) -> None:
@@ -190,7 +190,7 @@ def test_geometry_check_catches_an_overlap(catalog: Catalog) -> None:
 def test_sop_without_steps_still_draws(catalog: Catalog) -> None:
     sop = catalog["karanganyar-laporan-kinerja"]
     chart = layout(sop, catalog.roles)
-    assert chart.symbols == [] and "Tabel langkah tidak ada" in svg(chart)
+    assert chart.symbols == [] and "Tabel langkah SOP ini" in svg(chart)
 
 
 def test_cache_by_content_and_marks(catalog: Catalog) -> None:

@@ -370,7 +370,7 @@ def layout(sop: Sop, roles: RoleBook, marks: Marks | None = None, institution: s
         }
         note_parts = []
         if inferred:
-            note_parts.append("* Pelaksana disimpulkan")
+            note_parts.append("* Pelaksana menurut urutan kegiatan")
         if marks.notes.get(step.number):
             note_parts.append(marks.notes[step.number])
         note_lines: list[str] = []
@@ -414,7 +414,7 @@ def layout(sop: Sop, roles: RoleBook, marks: Marks | None = None, institution: s
         y += row_h
     if not steps:
         row_h = BODY * LINE * 2 + 2 * PAD
-        msg = "Tabel langkah tidak ada di dokumen sumber; SOP ini belum dapat dijalankan."
+        msg = "Tabel langkah SOP ini belum tersedia; SOP ini belum dapat dijalankan."
         cells.append(Cell(Box(col["no"][0], y, width - 2 * MARGIN, row_h),
                           _text(wrap(msg, width - 4 * MARGIN, BODY, bold=True), width / 2, y + PAD, bold=True,
                                 anchor="middle", fill="#8a1c1c")))
@@ -488,7 +488,7 @@ def layout(sop: Sop, roles: RoleBook, marks: Marks | None = None, institution: s
     y += 10
     items = ["Simbol: kapsul = mulai/selesai, persegi = kegiatan, belah ketupat = keputusan, panah = arah alur."]
     if any(s.inferred for s in symbols):
-        items.append("* Pelaksana disimpulkan dari urutan langkah (tanda pelaksana hilang di dokumen sumber); "
+        items.append("* Pelaksana ditentukan dari urutan kegiatan (tidak tertera pada tabel SOP); "
                      "simbolnya bergaris putus-putus.")
     if marks.done or marks.current:
         items.append("✓ hijau = langkah selesai; kuning = langkah yang sedang berjalan.")
