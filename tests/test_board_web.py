@@ -286,12 +286,12 @@ async def test_garbage_sign_in_requests_get_nothing(day: BoardDay) -> None:
         assert (await http.get(day.url + "/api/papan")).status == 401
 
 
-async def test_migration_0012_keys_the_aggregates_by_place_and_folds_again(tmp_path: Path) -> None:
-    """Rows folded per SOP alone cannot say whose unit they are: 0012 drops them and clears the watermark."""
+async def test_migration_0013_keys_the_aggregates_by_place_and_folds_again(tmp_path: Path) -> None:
+    """Rows folded per SOP alone cannot say whose unit they are: 0013 drops them and clears the watermark."""
     from bot.storage.db import Database
 
     path = tmp_path / "old.sqlite3"
-    db = await Database.open(path, upto=11)
+    db = await Database.open(path, upto=12)
     try:
         async with db.transaction() as tx:
             await tx.execute("INSERT INTO sla_daily (sop_id, step_no, day, role, count, within, taken, standard) "
