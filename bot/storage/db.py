@@ -1,8 +1,25 @@
-"""The SQLite connection: pragmas, versioned migrations and one-transaction-at-a-time access.
+"""The database: SQLite (the embedded default) or PostgreSQL, behind one small interface.
 
-One aiosqlite connection per process, guarded by an asyncio lock so a transaction is never
-interleaved with another task's statements. Several processes may share the file: WAL mode
-and a busy timeout let SQLite serialise their writers (``BEGIN IMMEDIATE``).
+``Database.open(target)`` takes what ALUR_DB names: a file path (or ``sqlite:///path``) opens SQLite,
+a ``postgresql://`` URL opens PostgreSQL (asyncpg). Both give the storage modules the same things:
+``transaction()`` (one ``Tx``: ``execute`` with ``rowcount``, ``fetchone``/``fetchall``, ``insert``
+returning the new id, ``insert_or_skip``), ``fetchone``/``fetchall`` outside a transaction, and
+rows read by column name (``row["id"]``). The SQL text is SQLite's; ``bot.storage.dialect`` makes
+it PostgreSQL's.
+
+One connection per process, guarded by an asyncio lock, so a transaction is never interleaved with
+another task's statements.
+
+- SQLite: WAL mode and a busy timeout let several processes share the file; ``BEGIN IMMEDIATE``
+  takes the write lock at the start, so each write transaction runs alone.
+- PostgreSQL: READ COMMITTED, chosen on purpose (a server default of REPEATABLE READ or SERIALIZABLE
+  is overridden). The engine's "exactly one effect" rests on conditional updates (``UPDATE … WHERE
+  state = 'open'``, checked through ``rowcount``): under READ COMMITTED a second transaction that
+  updates the same row waits for the first, then re-checks the condition on the committed row and
+  updates nothing, so exactly one wins and the loser learns it from ``rowcount == 0`` — as with
+  SQLite's single writer. Under the stricter levels the loser would instead fail with a
+  serialization error that the caller would have to retry. The connection comes from a pool of
+  one, so a connection lost with a database restart is replaced on the next use.
 """
 
 from __future__ import annotations
@@ -11,8 +28,9 @@ import asyncio
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
@@ -20,18 +38,30 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
+import asyncpg
+
+from bot.storage.dialect import Dialect, PostgresUrl, Target, parse_target, postgres_sql, with_returning_id
 
 BUSY_TIMEOUT_MS = 10_000
+PG_CONNECT_TIMEOUT = 10.0
+PG_MIGRATION_LOCK = 0x616C75726D696772
+"""Advisory lock key ('alurmigr'): one process at a time applies PostgreSQL migrations."""
+SCHEMA_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations "
+    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
 
 
 class DatabaseProblem(StrEnum):
     MISSING = "missing"
     NOT_WRITABLE = "not_writable"
     UNUSABLE = "unusable"
+    UNREACHABLE = "unreachable"
 
 
 class DatabaseError(Exception):
-    """The database file cannot be used as asked: missing (and not to be created), not writable or not SQLite."""
+    """The database cannot be used as asked: missing (and not to be created), not writable, not Alur's, or
+    (PostgreSQL) the server cannot be reached or refuses the login."""
 
     def __init__(self, path: str, reason: DatabaseProblem, detail: str = "") -> None:
         self.path = path
@@ -40,10 +70,33 @@ class DatabaseError(Exception):
         super().__init__(f"{path}: {reason} {detail}".strip())
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every migration shipped in bot/migrations, in order."""
+class Row(Protocol):
+    """A result row (``sqlite3.Row`` or ``asyncpg.Record``): by column name or position."""
+
+    def __getitem__(self, key: str | int, /) -> Any: ...
+    def keys(self) -> Any: ...
+
+
+class Result(Protocol):
+    """What a statement did: ``rowcount`` rows changed; ``lastrowid`` only on SQLite (use ``Tx.insert``)."""
+
+    @property
+    def rowcount(self) -> int: ...
+    @property
+    def lastrowid(self) -> int | None: ...
+
+
+def migrations(dialect: Dialect = Dialect.SQLITE) -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped for a backend, in order.
+
+    SQLite's are bot/storage/migrations/NNNN_name.sql, PostgreSQL's the same numbers and names in
+    bot/storage/migrations/postgresql/ (a test keeps the two lists alike).
+    """
+    folder = resources.files("bot.storage.migrations")
+    if dialect == Dialect.POSTGRESQL:
+        folder = folder / "postgresql"
     found = []
-    for entry in resources.files("bot.storage.migrations").iterdir():
+    for entry in folder.iterdir():
         m = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
         if m:
             found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
@@ -51,30 +104,116 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 class Database:
-    """An open database file with its migrations applied."""
+    """An open database with its migrations applied (``open`` picks the backend)."""
+
+    dialect: Dialect
+    path: str
+    """The file, or the URL without its password: safe to print."""
+    created: bool
+    """True when this open created the database (a new, empty one)."""
+
+    @classmethod
+    async def open(
+        cls, target: Target, *, migrate: bool = True, upto: int | None = None, create: bool = True
+    ) -> Database:
+        """Open (and by default migrate) the database; ``create=False`` refuses one that does not exist yet.
+
+        Any failure closes the connection again and raises ``DatabaseError`` (a connection left open
+        keeps its thread, and with it the process, alive).
+        """
+        where = parse_target(target)
+        if isinstance(where, PostgresUrl):
+            return await PostgresDatabase.connect(where, migrate=migrate, upto=upto, create=create)
+        return await SqliteDatabase.connect(where, migrate=migrate, upto=upto, create=create)
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def migrate(self, upto: int | None = None) -> list[int]:
+        """Apply pending migrations (each in its own transaction); return the versions applied."""
+        raise NotImplementedError
+
+    async def schema_version(self) -> int:
+        row = await self.fetchone("SELECT MAX(version) AS v FROM schema_migrations")
+        return int(row["v"] or 0) if row else 0
+
+    async def applied_versions(self) -> set[int]:
+        return {int(r["version"]) for r in await self.fetchall("SELECT version FROM schema_migrations")}
+
+    async def pending_migrations(self) -> list[tuple[int, str]]:
+        """(version, name) of the migrations this Alur ships and the database has not applied yet."""
+        try:
+            done = await self.applied_versions()
+        except Exception:  # no migration table at all: everything is pending
+            done = set()
+        return [(v, n) for v, n, _ in migrations(self.dialect) if v not in done]
+
+    def transaction(self) -> Any:
+        """``async with db.transaction() as tx``: one write transaction, rolled back on any error."""
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def write_problem(self) -> str | None:
+        """Why this process could not write (for `alur doctor`), or None; changes nothing."""
+        raise NotImplementedError
+
+    async def backup(self, target: str | Path) -> None:
+        raise DatabaseError(self.path, DatabaseProblem.UNUSABLE, "salinan daring hanya untuk SQLite; pakai pg_dump")
+
+
+class Tx:
+    """Statements inside one open transaction."""
+
+    conn: Any
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> Result:
+        raise NotImplementedError
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Insert one row into a table with an ``id`` column; the new row's id."""
+        raise NotImplementedError
+
+    async def insert_or_skip(self, sql: str, params: Iterable[Any] = ()) -> int | None:
+        """An ``INSERT … ON CONFLICT … DO NOTHING`` of one row: its new id, or None when it was skipped."""
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------- SQLite
+
+
+class SqliteDatabase(Database):
+    dialect = Dialect.SQLITE
 
     def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
         self.created = False
-        """True when this open created the file (a new, empty database)."""
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(
-        cls, path: str | Path, *, migrate: bool = True, upto: int | None = None, create: bool = True
-    ) -> Database:
-        """Open (and by default migrate) the database; ``create=False`` refuses a file that does not exist.
-
-        Any failure closes the connection again and raises ``DatabaseError`` (a connection left open
-        keeps its thread, and with it the process, alive).
-        """
-        path = str(path)
+    async def connect(
+        cls, file: Path, *, migrate: bool = True, upto: int | None = None, create: bool = True
+    ) -> SqliteDatabase:
+        path = str(file)
         created = _prepare(path, create)
         try:
             conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as exc:
-            raise _database_error(path, exc) from exc
+            raise _sqlite_error(path, exc) from exc
         db = cls(conn, path)
         db.created = created
         try:
@@ -89,7 +228,7 @@ class Database:
         except BaseException as exc:
             await conn.close()
             if isinstance(exc, sqlite3.Error):
-                raise _database_error(path, exc) from exc
+                raise _sqlite_error(path, exc) from exc
             raise
         return db
 
@@ -97,14 +236,10 @@ class Database:
         await self.conn.close()
 
     async def migrate(self, upto: int | None = None) -> list[int]:
-        """Apply pending migrations (each in its own transaction); return the versions applied."""
         applied: list[int] = []
         async with self._lock:
-            await self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            for version, name, sql in migrations():
+            await self.conn.execute(SCHEMA_TABLE)
+            for version, name, sql in migrations(Dialect.SQLITE):
                 if upto is not None and version > upto:
                     break
                 await self.conn.execute("BEGIN IMMEDIATE")
@@ -126,16 +261,12 @@ class Database:
                     raise
         return applied
 
-    async def schema_version(self) -> int:
-        row = await self.fetchone("SELECT MAX(version) AS v FROM schema_migrations")
-        return int(row["v"] or 0) if row else 0
-
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
+    async def transaction(self) -> AsyncIterator[SqliteTx]:
         """One write transaction (BEGIN IMMEDIATE … COMMIT), rolled back on any error."""
         async with self._lock:
             await self.conn.execute("BEGIN IMMEDIATE")
-            tx = Tx(self.conn)
+            tx = SqliteTx(self.conn)
             try:
                 yield tx
             except BaseException:
@@ -154,6 +285,15 @@ class Database:
             cur = await self.conn.execute(sql, tuple(params))
             return list(await cur.fetchall())
 
+    async def write_problem(self) -> str | None:
+        async with self._lock:
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                await self.conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                return str(exc)
+        return None
+
     async def backup(self, target: str | Path) -> None:
         """SQLite online backup into ``target`` (safe while the bot runs)."""
         async with self._lock:
@@ -164,14 +304,15 @@ class Database:
                 await dest.close()
 
 
-class Tx:
-    """Statements inside one open transaction."""
-
+class SqliteTx(Tx):
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Cursor:
         return await self.conn.execute(sql, tuple(params))
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         cur = await self.conn.execute(sql, tuple(params))
@@ -184,6 +325,10 @@ class Tx:
     async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
         cur = await self.conn.execute(sql, tuple(params))
         return int(cur.lastrowid or 0)
+
+    async def insert_or_skip(self, sql: str, params: Iterable[Any] = ()) -> int | None:
+        cur = await self.conn.execute(sql, tuple(params))
+        return int(cur.lastrowid) if cur.rowcount == 1 and cur.lastrowid else None
 
 
 def _prepare(path: str, create: bool) -> bool:
@@ -200,7 +345,7 @@ def _prepare(path: str, create: bool) -> bool:
     return True
 
 
-def _database_error(path: str, exc: sqlite3.Error) -> DatabaseError:
+def _sqlite_error(path: str, exc: sqlite3.Error) -> DatabaseError:
     text = str(exc)
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return DatabaseError(path, DatabaseProblem.NOT_WRITABLE, text)
@@ -224,11 +369,185 @@ def _statements(sql: str) -> list[str]:
     return out
 
 
+# ---------------------------------------------------------------- PostgreSQL
+
+
+@dataclass(frozen=True)
+class Executed:
+    """A PostgreSQL statement's outcome, read from its command tag ('UPDATE 3', 'INSERT 0 1')."""
+
+    rowcount: int
+    lastrowid: int | None = None
+
+    @classmethod
+    def from_status(cls, status: str) -> Executed:
+        last = status.rsplit(" ", 1)[-1]
+        return cls(int(last) if last.isdigit() else -1)
+
+
+class PostgresDatabase(Database):
+    dialect = Dialect.POSTGRESQL
+
+    def __init__(self, pool: asyncpg.Pool, url: PostgresUrl) -> None:
+        self.pool = pool
+        self.url = url
+        self.path = str(url)
+        self.created = False
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(
+        cls, url: PostgresUrl, *, migrate: bool = True, upto: int | None = None, create: bool = True
+    ) -> PostgresDatabase:
+        shown = str(url)
+        if (problem := url.problem()) is not None:
+            raise DatabaseError(shown, DatabaseProblem.UNUSABLE, problem)
+        created = False
+        try:
+            pool = await _pool(url)
+        except asyncpg.InvalidCatalogNameError as exc:
+            if not create:
+                raise DatabaseError(shown, DatabaseProblem.MISSING, f"basis data {url.database} belum ada") from exc
+            await _create_database(url)
+            created = True
+            pool = await _pool(url)
+        db = cls(pool, url)
+        try:
+            has_schema = await db.fetchone("SELECT to_regclass('schema_migrations') IS NOT NULL AS ok")
+            if not (has_schema and has_schema["ok"]):
+                if not create:
+                    raise DatabaseError(shown, DatabaseProblem.MISSING,
+                                        f"basis data {url.database} ada tetapi belum berisi tabel Alur")
+                created = True
+            db.created = created
+            if migrate:
+                await db.migrate(upto=upto)
+        except BaseException as exc:
+            await pool.close()
+            if isinstance(exc, asyncpg.InsufficientPrivilegeError | asyncpg.ReadOnlySQLTransactionError):
+                raise DatabaseError(shown, DatabaseProblem.NOT_WRITABLE, str(exc)) from exc
+            if isinstance(exc, asyncpg.PostgresError | OSError):
+                raise DatabaseError(shown, DatabaseProblem.UNUSABLE, str(exc)) from exc
+            raise
+        return db
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def migrate(self, upto: int | None = None) -> list[int]:
+        applied: list[int] = []
+        async with self._lock, self.pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", PG_MIGRATION_LOCK)
+            try:
+                await conn.execute(SCHEMA_TABLE)
+                for version, name, sql in migrations(Dialect.POSTGRESQL):
+                    if upto is not None and version > upto:
+                        break
+                    async with conn.transaction():
+                        if await conn.fetchval("SELECT 1 FROM schema_migrations WHERE version = $1", version):
+                            continue
+                        await conn.execute(sql)
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                            version, name, datetime.now(UTC).isoformat(),
+                        )
+                    applied.append(version)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", PG_MIGRATION_LOCK)
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTx]:
+        """One READ COMMITTED transaction (see the module docstring), rolled back on any error."""
+        async with self._lock, self.pool.acquire() as conn, conn.transaction(isolation="read_committed"):
+            yield PostgresTx(conn)
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
+        async with self._lock, self.pool.acquire() as conn:
+            return await conn.fetchrow(postgres_sql(sql), *params)
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
+        async with self._lock, self.pool.acquire() as conn:
+            return list(await conn.fetch(postgres_sql(sql), *params))
+
+    async def write_problem(self) -> str | None:
+        row = await self.fetchone(
+            "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro, "
+            "has_schema_privilege(current_schema(), 'CREATE') AS may_create"
+        )
+        assert row is not None
+        if row["standby"] or row["ro"] == "on":
+            return "server ini hanya-baca (standby atau default_transaction_read_only)"
+        if not row["may_create"]:
+            return "pengguna ini tidak boleh membuat tabel di skema (dibutuhkan untuk migrasi)"
+        return None
+
+
+class PostgresTx(Tx):
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> Executed:
+        return Executed.from_status(await self.conn.execute(postgres_sql(sql), *params))
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.conn.executemany(postgres_sql(sql), rows)
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
+        return await self.conn.fetchrow(postgres_sql(sql), *params)
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
+        return list(await self.conn.fetch(postgres_sql(sql), *params))
+
+    async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
+        return int(await self.conn.fetchval(with_returning_id(postgres_sql(sql)), *params))
+
+    async def insert_or_skip(self, sql: str, params: Iterable[Any] = ()) -> int | None:
+        new_id = await self.conn.fetchval(with_returning_id(postgres_sql(sql)), *params)
+        return int(new_id) if new_id is not None else None
+
+
+async def _pool(url: PostgresUrl) -> asyncpg.Pool:
+    try:
+        return await asyncpg.create_pool(
+            url.url, min_size=1, max_size=1, timeout=PG_CONNECT_TIMEOUT, statement_cache_size=1024,
+            server_settings={"application_name": "alur"},
+        )
+    except asyncpg.InvalidCatalogNameError:
+        raise
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DatabaseError(str(url), DatabaseProblem.UNREACHABLE, _first_line(exc)) from exc
+
+
+async def _create_database(url: PostgresUrl) -> None:
+    """CREATE DATABASE through the server's ``postgres`` database (needs the CREATEDB right)."""
+    try:
+        conn = await asyncpg.connect(url.with_database("postgres").url, timeout=PG_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DatabaseError(str(url), DatabaseProblem.MISSING,
+                            f"basis data {url.database} belum ada dan tidak dapat dibuat: {_first_line(exc)}") from exc
+    try:
+        name = url.database.replace('"', '""')
+        await conn.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+    except asyncpg.DuplicateDatabaseError:
+        pass  # created meanwhile by another process
+    except asyncpg.PostgresError as exc:
+        raise DatabaseError(str(url), DatabaseProblem.MISSING,
+                            f"basis data {url.database} belum ada dan tidak dapat dibuat: {_first_line(exc)}") from exc
+    finally:
+        await conn.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class Reader(Protocol):
     """The Database or an open transaction: queries only."""
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None: ...
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]: ...
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any: ...
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]: ...
 
 
 def to_json(data: Any) -> str:

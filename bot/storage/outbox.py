@@ -19,13 +19,12 @@ async def enqueue(
     """Queue a notification (its payload model stored as JSON); a message without a chat yet is held until the
     person starts the bot."""
     state = "pending" if chat_id is not None else "held"
-    cur = await tx.execute(
-        "INSERT OR IGNORE INTO outbox (created_at, person_id, chat_id, priority, kind, payload, dedupe_key, state, "
-        "not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    return await tx.insert_or_skip(
+        "INSERT INTO outbox (created_at, person_id, chat_id, priority, kind, payload, dedupe_key, state, "
+        "not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (iso(now), person_id, chat_id, priority, kind, to_json(payload.model_dump(mode="json")), dedupe_key, state,
          iso(not_before or now)),
     )
-    return int(cur.lastrowid) if cur.rowcount == 1 and cur.lastrowid else None
 
 
 async def release_held(tx: Tx, person_id: int, chat_id: int) -> int:

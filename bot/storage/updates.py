@@ -16,7 +16,7 @@ async def record_updates(tx: Tx, updates: Sequence[tuple[int, str]], now: dateti
     count = 0
     for update_id, payload in updates:
         cur = await tx.execute(
-            "INSERT OR IGNORE INTO updates (update_id, received_at, payload) VALUES (?, ?, ?)",
+            "INSERT INTO updates (update_id, received_at, payload) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (update_id, iso(now), payload),
         )
         count += cur.rowcount
