@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.runtime import Services, open_services
 from bot.sop.catalog import load_catalog
 from bot.storage.db import Database, DatabaseError, DatabaseProblem
+from bot.storage.dialect import Dialect
 from bot.storage.records import Person
 from bot.workflow.analytics import sla_report
 from bot.workflow.errors import WorkflowError
@@ -75,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--csv", type=Path, default=None)
     p.set_defaults(func=_run(report_sla))
 
-    p = sub.add_parser("backup", help="salin database dengan aman (SQLite online backup)")
+    p = sub.add_parser("backup", help="salin database SQLite dengan aman (online backup; PostgreSQL: pg_dump)")
     p.add_argument("file", type=Path)
     p.set_defaults(func=_run(backup))
 
@@ -127,7 +128,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         services = await open_services(settings, catalog=catalog, sync_people=False, create_db=True)
         try:
             version = await services.db.schema_version()
-            where = _absolute(services.db.path)
+            where = services.db.path if services.db.dialect == Dialect.POSTGRESQL else _absolute(services.db.path)
             if services.db.created:
                 print(f"Basis data baru dibuat: {where} (skema versi {version}).")
             else:
@@ -354,6 +355,10 @@ async def report_sla(s: Services, args: argparse.Namespace) -> int:
 
 async def backup(s: Services, args: argparse.Namespace) -> int:
     target: Path = args.file
+    if s.db.dialect == Dialect.POSTGRESQL:
+        _fail("`alur backup` menyalin berkas SQLite; untuk PostgreSQL pakai pg_dump, mis. "
+              "`pg_dump -Fc -d alur -f alur.dump` (pulihkan dengan pg_restore).")
+        return 1
     if _absolute(target) == _absolute(s.db.path):
         _fail("berkas cadangan tidak boleh sama dengan basis data yang dicadangkan.")
         return 1
