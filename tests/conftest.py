@@ -62,6 +62,13 @@ def pg_server() -> Iterator[PgServer]:
         server.stop()
 
 
+@pytest.fixture
+async def pg_url(pg_server: PgServer) -> AsyncIterator[PostgresUrl]:
+    """A fresh, empty PostgreSQL database of the test's own, whatever backend the test runs on."""
+    async with backends.fresh_database(pg_server) as url:
+        yield url
+
+
 @pytest.fixture(autouse=True)
 def backend(request: pytest.FixtureRequest) -> str:
     """``sqlite`` or ``postgresql``; tests without a database are not parametrized and get ``sqlite``."""

@@ -19,7 +19,6 @@ from bot.workflow.people import People
 from bot.workflow.results import FileUpload
 from bot.workflow.use_cases import Workflow
 
-import backends
 from pg_server import PgServer
 from roster import ketapang_roster
 
@@ -88,12 +87,6 @@ async def test_case_insensitive_register_lookup(workflow: Workflow, db: Database
 
 
 # ---------------------------------------------------------------- PostgreSQL only
-
-
-@pytest.fixture
-async def pg_url(pg_server: PgServer) -> PostgresUrl:
-    async with backends.fresh_database(pg_server) as url:
-        yield url
 
 
 async def _admin(pg_server: PgServer, database: str) -> asyncpg.Connection:
