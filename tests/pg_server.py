@@ -145,16 +145,19 @@ class PgServer:
         """The binaries where ``nobody`` can run them (a copy beside the data when theirs is private)."""
         if self.as_user is None or _world_readable(bindir):
             return bindir
-        install = bindir.parent
-        copy = self.root / "pginstall"
+        install = bindir.parent  # …/site-packages/pgserver/pginstall
+        base = install.parent.parent
+        copy = self.root / "pg"
         for part in ("bin", "lib", "share"):
             if (install / part).exists():
-                shutil.copytree(install / part, copy / part, symlinks=True)
+                shutil.copytree(install / part, copy / install.relative_to(base) / part, symlinks=True)
+        for libs in base.glob("pgserver*.libs"):  # the wheel's own libpq etc., found through $ORIGIN/../../../
+            shutil.copytree(libs, copy / libs.name, symlinks=True)
         for folder in [copy, *copy.rglob("*")]:
             if folder.is_dir():
                 folder.chmod(0o755)
         self.root.chmod(0o755)
-        return copy / "bin"
+        return copy / install.relative_to(base) / "bin"
 
 
 def _world_readable(path: Path) -> bool:

@@ -372,6 +372,13 @@ def _statements(sql: str) -> list[str]:
 # ---------------------------------------------------------------- PostgreSQL
 
 
+CONNECTION_LOST: tuple[type[BaseException], ...] = (
+    OSError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError, asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError,
+)
+"""What a dropped connection raises (not a query's own error)."""
+
+
 @dataclass(frozen=True)
 class Executed:
     """A PostgreSQL statement's outcome, read from its command tag ('UPDATE 3', 'INSERT 0 1')."""
@@ -463,12 +470,23 @@ class PostgresDatabase(Database):
             yield PostgresTx(conn)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
-        async with self._lock, self.pool.acquire() as conn:
-            return await conn.fetchrow(postgres_sql(sql), *params)
+        return await self._read("fetchrow", sql, tuple(params))
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
-        async with self._lock, self.pool.acquire() as conn:
-            return list(await conn.fetch(postgres_sql(sql), *params))
+        return list(await self._read("fetch", sql, tuple(params)))
+
+    async def _read(self, method: str, sql: str, params: tuple[Any, ...]) -> Any:
+        """A read outside a transaction; tried once more on a new connection when the old one was lost
+        (a database restart, a failover). Transactions are not retried here: their caller decides."""
+        query = postgres_sql(sql)
+        for attempt in range(2):
+            try:
+                async with self._lock, self.pool.acquire() as conn:
+                    return await getattr(conn, method)(query, *params)
+            except CONNECTION_LOST:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     async def write_problem(self) -> str | None:
         row = await self.fetchone(
