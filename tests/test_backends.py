@@ -12,8 +12,9 @@ import pytest
 
 from bot import storage
 from bot.core.states import NoticeKind, PersonKind
-from bot.storage.db import CONNECTION_LOST, Database, DatabaseError, DatabaseProblem, migrations
+from bot.storage.db import Database, DatabaseError, DatabaseProblem, migrations
 from bot.storage.dialect import Dialect, PostgresUrl
+from bot.storage.postgres import CONNECTION_LOST
 from bot.text.payloads import UnreachablePayload
 from bot.workflow.people import People
 from bot.workflow.results import FileUpload

@@ -12,14 +12,15 @@ another task's statements.
 
 - SQLite: WAL mode and a busy timeout let several processes share the file; ``BEGIN IMMEDIATE``
   takes the write lock at the start, so each write transaction runs alone.
-- PostgreSQL: READ COMMITTED, chosen on purpose (a server default of REPEATABLE READ or SERIALIZABLE
-  is overridden). The engine's "exactly one effect" rests on conditional updates (``UPDATE … WHERE
-  state = 'open'``, checked through ``rowcount``): under READ COMMITTED a second transaction that
-  updates the same row waits for the first, then re-checks the condition on the committed row and
-  updates nothing, so exactly one wins and the loser learns it from ``rowcount == 0`` — as with
-  SQLite's single writer. Under the stricter levels the loser would instead fail with a
-  serialization error that the caller would have to retry. The connection comes from a pool of
-  one, so a connection lost with a database restart is replaced on the next use.
+- PostgreSQL (bot/storage/postgres.py, asyncpg): READ COMMITTED, chosen on purpose (a server
+  default of REPEATABLE READ or SERIALIZABLE is overridden). The engine's "exactly one effect" rests
+  on conditional updates (``UPDATE … WHERE state = 'open'``, checked through ``rowcount``): under
+  READ COMMITTED a second transaction that updates the same row waits for the first, then re-checks
+  the condition on the committed row and updates nothing, so exactly one wins and the loser learns
+  it from ``rowcount == 0`` — as with SQLite's single writer. Under the stricter levels the loser
+  would instead fail with a serialization error that the caller would have to retry. The connection
+  comes from a pool of one, so a connection lost with a database restart is replaced on the next use
+  (a read is tried once more on it).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
@@ -38,14 +38,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
-import asyncpg
 
-from bot.storage.dialect import Dialect, PostgresUrl, Target, parse_target, postgres_sql, with_returning_id
+from bot.storage.dialect import Dialect, PostgresUrl, Target, parse_target
 
 BUSY_TIMEOUT_MS = 10_000
-PG_CONNECT_TIMEOUT = 10.0
-PG_MIGRATION_LOCK = 0x616C75726D696772
-"""Advisory lock key ('alurmigr'): one process at a time applies PostgreSQL migrations."""
 SCHEMA_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_migrations "
     "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -123,6 +119,8 @@ class Database:
         """
         where = parse_target(target)
         if isinstance(where, PostgresUrl):
+            from bot.storage.postgres import PostgresDatabase  # asyncpg is loaded only by those who use it
+
             return await PostgresDatabase.connect(where, migrate=migrate, upto=upto, create=create)
         return await SqliteDatabase.connect(where, migrate=migrate, upto=upto, create=create)
 
@@ -367,198 +365,6 @@ def _statements(sql: str) -> list[str]:
     if buf.strip():
         out.append(buf.strip())
     return out
-
-
-# ---------------------------------------------------------------- PostgreSQL
-
-
-CONNECTION_LOST: tuple[type[BaseException], ...] = (
-    OSError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError, asyncpg.PostgresConnectionError,
-    asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError,
-)
-"""What a dropped connection raises (not a query's own error)."""
-
-
-@dataclass(frozen=True)
-class Executed:
-    """A PostgreSQL statement's outcome, read from its command tag ('UPDATE 3', 'INSERT 0 1')."""
-
-    rowcount: int
-    lastrowid: int | None = None
-
-    @classmethod
-    def from_status(cls, status: str) -> Executed:
-        last = status.rsplit(" ", 1)[-1]
-        return cls(int(last) if last.isdigit() else -1)
-
-
-class PostgresDatabase(Database):
-    dialect = Dialect.POSTGRESQL
-
-    def __init__(self, pool: asyncpg.Pool, url: PostgresUrl) -> None:
-        self.pool = pool
-        self.url = url
-        self.path = str(url)
-        self.created = False
-        self._lock = asyncio.Lock()
-
-    @classmethod
-    async def connect(
-        cls, url: PostgresUrl, *, migrate: bool = True, upto: int | None = None, create: bool = True
-    ) -> PostgresDatabase:
-        shown = str(url)
-        if (problem := url.problem()) is not None:
-            raise DatabaseError(shown, DatabaseProblem.UNUSABLE, problem)
-        created = False
-        try:
-            pool = await _pool(url)
-        except asyncpg.InvalidCatalogNameError as exc:
-            if not create:
-                raise DatabaseError(shown, DatabaseProblem.MISSING, f"basis data {url.database} belum ada") from exc
-            await _create_database(url)
-            created = True
-            pool = await _pool(url)
-        db = cls(pool, url)
-        try:
-            has_schema = await db.fetchone("SELECT to_regclass('schema_migrations') IS NOT NULL AS ok")
-            if not (has_schema and has_schema["ok"]):
-                if not create:
-                    raise DatabaseError(shown, DatabaseProblem.MISSING,
-                                        f"basis data {url.database} ada tetapi belum berisi tabel Alur")
-                created = True
-            db.created = created
-            if migrate:
-                await db.migrate(upto=upto)
-        except BaseException as exc:
-            await pool.close()
-            if isinstance(exc, asyncpg.InsufficientPrivilegeError | asyncpg.ReadOnlySQLTransactionError):
-                raise DatabaseError(shown, DatabaseProblem.NOT_WRITABLE, str(exc)) from exc
-            if isinstance(exc, asyncpg.PostgresError | OSError):
-                raise DatabaseError(shown, DatabaseProblem.UNUSABLE, str(exc)) from exc
-            raise
-        return db
-
-    async def close(self) -> None:
-        await self.pool.close()
-
-    async def migrate(self, upto: int | None = None) -> list[int]:
-        applied: list[int] = []
-        async with self._lock, self.pool.acquire() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1)", PG_MIGRATION_LOCK)
-            try:
-                await conn.execute(SCHEMA_TABLE)
-                for version, name, sql in migrations(Dialect.POSTGRESQL):
-                    if upto is not None and version > upto:
-                        break
-                    async with conn.transaction():
-                        if await conn.fetchval("SELECT 1 FROM schema_migrations WHERE version = $1", version):
-                            continue
-                        await conn.execute(sql)
-                        await conn.execute(
-                            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                            version, name, datetime.now(UTC).isoformat(),
-                        )
-                    applied.append(version)
-            finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", PG_MIGRATION_LOCK)
-        return applied
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PostgresTx]:
-        """One READ COMMITTED transaction (see the module docstring), rolled back on any error."""
-        async with self._lock, self.pool.acquire() as conn, conn.transaction(isolation="read_committed"):
-            yield PostgresTx(conn)
-
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
-        return await self._read("fetchrow", sql, tuple(params))
-
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
-        return list(await self._read("fetch", sql, tuple(params)))
-
-    async def _read(self, method: str, sql: str, params: tuple[Any, ...]) -> Any:
-        """A read outside a transaction; tried once more on a new connection when the old one was lost
-        (a database restart, a failover). Transactions are not retried here: their caller decides."""
-        query = postgres_sql(sql)
-        for attempt in range(2):
-            try:
-                async with self._lock, self.pool.acquire() as conn:
-                    return await getattr(conn, method)(query, *params)
-            except CONNECTION_LOST:
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def write_problem(self) -> str | None:
-        row = await self.fetchone(
-            "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro, "
-            "has_schema_privilege(current_schema(), 'CREATE') AS may_create"
-        )
-        assert row is not None
-        if row["standby"] or row["ro"] == "on":
-            return "server ini hanya-baca (standby atau default_transaction_read_only)"
-        if not row["may_create"]:
-            return "pengguna ini tidak boleh membuat tabel di skema (dibutuhkan untuk migrasi)"
-        return None
-
-
-class PostgresTx(Tx):
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
-
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> Executed:
-        return Executed.from_status(await self.conn.execute(postgres_sql(sql), *params))
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self.conn.executemany(postgres_sql(sql), rows)
-
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
-        return await self.conn.fetchrow(postgres_sql(sql), *params)
-
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
-        return list(await self.conn.fetch(postgres_sql(sql), *params))
-
-    async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
-        return int(await self.conn.fetchval(with_returning_id(postgres_sql(sql)), *params))
-
-    async def insert_or_skip(self, sql: str, params: Iterable[Any] = ()) -> int | None:
-        new_id = await self.conn.fetchval(with_returning_id(postgres_sql(sql)), *params)
-        return int(new_id) if new_id is not None else None
-
-
-async def _pool(url: PostgresUrl) -> asyncpg.Pool:
-    try:
-        return await asyncpg.create_pool(
-            url.url, min_size=1, max_size=1, timeout=PG_CONNECT_TIMEOUT, statement_cache_size=1024,
-            server_settings={"application_name": "alur"},
-        )
-    except asyncpg.InvalidCatalogNameError:
-        raise
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise DatabaseError(str(url), DatabaseProblem.UNREACHABLE, _first_line(exc)) from exc
-
-
-async def _create_database(url: PostgresUrl) -> None:
-    """CREATE DATABASE through the server's ``postgres`` database (needs the CREATEDB right)."""
-    try:
-        conn = await asyncpg.connect(url.with_database("postgres").url, timeout=PG_CONNECT_TIMEOUT)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise DatabaseError(str(url), DatabaseProblem.MISSING,
-                            f"basis data {url.database} belum ada dan tidak dapat dibuat: {_first_line(exc)}") from exc
-    try:
-        name = url.database.replace('"', '""')
-        await conn.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
-    except asyncpg.DuplicateDatabaseError:
-        pass  # created meanwhile by another process
-    except asyncpg.PostgresError as exc:
-        raise DatabaseError(str(url), DatabaseProblem.MISSING,
-                            f"basis data {url.database} belum ada dan tidak dapat dibuat: {_first_line(exc)}") from exc
-    finally:
-        await conn.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class Reader(Protocol):
