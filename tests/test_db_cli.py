@@ -252,3 +252,46 @@ def test_every_table_of_the_schema_is_copied() -> None:
     for table in order:
         for (parent,) in conn.execute(f"SELECT DISTINCT \"table\" FROM pragma_foreign_key_list('{table}')"):
             assert order.index(parent) < order.index(table), (table, parent)
+
+
+async def test_alur_run_on_postgresql_logs_the_database_without_its_password(
+    tmp_path: Path, pg_url: PostgresUrl
+) -> None:
+    """The real `alur run` (child process) on PostgreSQL: creates the tables, answers, stops cleanly, no password."""
+    import signal
+    import sys
+
+    from sandbox.fake_bot_api import FakeBotApi
+
+    from alur_process import clean_env
+
+    parts = pg_url.parts
+    host = parts.netloc.rsplit("@", 1)[-1]  # the test server trusts local connections: any password does
+    with_password = PostgresUrl(f"{parts.scheme}://postgres:geheim@{host}{parts.path}?{parts.query}")
+    async with FakeBotApi(bot_username="alur_pg_bot") as api:
+        env = clean_env(tmp_path, ALUR_DB=with_password.url, TELEGRAM_BOT_TOKEN=api.token,
+                        TELEGRAM_API_BASE_URL=api.base_url, ALUR_PEOPLE=str(DEMO_PEOPLE))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli.main", "run", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            user = api.user(2001, first_name="Tari")
+            await user.send("/tugas")
+            await user.next_message(timeout=20)
+            proc.send_signal(signal.SIGTERM)
+            out, _ = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    log = out.decode()
+    assert proc.returncode == 0, log
+    assert "geheim" not in log and "postgres:***@" in log, log
+    assert any("Basis data baru dibuat" in line for line in log.splitlines()), log
+    assert "ERROR" not in log and "Traceback" not in log, log
+    db = await Database.open(pg_url, create=False)
+    try:
+        assert await storage.people.person_by_telegram(db, 2001) is not None  # the people file went to PostgreSQL
+    finally:
+        await db.close()
