@@ -66,10 +66,16 @@ ACCEPTED: dict[str, str] = {
     "ALUR_TICK_SECONDS": "detik antar-detak penjadwal, 1–3600, mis. 60",
     "ALUR_TICK_FIRST": "detik sebelum detak pertama setelah mulai, 0–3600, mis. 5",
     "ALUR_LOG_LEVEL": "salah satu dari DEBUG, INFO, WARNING, ERROR",
+    "ALUR_WEB_URL": "alamat https:// publik papan pengawas, mis. https://alur.example.go.id/papan "
+                    "(http:// hanya untuk 127.0.0.1 atau localhost)",
+    "ALUR_WEB_LISTEN": "alamat IP atau nama host untuk server papan, mis. 127.0.0.1",
+    "ALUR_WEB_PORT": "nomor port 1–65535 untuk server papan, mis. 8080; 0 mematikan papan",
+    "ALUR_WEBHOOK_SECRET": "16–256 karakter A-Z, a-z, 0-9, _ atau - (kosongkan agar dibuat otomatis)",
+    "ALUR_RETENTION_DAYS": "bilangan bulat hari, 1–3650, mis. 30",
 }
 """What each variable accepts, shown with every bad value (the README's configuration table says the same)."""
 
-_SECRET = frozenset({"TELEGRAM_BOT_TOKEN"})
+_SECRET = frozenset({"TELEGRAM_BOT_TOKEN", "ALUR_WEBHOOK_SECRET"})
 _READ_ENVIRONMENT: ContextVar[bool] = ContextVar("alur_read_environment", default=False)
 
 
@@ -145,6 +151,15 @@ class Settings(BaseSettings):
     first_tick_seconds: float = Field(5.0, validation_alias="ALUR_TICK_FIRST")
     """Delay of the first tick after start (lets the bot answer waiting updates first)."""
     log_level: str = Field("INFO", validation_alias="ALUR_LOG_LEVEL")
+    web_url: str | None = Field(None, validation_alias="ALUR_WEB_URL")
+    """The supervisors' board's public address (what Telegram opens); enables the board's buttons."""
+    web_listen: str = Field("127.0.0.1", validation_alias="ALUR_WEB_LISTEN")
+    web_port: int | None = Field(None, validation_alias="ALUR_WEB_PORT")
+    """The board's server port (8080 when only ALUR_WEB_URL is set); 0 turns the board off."""
+    webhook_secret: SecretStr | None = Field(None, validation_alias="ALUR_WEBHOOK_SECRET")
+    """The webhook's secret token; generated once and kept in the database when not set."""
+    retention_days: int = Field(30, validation_alias="ALUR_RETENTION_DAYS")
+    """How long sent notices, handled updates and closed cases' events stay in the hot tables."""
 
     # ------------------------------------------------------------------ sources
 
@@ -319,7 +334,7 @@ class Settings(BaseSettings):
                 raise _bad("bukan username Telegram")
         return v
 
-    @field_validator("webhook_listen")
+    @field_validator("webhook_listen", "web_listen")
     @classmethod
     def _listen(cls, v: str) -> str:
         v = v.strip()
@@ -332,6 +347,38 @@ class Settings(BaseSettings):
     def _port(cls, v: int) -> int:
         if not 1 <= v <= 65535:
             raise _bad("di luar 1–65535")
+        return v
+
+    @field_validator("web_port")
+    @classmethod
+    def _web_port(cls, v: int | None) -> int | None:
+        if v is not None and not 0 <= v <= 65535:
+            raise _bad("di luar 0–65535")
+        return v
+
+    @field_validator("web_url", mode="before")
+    @classmethod
+    def _web_url(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = v.strip().rstrip("/")
+            if not re.match(r"(https://[^/\s]+|http://(127\.0\.0\.1|localhost)([:/]|$))", v):
+                raise _bad("Telegram membuka Mini App hanya lewat https://")
+        return v
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = v.strip()
+            if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", v):
+                raise _bad("harus 16–256 karakter A-Z, a-z, 0-9, _ atau -")
+        return v
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        if not 1 <= v <= 3650:
+            raise _bad("di luar 1–3650 hari")
         return v
 
     @field_validator("tick_seconds")
@@ -378,6 +425,11 @@ class Settings(BaseSettings):
     def holiday_path(self) -> Path:
         """The holiday file in use: ALUR_HOLIDAYS, else holidays.yaml in ALUR_SOP_DIR, else the packaged one."""
         return holiday_file(self.holidays_file, self.sop_dir)
+
+    @property
+    def web_enabled(self) -> bool:
+        """The board's web server runs when a port or a public URL is configured (port 0 = off)."""
+        return self.web_port != 0 and (self.web_port is not None or self.web_url is not None)
 
     def calendar(self) -> WorkCalendar:
         try:

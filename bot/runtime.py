@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -17,6 +19,9 @@ from bot.workflow.intake import Intake
 from bot.workflow.people import People
 from bot.workflow.people_file import parse_people_file
 from bot.workflow.use_cases import Workflow
+
+if TYPE_CHECKING:
+    from bot.workflow.pictures import Pictures
 
 
 class StartupError(Exception):
@@ -43,6 +48,13 @@ class Services:
     first_start: bool = False
     """No digest has ever been sent from this database (a missed one is then not caught up)."""
 
+    @cached_property
+    def pictures(self) -> Pictures:
+        """Flowchart pictures, built on first use (drawing is not needed to start, so it is not imported then)."""
+        from bot.workflow.pictures import Pictures
+
+        return Pictures(self.workflow)
+
     async def close(self) -> None:
         await self.db.close()
 
@@ -66,7 +78,7 @@ async def open_services(
     db = await Database.open(settings.db_path, create=create_db)
     try:
         workflow = Workflow.build(db, catalog, calendar, clock, settings.policy(), agencies)
-        people = People(db, catalog, clock, agencies)
+        people = People(db, catalog, clock, agencies, handover=workflow.handover)
         intake = Intake(db, catalog, clock, workflow.filing)
         if sync_people and settings.people_file:
             await people.sync_file(settings.people_file)

@@ -13,7 +13,7 @@ from bot.storage.records import Case, Person, StoredPrompt
 from bot.text.buttons import Button
 from bot.workflow.results import WhatNext
 from handlers.context import AlurContext
-from handlers.replies import reply, reply_error, require_person
+from handlers.replies import reply, reply_error, reply_photo, require_person
 from handlers.taps import CaseTap, case_tap
 
 SHOWN_CASES = 10
@@ -62,20 +62,20 @@ async def status(update: Update, context: AlurContext) -> None:
     queries = context.workflow.queries
     mine = not person.is_staff
     cases = await (queries.cases_filed_by(person.id) if mine else queries.cases_worked_on(person.id))
+    cases = context.workflow.access.visible(person, cases)
     items = [{"case": c, "current": _current(context, await queries.what_next(c.id))} for c in cases[:SHOWN_CASES]]
     await reply(update, context, "status_list", cases=items, mine=mine)
 
 
 async def show_case(update: Update, context: AlurContext, person: Person, case: Case) -> None:
     wn = await context.workflow.queries.what_next(case.id)
-    people = context.services.people
-    requester = await people.get(case.requester_id)
-    keyboard = [[Button("🧭 Langkah berikutnya", "whatnext", (case.id,)), Button("🧾 Riwayat", "history", (case.id,))]]
+    requester, agency = context.workflow.deps.requester_of(case)
+    keyboard = [[Button("🧭 Langkah berikutnya", "whatnext", (case.id,)), Button("🧾 Riwayat", "history", (case.id,))],
+                [Button("🗺 Bagan alir", "case_chart", (case.id,))]]
     if case.is_open and context.workflow.access.may_cancel(person, case):
         keyboard.append([Button("🚫 Batalkan permohonan", "cancel_case", (case.id,))])
     await reply(update, context, "case_card", keyboard, case=case, sop=wn.sop, current=_current(context, wn),
-                following=wn.following, requester=requester.name if requester else "-",
-                agency=people.agency_name(requester) if requester else "")
+                following=wn.following, requester=requester, agency=agency)
 
 
 async def _case_command(update: Update, context: AlurContext, command: str,
@@ -138,6 +138,15 @@ async def on_history(update: Update, context: AlurContext, ct: CaseTap) -> None:
     await _history(update, context, ct.case)
 
 
+@case_tap()
+async def on_case_chart(update: Update, context: AlurContext, ct: CaseTap) -> None:
+    """🗺 Bagan alir of a case: the SOP's flowchart with finished steps ticked and the current one marked."""
+    await ct.tapped.ok()
+    sop = await context.workflow.deps.sop_of(ct.case)
+    await reply_photo(update, context, lambda: context.services.pictures.case_chart(ct.case), "flowchart_caption",
+                      sop=sop, case=ct.case)
+
+
 @case_tap(allowed=lambda access, person, case: access.may_cancel(person, case), refusal="not_allowed_cancel")
 async def on_cancel_case(update: Update, context: AlurContext, ct: CaseTap) -> None:
     """🚫 Batalkan: the requester is asked for a reason (their next text message)."""
@@ -155,8 +164,10 @@ async def answer_cancel_reason(update: Update, context: AlurContext, person: Per
     if message is None or not message.text:
         await reply_error(update, context, "reason_need_text")
         return
-    await context.workflow.prompts.clear(person.id, PromptKind.CANCEL_REASON)
-    out = await context.workflow.cancellation.cancel(int(prompt.data["case"]), person.id, message.text)
+    try:  # forgotten only once acted on, so a crash in between replays the reason (a second cancel is a no-op)
+        out = await context.workflow.cancellation.cancel(int(prompt.data["case"]), person.id, message.text)
+    finally:
+        await context.workflow.prompts.clear(person.id, PromptKind.CANCEL_REASON)
     context.kick_outbox()
     if out.changed:
         await reply(update, context, "cancelled", register_no=out.case.register_no)

@@ -11,7 +11,7 @@ from bot.sop.roles import normalise
 from bot.text.buttons import Button, Keyboard
 from handlers.context import AlurContext
 from handlers.keyboards import markup
-from handlers.replies import person_of, reply
+from handlers.replies import person_of, reply, reply_photo
 from handlers.taps import Tapped
 
 STEPS_PER_PAGE = 5
@@ -76,13 +76,14 @@ async def _card(context: AlurContext, sop: Sop, page: int, can_start: bool) -> t
     keyboard: Keyboard = [nav] if nav else []
     if can_start:
         keyboard.append([Button("📝 Ajukan permohonan ini", "intake_start", (sop.id,))])
-    keyboard.append([Button("📚 Daftar SOP", "sop_list")])
+    keyboard.append([Button("🗺 Bagan alir", "sop_chart", (sop.id,)), Button("📚 Daftar SOP", "sop_list")])
     return text, keyboard
 
 
 async def _can_start(update: Update, context: AlurContext, sop: Sop) -> bool:
     person = await person_of(update, context)
-    return person is not None and sop in context.services.catalog.startable_by(person.roles)
+    return (person is not None and bool(sop.steps) and not sop.steps_missing
+            and context.workflow.access.may_start(person, sop))
 
 
 async def send_card(update: Update, context: AlurContext, sop: Sop, page: int) -> None:
@@ -125,3 +126,14 @@ async def on_sop_list(update: Update, context: AlurContext, t: Tapped) -> None:
     groups, keyboard = sop_list(context, "")
     await t.query.edit_message_text(context.text("sop_list", groups=groups, query=""), parse_mode=ParseMode.HTML,
                                   reply_markup=markup(keyboard))
+
+
+async def on_sop_chart(update: Update, context: AlurContext, t: Tapped) -> None:
+    """🗺 Bagan alir: the SOP's flowchart (Permenpan-RB layout) as a photo."""
+    sop = context.services.catalog.get(context.sop_keys.resolve(t.tap.str_arg(0)) or "")
+    if sop is None:
+        await t.alert_text(context.error_text("stale"))
+        return
+    await t.ok()
+    await reply_photo(update, context, lambda: context.services.pictures.sop_chart(sop), "flowchart_caption",
+                      sop=sop, case=None)

@@ -49,7 +49,11 @@ async def ajukan(update: Update, context: AlurContext) -> None:
     person = await require_person(update, context)
     if person is None:
         return
-    draft = await context.services.intake.get(person.id)
+    try:
+        draft = await context.services.intake.get(person.id)
+    except WorkflowError as exc:
+        await _form_changed(update, context, person, exc)
+        return
     if draft is not None:
         keyboard = [[Button("▶️ Lanjutkan isian", "intake_resume")], [Button("🆕 Mulai baru", "intake_restart")]]
         await reply(update, context, "intake_resume", keyboard, draft=draft)
@@ -59,8 +63,8 @@ async def ajukan(update: Update, context: AlurContext) -> None:
 
 async def _offer_services(update: Update, context: AlurContext, person: Person) -> None:
     catalog = context.services.catalog
-    sops = [sop for sop in catalog.startable_by(person.roles or ())
-            if person.institution in (None, sop.institution) or person.is_admin]
+    access = context.workflow.access
+    sops = [sop for sop in catalog if sop.steps and not sop.steps_missing and access.may_start(person, sop)]
     names = {i.id: i.name for i in catalog.institutions.values()}
     keyboard = grid([Button(sop.title, "intake_start", (sop.id,)) for sop in sops], 1)
     keyboard.append([Button("✖ Batal", "intake_cancel")])
@@ -78,7 +82,7 @@ async def on_choose(update: Update, context: AlurContext, t: Tapped) -> None:
         await t.alert(context, "garbage")
         return
     try:
-        draft = await context.services.intake.start(person.id, sop_id, person.roles, person.is_admin)
+        draft = await context.services.intake.start(person.id, sop_id)
     except WorkflowError as exc:
         await t.alert(context, exc.code, **exc.params)
         return
@@ -87,12 +91,29 @@ async def on_choose(update: Update, context: AlurContext, t: Tapped) -> None:
     await ask(update, context, draft, intro=True)
 
 
+async def _form_changed(update: Update, context: AlurContext, person: Person, exc: WorkflowError) -> None:
+    """Say why the person's draft starts again (its form changed), then ask its first field; other refusals
+    are just said."""
+    await reply_error(update, context, exc.code, **exc.params)
+    if exc.code != "intake_changed":
+        return
+    draft = await context.services.intake.get(person.id)
+    if draft is not None:
+        await ask(update, context, draft, intro=True)
+
+
 async def _tapped_draft(update: Update, context: AlurContext, t: Tapped) -> tuple[Person, Draft] | None:
     """The person who tapped and their saved draft, or None after an alert that there is none."""
     person = await require_person(update, context)
     if person is None:
         return None
-    draft = await context.services.intake.get(person.id)
+    try:
+        draft = await context.services.intake.get(person.id)
+    except WorkflowError as exc:
+        await t.ok()
+        await drop_buttons(t.message)
+        await _form_changed(update, context, person, exc)
+        return None
     if draft is None:
         await t.alert(context, "no_draft")
         return None
@@ -126,7 +147,11 @@ async def on_skip(update: Update, context: AlurContext, t: Tapped) -> None:
     try:
         draft = await context.services.intake.skip(person.id, position=t.tap.int_arg(0))
     except WorkflowError as exc:
-        await t.alert(context, exc.code, **exc.params)
+        if exc.code == "intake_changed":
+            await t.ok()
+            await _form_changed(update, context, person, exc)
+        else:
+            await t.alert(context, exc.code, **exc.params)
         return
     await t.ok()
     await drop_buttons(t.message)
@@ -138,7 +163,12 @@ async def on_choice(update: Update, context: AlurContext, t: Tapped) -> None:
     if person is None:
         return
     intake = context.services.intake
-    draft = await intake.get(person.id)
+    try:
+        draft = await intake.get(person.id)
+    except WorkflowError as exc:
+        await t.ok()
+        await _form_changed(update, context, person, exc)
+        return
     index, position = t.tap.int_arg(0), t.tap.int_arg(1)
     fld = draft.current if draft else None
     if (draft is None or fld is None or fld.kind != "choice" or index is None or index >= len(fld.choices)
@@ -159,6 +189,10 @@ async def on_confirm(update: Update, context: AlurContext, t: Tapped) -> None:
     try:
         out = await context.services.intake.submit(person.id)
     except WorkflowError as exc:
+        if exc.code == "intake_changed":
+            await drop_buttons(t.message)
+            await _form_changed(update, context, person, exc)
+            return
         await reply_error(update, context, exc.code, **exc.params)
         if exc.code.startswith("intake"):
             await ask(update, context, draft)
@@ -193,7 +227,7 @@ async def answer(update: Update, context: AlurContext, person: Person, prompt: S
             await context.workflow.prompts.clear(person.id, prompt.kind)
             await reply_error(update, context, "no_draft")
             return
-        await reply_error(update, context, exc.code, **exc.params)
+        await _form_changed(update, context, person, exc)
         return
     await ask(update, context, draft)
 

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.sop.catalog import Catalog
 from bot.text.buttons import Button, Keyboard
@@ -44,6 +44,11 @@ ACTIONS: dict[str, str] = {
     "whatnext": "wn",
     "noop": "z",
     "total": "tt",
+    "sop_chart": "sc",
+    "case_chart": "cc",
+    "board_link": "bl",
+    "task_page": "tp",
+    "task_card": "tc",
 }
 CODES = {code: action for action, code in ACTIONS.items()}
 MAX_BYTES = 64
@@ -98,12 +103,16 @@ class SopKeys:
 
 
 def _arg(action: str, arg: str | int) -> str | int:
-    if action in ("sop", "sop_page", "step", "intake_start") and isinstance(arg, str) and not arg.isdigit():
+    sop_actions = ("sop", "sop_page", "step", "intake_start", "sop_chart")
+    if action in sop_actions and isinstance(arg, str) and not arg.isdigit():
         return sop_key(arg)
     return arg
 
 
 def button(b: Button) -> InlineKeyboardButton:
+    if b.url:
+        return InlineKeyboardButton(b.label, web_app=WebAppInfo(b.url)) if b.web_app else InlineKeyboardButton(
+            b.label, url=b.url)
     return InlineKeyboardButton(b.label, callback_data=encode(b.action, *(_arg(b.action, a) for a in b.args)))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.ext import Application
 
+from bot.core.states import Priority
 from bot.runtime import Services
 
 PUBLIC_COMMANDS = [
@@ -31,10 +32,15 @@ STAFF_COMMANDS = [
 
 
 async def set_commands(app: Application, services: Services) -> None:  # type: ignore[type-arg]
-    """The public menu for everyone, the staff menu in each staff member's chat (Telegram's chat scope)."""
+    """The public menu for everyone, the staff menu in each staff member's chat (Telegram's chat scope).
+
+    Each staff menu is paced by the rate limiter like a bulk message to that chat, so a large staff
+    list never competes with replies.
+    """
     bot = app.bot
     await bot.set_my_commands([BotCommand(c, d) for c, d in PUBLIC_COMMANDS], scope=BotCommandScopeDefault())
     for person in await services.people.all():
         if person.is_staff and person.telegram_id:
             await bot.set_my_commands([BotCommand(c, d) for c, d in STAFF_COMMANDS],
-                                      scope=BotCommandScopeChat(person.telegram_id))
+                                      scope=BotCommandScopeChat(person.telegram_id),
+                                      rate_limit_args={"pace_chat": person.telegram_id, "priority": int(Priority.BULK)})

@@ -9,7 +9,7 @@ from bot.text.buttons import Button
 from bot.workflow.errors import PeopleError
 from handlers.context import AlurContext
 from handlers.keyboards import grid, markup
-from handlers.replies import person_of, reply, reply_error
+from handlers.replies import edit_or_reply, person_of, reply, reply_error
 from handlers.taps import Tapped
 
 
@@ -29,7 +29,11 @@ def _unit_name(context: AlurContext, institution: str | None, unit: str | None) 
 
 
 async def start(update: Update, context: AlurContext) -> None:
-    """Register: an invite code binds staff; anyone else chooses their agency as an OPD officer."""
+    """Register: an invite code binds staff; anyone else chooses their agency as an OPD officer.
+
+    A deactivated account is told so and nothing else happens (only an admin reactivates it); a
+    @username the people file lists is no proof of identity: its owner is told to open the admin's invite.
+    """
     user = update.effective_user
     if user is None or update.effective_chat is None or update.effective_chat.type != "private":
         return
@@ -47,10 +51,16 @@ async def start(update: Update, context: AlurContext) -> None:
         await reply(update, context, "registered_staff", person=person, roles=_role_names(context, person.roles),
                     unit=_unit_name(context, person.institution, person.unit))
         return
+    known = await s.people.by_telegram(user.id)
+    if known is not None and not known.active:
+        await reply_error(update, context, "deactivated")
+        return
     person = await person_of(update, context)
     if person is not None:
         await reply(update, context, "welcome_back", person=person, roles=_role_names(context, person.roles))
         return
+    if await s.people.listed_unbound(user.username) is not None:
+        await reply(update, context, "staff_needs_invite")
     regions = _regions(context)
     if len(regions) == 1:
         await reply(update, context, "welcome_new", _agency_keyboard(context, regions[0][0]),
@@ -101,6 +111,9 @@ async def on_agency(update: Update, context: AlurContext, t: Tapped) -> None:
     if existing is not None and existing.is_staff:
         await t.alert_text(context.error_text("already_staff"))
         return
+    if existing is not None and not existing.active:
+        await t.alert(context, "deactivated")
+        return
     await t.ok()
     try:
         person = await s.people.register_officer(telegram_id=user.id, username=user.username,
@@ -108,8 +121,7 @@ async def on_agency(update: Update, context: AlurContext, t: Tapped) -> None:
     except PeopleError as exc:
         await reply_error(update, context, exc.code)
         return
-    await t.query.edit_message_text(context.text("registered_officer", person=person, agency=agency.name),
-                                  parse_mode=ParseMode.HTML)
+    await edit_or_reply(update, context, "registered_officer", person=person, agency=agency.name)
 
 
 async def help_command(update: Update, context: AlurContext) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.storage.records import Person
@@ -18,20 +19,21 @@ log = logging.getLogger(__name__)
 
 
 async def person_of(update: Update, context: AlurContext) -> Person | None:
-    """The registered, active person behind the update (binding a staff @username on first contact)."""
+    """The registered, active person behind the update; None for strangers and deactivated people.
+
+    Only the Telegram user id identifies someone: a @username is never proof (see bot.workflow.people).
+    Someone the bot could not reach is reachable again once they write, and what was held for them goes out.
+    """
     user = update.effective_user
     if user is None:
         return None
-    s = context.services
-    person = await s.people.by_telegram(user.id)
-    if person is None and user.username:
-        person = await s.people.bind_username(telegram_id=user.id, username=user.username)
-        if person is not None:
-            context.kick_outbox()
-    if person is not None and not person.active:
+    person = await context.services.people.by_telegram(user.id)
+    if person is None or not person.active:
         return None
-    if person is not None and not person.reachable:
-        await context.workflow.reachability.wrote(person.id)
+    if not person.reachable:
+        chat = update.effective_chat
+        if await context.workflow.reachability.wrote(person.id, chat.id if chat is not None else user.id):
+            context.kick_outbox()
     return person
 
 
@@ -45,6 +47,21 @@ async def reply(update: Update, context: AlurContext, template: str, keyboard: K
         chat.id, context.text(template, **ctx), parse_mode=ParseMode.HTML, reply_markup=markup(keyboard),
         disable_web_page_preview=True,
     )
+
+
+async def reply_photo(update: Update, context: AlurContext, draw: Callable[[], Awaitable[bytes]], template: str,
+                      keyboard: Keyboard | None = None, /, **ctx: Any) -> Message | None:
+    """A picture (drawn while the chat shows "sending a photo") with a caption from a template."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    try:
+        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    except TelegramError as exc:  # only a courtesy: the picture goes out regardless
+        log.info("chat action not sent (%s)", exc)
+    photo = await draw()
+    return await context.bot.send_photo(chat.id, photo, caption=context.text(template, **ctx),
+                                        parse_mode=ParseMode.HTML, reply_markup=markup(keyboard))
 
 
 async def reply_error(update: Update, context: AlurContext, code: str, **params: Any) -> None:

@@ -28,6 +28,8 @@ TAP_HANDLERS: dict[str, TapHandler] = {
     "detail": tasks.on_detail,
     "noop": tasks.on_noop,
     "tasks": tasks.on_tasks,
+    "task_page": tasks.on_task_page,
+    "task_card": tasks.on_task_card,
     "case": cases.on_case,
     "whatnext": cases.on_whatnext,
     "history": cases.on_history,
@@ -46,6 +48,9 @@ TAP_HANDLERS: dict[str, TapHandler] = {
     "intake_skip": intake.on_skip,
     "intake_choice": intake.on_choice,
     "intake_cancel": intake.on_cancel,
+    "sop_chart": catalog.on_sop_chart,
+    "case_chart": cases.on_case_chart,
+    "board_link": supervision.on_board_link,
 }
 
 PROMPT_ANSWERS = {
@@ -54,6 +59,7 @@ PROMPT_ANSWERS = {
     PromptKind.ATTACH: tasks.answer_document,
     PromptKind.REASSIGN_REASON: tasks.answer_reason,
     PromptKind.CANCEL_REASON: cases.answer_cancel_reason,
+    PromptKind.DECISION_REASON: tasks.answer_decision_reason,
 }
 
 

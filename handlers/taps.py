@@ -79,12 +79,24 @@ class CaseTap:
     tapped: Tapped
 
 
-async def _refusal(update: Update, context: AlurContext, t: Tapped, exc: WorkflowError) -> None:
-    """A refusal after the tap was answered goes to the chat; before, it is the tap's alert."""
-    if t.answered:
-        await reply_error(update, context, exc.code, **exc.params)
-    else:
-        await t.alert(context, exc.code, **exc.params)
+async def _tapper(update: Update, context: AlurContext, t: Tapped) -> Person | None:
+    """The registered person who tapped, or None after telling them to register."""
+    person = await person_of(update, context)
+    if person is None:
+        await t.alert(context, "not_registered")
+    return person
+
+
+async def _act(update: Update, context: AlurContext, t: Tapped, action: Awaitable[None]) -> None:
+    """Run the tap's action; a workflow refusal after the tap was answered goes to the chat, before it is
+    the tap's alert."""
+    try:
+        await action
+    except WorkflowError as exc:
+        if t.answered:
+            await reply_error(update, context, exc.code, **exc.params)
+        else:
+            await t.alert(context, exc.code, **exc.params)
 
 
 def step_tap(*, holder_only: bool = True) -> Callable[[Callable[[Update, AlurContext, StepTap], Awaitable[None]]],
@@ -95,28 +107,22 @@ def step_tap(*, holder_only: bool = True) -> Callable[[Callable[[Update, AlurCon
     def wrap(fn: Callable[[Update, AlurContext, StepTap], Awaitable[None]]) -> TapHandler:
         @functools.wraps(fn)
         async def handler(update: Update, context: AlurContext, t: Tapped) -> None:
-            person = await person_of(update, context)
+            person = await _tapper(update, context, t)
             if person is None:
-                await t.alert(context, "not_registered")
                 return
             sid = t.tap.int_arg(0)
             queries = context.workflow.queries
             instance = await queries.step(sid) if sid is not None else None
             if instance is None:
                 await t.alert(context, "garbage")
-                return
-            if not instance.is_open:
+            elif not instance.is_open:
                 by = await queries.person(instance.completed_by) if instance.completed_by else None
                 await t.alert_text(context.plain("step_closed_alert", by=by.name if by else None))
                 await drop_buttons(t.message)
-                return
-            if holder_only and instance.holder_id != person.id:
+            elif holder_only and instance.holder_id != person.id:
                 await t.alert(context, "not_holder")
-                return
-            try:
-                await fn(update, context, StepTap(person, instance, t))
-            except WorkflowError as exc:
-                await _refusal(update, context, t, exc)
+            else:
+                await _act(update, context, t, fn(update, context, StepTap(person, instance, t)))
 
         return handler
 
@@ -137,22 +143,17 @@ def case_tap(*, allowed: CaseRule = _may_view, refusal: str = "not_allowed_view"
     def wrap(fn: Callable[[Update, AlurContext, CaseTap], Awaitable[None]]) -> TapHandler:
         @functools.wraps(fn)
         async def handler(update: Update, context: AlurContext, t: Tapped) -> None:
-            person = await person_of(update, context)
+            person = await _tapper(update, context, t)
             if person is None:
-                await t.alert(context, "not_registered")
                 return
             cid = t.tap.int_arg(0)
             case = await context.workflow.queries.case(cid) if cid is not None else None
             if case is None:
                 await t.alert(context, "garbage")
-                return
-            if not allowed(context.workflow.access, person, case):
+            elif not allowed(context.workflow.access, person, case):
                 await t.alert(context, refusal)
-                return
-            try:
-                await fn(update, context, CaseTap(person, case, t))
-            except WorkflowError as exc:
-                await _refusal(update, context, t, exc)
+            else:
+                await _act(update, context, t, fn(update, context, CaseTap(person, case, t)))
 
         return handler
 

@@ -3,12 +3,20 @@ outbox sender, and the feature handlers (registered by handlers.routes) with the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
+from telegram import Update
+from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from bot import storage
+from bot.core.states import UpdateState
 from bot.qa.answers import Answerer
 from bot.runtime import Services
+from bot.text.charts import shutdown_worker as shutdown_chart_worker
 from bot.text.render import Renderer
 from handlers import routes
 from handlers.context import AlurContext, BotData
@@ -17,9 +25,12 @@ from handlers.menus import set_commands
 from scheduler.ledger import LedgerApplication, LedgerQueue, UpdateLedger
 from scheduler.ratelimit import ChatRateLimiter
 from scheduler.sender import OutboxSender
-from scheduler.updates import PerChatUpdateProcessor
+from scheduler.updates import MAX_CONCURRENT, MAX_QUEUE, STRANGER_INTERVAL, PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
+
+MENU_WAIT = 30.0
+"""Seconds the command menus wait for the bot to take updates before they are set anyway."""
 
 
 class AlurApplication(LedgerApplication):
@@ -28,6 +39,7 @@ class AlurApplication(LedgerApplication):
     services: Services
     sender: OutboxSender | None = None
     start_sender: bool = True
+    menus: asyncio.Task[None] | None = None
 
 
 def build_application(
@@ -39,19 +51,39 @@ def build_application(
     start_sender: bool = True,
     limiter: ChatRateLimiter | None = None,
     read_timeout: float = 5.0,
+    webhook: bool = False,
+    max_concurrent_updates: int = MAX_CONCURRENT,
+    stranger_interval: float = STRANGER_INTERVAL,
 ) -> AlurApplication:
-    """The Application, wired to the services; the outbox sender runs beside it."""
+    """The Application, wired to the services; the outbox sender runs beside it.
+
+    ``webhook``: updates arrive by HTTP, so the queue waits for each to be on disk before
+    answering Telegram (polling confirms with the next getUpdates, which the ledger precedes).
+    """
     ledger = UpdateLedger(services_.db, services_.clock)
+    limiter = limiter or ChatRateLimiter()
+    limiter.before("getUpdates", ledger.flush)
+    built: list[AlurApplication] = []
+
+    async def on_overflow(update: Update) -> None:
+        await flood_notice(built[0], update)
+
+    async def on_drop(update: Update, reason: str) -> None:
+        ledger.finish(update.update_id, UpdateState.DROPPED)
+
+    processor = PerChatUpdateProcessor(
+        max_concurrent_updates, is_stranger=stranger_check(services_), on_overflow=on_overflow, on_drop=on_drop,
+        stranger_interval=stranger_interval)
     builder = (
         ApplicationBuilder()
         .token(token)
         .read_timeout(read_timeout)
         .get_updates_read_timeout(read_timeout)
-        .rate_limiter(limiter or ChatRateLimiter())
-        .update_queue(LedgerQueue(ledger))
+        .rate_limiter(limiter)
+        .update_queue(LedgerQueue(ledger, wait_for_disk=webhook))
         .application_class(AlurApplication)
         .context_types(ContextTypes(context=AlurContext, bot_data=BotData))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
     )
     if base_url:
         builder = builder.base_url(base_url)
@@ -59,6 +91,7 @@ def build_application(
         builder = builder.base_file_url(base_file_url)
 
     app: AlurApplication = builder.post_init(startup).post_shutdown(shutdown).build()  # type: ignore[assignment]
+    built.append(app)
     app.ledger = ledger
     app.services = services_
     app.start_sender = start_sender
@@ -73,6 +106,46 @@ def build_application(
     return app
 
 
+async def flood_notice(app: AlurApplication, update: Update) -> None:
+    """The one polite notice a person gets when their messages come faster than the bot takes them."""
+    chat = update.effective_chat
+    renderer = app.bot_data.renderer
+    if chat is None or renderer is None:
+        return
+    await app.bot.send_message(chat.id, renderer.render("flood_notice", limit=MAX_QUEUE), parse_mode=ParseMode.HTML)
+
+
+def stranger_check(services_: Services) -> Callable[[Update], Awaitable[bool]]:
+    """Whether an update comes from someone not registered (or deactivated): they are paced harder."""
+
+    async def is_stranger(update: Update) -> bool:
+        user = update.effective_user
+        if user is None:
+            return True
+        person = await storage.people.person_by_telegram(services_.db.read, user.id)
+        return person is None or not person.active
+
+    return is_stranger
+
+
+def _taking_updates(app: AlurApplication) -> bool:
+    return app.running and (app.updater is None or app.updater.running)
+
+
+async def _menus_in_background(app: AlurApplication) -> None:
+    """Set the menus once the bot is taking updates: start-up never waits for one call per staff member."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MENU_WAIT
+    while loop.time() < deadline and not _taking_updates(app):  # noqa: ASYNC110 (PTB's flags have no event)
+        await asyncio.sleep(0.05)
+    try:
+        await set_commands(app, app.services)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a menu is a convenience: the next start sets it again
+        log.exception("could not set the command menus")
+
+
 async def startup(app: Application) -> None:  # type: ignore[type-arg]
     """After initialize(): the command menu, updates to replay, and the outbox sender (PTB's post_init)."""
     assert isinstance(app, AlurApplication)
@@ -81,7 +154,7 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
     sender = OutboxSender(app.services, app.bot, data.renderer)
     app.sender = sender
     data.kick_outbox = sender.kick
-    await set_commands(app, app.services)
+    app.menus = asyncio.create_task(_menus_in_background(app), name="command-menus")
     if app.ledger is not None:
         await app.ledger.replay(app)
     if app.start_sender:
@@ -92,5 +165,16 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
 
 async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
     assert isinstance(app, AlurApplication)
+    if app.menus is not None and not app.menus.done():
+        app.menus.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await app.menus
     if app.sender is not None and app.start_sender:
         await app.sender.stop()
+    await asyncio.to_thread(shutdown_chart_worker)
+    ledger = app.ledger
+    if ledger is not None and ledger.failed is None:
+        try:
+            await asyncio.wait_for(ledger.drain(), timeout=15)
+        except Exception:  # what is not marked is replayed (once) at the next start
+            log.warning("could not write every handled mark before stopping")

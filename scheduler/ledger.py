@@ -1,12 +1,24 @@
-"""Never lose an update Telegram considers delivered.
+"""Never lose an update Telegram considers delivered, never handle one twice, never stall polling.
 
-python-telegram-bot confirms a batch of updates when it asks for the next one (and answers a
-webhook call once the update is queued), so a crash after that but before the handlers ran
-would drop them. Both paths await ``update_queue.put`` first, so the ledger's queue writes
-every update to SQLite there, before it can be confirmed; the application marks it handled
-after processing, and at start replays what was recorded but not handled.
-An update id already handled is skipped (Telegram redelivers unconfirmed ones after a
-restart), and an update is attempted at most twice: a crash while handling repeats it once.
+python-telegram-bot confirms a batch of updates when it asks for the next one (getUpdates with a
+higher offset), and answers a webhook call once ``update_queue.put`` returns. So:
+
+* **Recording, batched.** ``put`` buffers the update; one transaction writes the whole batch PTB
+  fetched (group commit). Polling: the rate limiter awaits :meth:`UpdateLedger.flush` before every
+  getUpdates, so nothing is confirmed before it is on disk. Webhook: ``put`` waits for its flush.
+  An update reaches the handlers only after it is recorded.
+* **A locked database** (another process holding the write lock, a backup) makes a write retry
+  with backoff, for as long as it takes; nothing raises into PTB's polling loop, which simply waits
+  (Telegram keeps the updates meanwhile), and every update is handled once the lock is released.
+* **Exactly once.** A recorded update counts as one attempt; an update id seen again (Telegram
+  redelivering after a restart, a replay racing a redelivery) is skipped while this process has it
+  or once it is handled. Handled and dropped marks are written in batches too, with the same
+  retries; until written, the process remembers them, so a failed mark cannot repeat a reply here.
+  After a crash, recorded-but-unhandled updates are replayed at start, at most ``MAX_ATTEMPTS``.
+* **Privacy.** The payload is cleared when an update is handled or dropped.
+
+If the writer dies anyway (a bug, a full disk), ``failed`` is set and ``alur run`` exits non-zero
+so a service manager restarts it.
 """
 
 from __future__ import annotations
@@ -14,6 +26,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
@@ -25,59 +41,230 @@ from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 2
+BACKOFF = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's 'database is locked' / 'busy': another writer; worth waiting for."""
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc).lower() for word in ("locked", "busy"))
+
+
+async def retrying(what: str, write: Callable[[], Awaitable[Any]], stopping: Callable[[], bool] = lambda: False) -> Any:
+    """Run ``write`` until it succeeds, waiting with backoff while the database is locked."""
+    attempt = 0
+    while True:
+        try:
+            return await write()
+        except Exception as exc:
+            if not is_busy(exc) or stopping():
+                raise
+            delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+            if attempt in (0, 10) or attempt % 50 == 0:
+                log.warning("database busy while %s; retrying (attempt %d)", what, attempt + 1)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+
+class _RecentIds:
+    """The last ``size`` update ids seen: Telegram redelivers only unconfirmed (recent) ones."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._ids: set[int] = set()
+        self._order: deque[int] = deque()
+
+    def add(self, uid: int) -> None:
+        if uid in self._ids:
+            return
+        self._ids.add(uid)
+        self._order.append(uid)
+        if len(self._order) > self.size:
+            self._ids.discard(self._order.popleft())
+
+    def __contains__(self, uid: object) -> bool:
+        return uid in self._ids
 
 
 class UpdateLedger:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self.queue: asyncio.Queue[Any] | None = None  # the Application's queue, for recorded updates
+        self._incoming: list[tuple[Update, asyncio.Future[None] | None]] = []
+        self._finished: dict[int, UpdateState] = {}
+        self._claimed = _RecentIds()  # ids this process is handling or has handled
+        self._flushing: asyncio.Task[None] | None = None
+        self._marking: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.failed: BaseException | None = None
+        self.stats = {"recorded": 0, "transactions": 0, "skipped": 0, "retried": 0}
 
-    async def record(self, updates: list[Update]) -> None:
+    # ------------------------------------------------------------------ recording
+
+    def add(self, update: Update, *, wait: bool = False) -> asyncio.Future[None] | None:
+        """Buffer one update for the next group commit; a future when the caller must wait for it."""
+        future = asyncio.get_running_loop().create_future() if wait else None
+        self._incoming.append((update, future))
+        self._schedule_flush()
+        return future
+
+    def _schedule_flush(self) -> None:
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush_loop(), name="ledger-flush")
+
+    async def flush(self) -> None:
+        """Everything buffered so far is on disk (and handed to the handlers) when this returns."""
+        while self._incoming or (self._flushing is not None and not self._flushing.done()):
+            if self.failed is not None:
+                raise RuntimeError("the update ledger stopped") from self.failed
+            self._schedule_flush()
+            task = self._flushing
+            assert task is not None
+            await asyncio.shield(task)
+
+    async def _flush_loop(self) -> None:
+        await asyncio.sleep(0)  # let the rest of the batch arrive: one transaction for all of it
+        while self._incoming:
+            batch, self._incoming = self._incoming, []
+            try:
+                accepted = await retrying("recording updates", lambda b=batch: self._record(b))  # type: ignore[misc]
+            except Exception as exc:
+                self.failed = exc
+                log.critical("the update ledger cannot write; the process must restart", exc_info=exc)
+                for _, future in batch:
+                    if future is not None and not future.done():
+                        future.set_exception(exc)
+                raise
+            for update in accepted:
+                if self.queue is not None:
+                    self.queue.put_nowait(update)
+            for _, future in batch:
+                if future is not None and not future.done():
+                    future.set_result(None)
+
+    async def _record(self, batch: list[tuple[Update, asyncio.Future[None] | None]]) -> list[Update]:
+        updates = [u for u, _ in batch]
         rows = [(u.update_id, json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates]
+        accepted: list[Update] = []
         async with self.db.transaction() as tx:
-            await storage.updates.record_updates(tx, rows, self.clock.now())
+            results = dict(await storage.updates.record_updates(tx, rows, self.clock.now()))
+            known = [uid for uid, new in results.items() if not new]
+            states = await storage.updates.update_states(tx, known) if known else {}
+            for update in updates:
+                uid = update.update_id
+                if uid in self._claimed:
+                    self.stats["skipped"] += 1
+                    continue
+                if not results.get(uid, False):
+                    state, attempts = states.get(uid, (UpdateState.HANDLED, 0))
+                    if state != UpdateState.RECEIVED:
+                        self.stats["skipped"] += 1
+                        continue
+                    if await storage.updates.count_attempt(tx, uid) > MAX_ATTEMPTS:
+                        await storage.updates.finish_updates(tx, [(uid, UpdateState.FAILED)], self.clock.now())
+                        log.error("update %s abandoned after %s interrupted attempts", uid, attempts)
+                        continue
+                self._claimed.add(uid)
+                accepted.append(update)
+        self.stats["transactions"] += 1
+        self.stats["recorded"] += len(rows)
+        return accepted
 
-    async def begin(self, update_id: int) -> bool:
-        """Whether to handle this update now (not yet handled, attempts left)."""
-        async with self.db.transaction() as tx:
-            state = await storage.updates.begin_update(tx, update_id)
-            if state is None:
-                return True  # not from getUpdates (a webhook, a test injecting it): handle it
-            status, attempts = state
-            if status != UpdateState.RECEIVED:
-                return False
-            if attempts > MAX_ATTEMPTS:
-                await storage.updates.finish_update(tx, update_id, UpdateState.FAILED, self.clock.now())
-                log.error("update %s abandoned after %s interrupted attempts", update_id, attempts - 1)
-                return False
-            return True
+    # ------------------------------------------------------------------ marking
 
-    async def finish(self, update_id: int) -> None:
+    def begin(self, update: Update) -> bool:
+        """Whether to handle this update now: recorded updates were claimed when written."""
+        uid = update.update_id
+        if uid in self._finished:
+            return False
+        self._claimed.add(uid)  # a webhook test or replay putting it straight in: still once per process
+        return True
+
+    def finish(self, update_id: int, state: UpdateState = UpdateState.HANDLED) -> None:
+        """Remember the outcome now; write it with the next batch of marks."""
+        self._finished[update_id] = state
+        self._claimed.add(update_id)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_loop(), name="ledger-marks")
+
+    async def _mark_loop(self) -> None:
+        await asyncio.sleep(0)
+        while True:
+            pending = dict(self._finished)
+            if not pending:
+                return
+            try:
+                await retrying("marking updates handled", lambda p=pending: self._mark(p))  # type: ignore[misc]
+            except Exception as exc:
+                self.failed = exc
+                log.critical("the update ledger cannot write; the process must restart", exc_info=exc)
+                raise
+            for uid, state in pending.items():
+                if self._finished.get(uid) == state:
+                    del self._finished[uid]
+
+    async def _mark(self, pending: dict[int, UpdateState]) -> None:
         async with self.db.transaction() as tx:
-            await storage.updates.finish_update(tx, update_id, UpdateState.HANDLED, self.clock.now())
+            await storage.updates.finish_updates(tx, list(pending.items()), self.clock.now())
+        self.stats["transactions"] += 1
+
+    async def drain(self) -> None:
+        """Write every buffered update and mark (shutdown, tests)."""
+        await self.flush()
+        while self._finished or (self._marking is not None and not self._marking.done()):
+            if self._marking is None or self._marking.done():
+                self._marking = asyncio.create_task(self._mark_loop(), name="ledger-marks")
+            await asyncio.shield(self._marking)
+
+    # ------------------------------------------------------------------ restart
 
     async def replay(self, app: Application) -> int:
         """Put recorded-but-unhandled updates back in the queue, oldest first (at start)."""
         recorded = await storage.updates.unfinished_updates(self.db)
+        replayed = 0
         for row in recorded:
+            if row.payload is None:
+                continue
             update = Update.de_json(json.loads(row.payload), app.bot)
-            if update is not None:
-                await app.update_queue.put(update)
-        if recorded:
-            log.info("replaying %d update(s) received before a restart", len(recorded))
-        return len(recorded)
+            if update is None:
+                continue
+            attempts = await retrying("counting a replay", lambda uid=row.update_id: self._count(uid))  # type: ignore[misc]
+            if attempts > MAX_ATTEMPTS:
+                await retrying("abandoning an update", lambda uid=row.update_id: self._mark({uid: UpdateState.FAILED}))  # type: ignore[misc]
+                log.error("update %s abandoned after %s interrupted attempts", row.update_id, attempts - 1)
+                continue
+            self._claimed.add(update.update_id)
+            app.update_queue.put_nowait(update)
+            replayed += 1
+        if replayed:
+            log.info("replaying %d update(s) received before a restart", replayed)
+        return replayed
+
+    async def _count(self, update_id: int) -> int:
+        async with self.db.transaction() as tx:
+            return await storage.updates.count_attempt(tx, update_id)
 
 
 class LedgerQueue(asyncio.Queue):  # type: ignore[type-arg]
-    """The Application's update queue: an update is on disk before anyone can confirm it."""
+    """The Application's update queue: an update is on disk before anyone can confirm it.
 
-    def __init__(self, ledger: UpdateLedger) -> None:
+    ``wait_for_disk``: a webhook answers Telegram when ``put`` returns, so ``put`` waits for the
+    write; polling confirms only with the next getUpdates, which the ledger's flush precedes.
+    """
+
+    def __init__(self, ledger: UpdateLedger, *, wait_for_disk: bool = False) -> None:
         super().__init__()
         self.ledger = ledger
+        self.wait_for_disk = wait_for_disk
+        ledger.queue = self
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
-            await self.ledger.record([item])
+            future = self.ledger.add(item, wait=self.wait_for_disk)
+            if future is not None:
+                await future
+            return
         await super().put(item)
 
 
@@ -91,9 +278,9 @@ class LedgerApplication(Application):  # type: ignore[type-arg]
         if ledger is None or not isinstance(update, Update):
             await super().process_update(update)
             return
-        if not await ledger.begin(update.update_id):
+        if not ledger.begin(update):
             return
         try:
             await super().process_update(update)
         finally:
-            await ledger.finish(update.update_id)
+            ledger.finish(update.update_id)

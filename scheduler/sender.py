@@ -5,7 +5,8 @@
 * pace: the bot's ChatRateLimiter (one message per second to a private chat, 20/min to a
   group, under 30/s overall) — the sender only picks chats that are free to receive;
 * failures: 429 waits ``retry_after``; network errors and 5xx back off exponentially; 403
-  (blocked) marks the person unreachable and tells their supervisor; a message that keeps
+  (blocked, or never started) holds the person's messages until they write to the bot, marks
+  them unreachable and tells their supervisor; a message that keeps
   failing, or that Telegram refuses (400), goes to the dead letters admins see in /ringkasan.
 A message is marked ``sending`` before the HTTP call and ``sent`` after it, so a crash in
 between repeats that one message once (see storage.outbox.reset_sending), never more.
@@ -99,7 +100,9 @@ class OutboxSender:
         now = time.monotonic()
         waits = [t - now for t in self.retry_at.values() if t > now]
         if self.limiter is not None:
-            waits.extend(t - now for t in self.limiter._next.values() if t > now)
+            free = self.limiter.next_free()
+            if free is not None:
+                waits.append(free - now)
         return max(0.02, min([1.0, *waits]))
 
     def _chat_free(self, chat_id: int, mono: float) -> bool:
@@ -143,22 +146,30 @@ class OutboxSender:
         return sum(1 for r in results if r is True)
 
     async def _deliver(self, message: OutboxMessage) -> bool:
+        """Render, wait for the rate limiter's grant, *then* mark the row sending and send it: the window in
+        which a crash leaves a row 'sending' (and so repeated, or given up after two crashes) is the HTTP
+        call alone, never the wait for Telegram's pacing."""
         assert message.chat_id is not None
-        async with self.s.db.transaction() as tx:
-            if not await storage.outbox.mark_sending(tx, message.id):
-                return False
         try:
             payload = payloads.parse(message.kind, message.payload)
-            if isinstance(payload, payloads.DigestChartPayload):  # matplotlib takes ~0.1 s: keep it off the loop
+            if isinstance(payload, payloads.DigestChartPayload):  # drawn in the chart worker: wait off the loop
                 notice = await asyncio.to_thread(render_notice, self.renderer, message.kind, payload)
             else:
-                notice = render_notice(self.renderer, message.kind, payload)
+                notice = render_notice(self.renderer, message.kind, payload, board_url=self.s.settings.web_url)
         except Exception as exc:  # a payload the templates cannot render will never succeed
             await self._dead(message, f"render: {exc!r}")
             return False
         chat = message.chat_id
+        priority = int(message.priority)
+        reserved = self.limiter is not None
+        if self.limiter is not None:
+            await self.limiter.reserve(chat, priority)
         try:
-            sent = await self._send(chat, notice, message.priority > 0)
+            async with self.s.db.transaction() as tx:
+                if not await storage.outbox.mark_sending(tx, message.id):
+                    return False
+            use_grant, reserved = reserved, False  # from here the limiter owns the grant (and gives it back)
+            sent = await self._send(chat, notice, priority, reserved=use_grant)
         except RetryAfter as exc:
             self.stats["rate_limited"] += 1
             delay = _retry_after(exc)
@@ -177,14 +188,18 @@ class OutboxSender:
         except TelegramError as exc:
             await self._backoff(message, f"telegram: {exc}")
             return False
+        finally:
+            if reserved and self.limiter is not None:
+                self.limiter.release(chat)
         async with self.s.db.transaction() as tx:
             await storage.outbox.mark_sent(tx, message.id, self.s.clock.now(), sent.message_id)
         self.stats["sent"] += 1
         return True
 
-    async def _send(self, chat: int, notice: Notice, bulk: bool) -> Message:
+    async def _send(self, chat: int, notice: Notice, priority: int, *, reserved: bool = False) -> Message:
         """One outbox row is one Telegram message (a text, a document, or a picture)."""
-        once = {"rate_limit_args": {**NO_RETRIES, "bulk": bulk}} if self.limiter is not None else {}
+        once = ({"rate_limit_args": {**NO_RETRIES, "priority": priority, "reserved": reserved}}
+                if self.limiter is not None else {})
         if notice.documents:
             doc = notice.documents[0]
             return await self.bot.send_document(chat, doc.file_id, caption=doc.file_name or None, **once)
@@ -213,11 +228,16 @@ class OutboxSender:
             await storage.outbox.mark_dead(tx, message.id, error)
 
     async def _blocked(self, message: OutboxMessage, error: str) -> None:
-        """403: Telegram refuses this chat (blocked, or never opened). The workflow decides who is told."""
+        """403: Telegram refuses this chat (blocked, or never opened). A person's messages are held until they
+        write to the bot, not dead-lettered; the workflow decides who is told."""
         self.stats["blocked"] += 1
         async with self.s.db.transaction() as tx:
-            await storage.outbox.mark_dead(tx, message.id, f"403 {error}")
-        await self.s.workflow.reachability.refused(message.person_id)
+            if message.person_id is None:
+                await storage.outbox.mark_dead(tx, message.id, f"403 {error}")
+            else:
+                await storage.outbox.hold(tx, message.id, f"403 {error}")
+        await self.s.workflow.reachability.refused(message.person_id, "blocked" if "blocked" in error else
+                                                   "not_started")
 
 
 def _retry_after(exc: RetryAfter) -> float:

@@ -1,8 +1,10 @@
 """Clock ticks: PTB's JobQueue only says 'a minute passed'; the state is in SQLite.
 
-Each tick runs the reminder sweep and the digest round and wakes the outbox sender. A tick
-that finds nothing to do costs one indexed query; a tick missed while the bot was down is
-made up by the next one (alarms and digests are rows, not jobs). The interval
+Each tick runs the reminder sweep, folds newly completed steps into the standard-time
+aggregates, runs the digest round and wakes the outbox sender; once an hour it applies the
+retention period (``ALUR_RETENTION_DAYS``: sent outbox rows, handled updates, events of long-closed
+cases to the archive). A tick that finds nothing to do costs a few indexed queries; a tick missed
+while the bot was down is made up by the next one (alarms and digests are rows, not jobs). The interval
 (``ALUR_TICK_SECONDS``, 60 s) and the delay of the first tick after start (``ALUR_TICK_FIRST``,
 5 s) are settings; a tick logs nothing unless it fails.
 """
@@ -10,13 +12,15 @@ made up by the next one (alarms and digests are rows, not jobs). The interval
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram.ext import Application
 
 from bot import storage
 from bot.runtime import Services
+from bot.workflow.analytics import fold_sla
 from bot.workflow.digest import DigestRound
 from bot.workflow.reminders import ReminderSweep, SweepResult
 from handlers.context import AlurContext
@@ -24,7 +28,8 @@ from handlers.context import AlurContext
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60.0
 FIRST_TICK_SECONDS = 5.0
-UPDATE_RETENTION = timedelta(days=7)
+PRUNE_EVERY = timedelta(hours=1)
+_last_prune: weakref.WeakKeyDictionary[object, datetime] = weakref.WeakKeyDictionary()
 INTAKE_IDLE = timedelta(minutes=30)
 """An intake question unanswered this long is set aside (the draft stays; the person is told once)."""
 
@@ -35,6 +40,9 @@ class TickResult:
     digests: int
     pruned_updates: int = 0
     paused_intakes: int = 0
+    pruned_outbox: int = 0
+    archived_events: int = 0
+    folded_steps: int = 0
 
 
 def sweeper(services: Services) -> ReminderSweep:
@@ -43,12 +51,19 @@ def sweeper(services: Services) -> ReminderSweep:
 
 async def tick(services: Services) -> TickResult:
     result = await sweeper(services).run()
+    now = services.clock.now()
+    folded = await fold_sla(services.db, services.calendar, now)
     digests = await DigestRound(services.workflow.deps, services.settings.digest_time,
                                 started_at=services.started_at, catch_up=not services.first_start).run()
     paused = await services.intake.pause_idle(INTAKE_IDLE)
-    async with services.db.transaction() as tx:  # handled updates are only needed while they may come again
-        pruned = await storage.updates.prune_updates(tx, services.clock.now() - UPDATE_RETENTION)
-    return TickResult(result, digests, pruned, paused)
+    out = TickResult(result, digests, paused_intakes=paused, folded_steps=folded)
+    last = _last_prune.get(services.db)
+    if last is None or now - last >= PRUNE_EVERY or now < last:
+        pruned = await storage.retention.prune(services.db, now, services.settings.retention_days)
+        _last_prune[services.db] = now
+        out.pruned_updates, out.pruned_outbox = pruned.updates, pruned.outbox
+        out.archived_events = pruned.events_archived
+    return out
 
 
 async def _job(context: AlurContext) -> None:

@@ -134,8 +134,8 @@ def workflow(db: Database, catalog: Catalog, calendar: WorkCalendar, clock: Manu
 
 
 @pytest.fixture
-def people(db: Database, catalog: Catalog, clock: ManualClock, agencies: dict) -> People:
-    return People(db, catalog, clock, agencies)
+def people(db: Database, catalog: Catalog, clock: ManualClock, agencies: dict, workflow: Workflow) -> People:
+    return People(db, catalog, clock, agencies, handover=workflow.handover)
 
 
 def live_descendants(pid: int) -> list[tuple[int, str]]:

@@ -137,7 +137,8 @@ def catalog() -> Catalog:
 
 
 def _rows(sop: Sop) -> list[tuple[str, str, str, str | None, list[str]]]:
-    return [(s.number, s.text, s.actor, s.duration_text, list(s.outputs)) for s in sop.steps]
+    """The steps as printed (the corrections users read are undone: the seed is the printed text)."""
+    return [(s.number, s.text, s.actor, s.duration_text, list(s.outputs)) for s in (t.original for t in sop.steps)]
 
 
 def _cells(cell: str) -> list[str]:
@@ -213,7 +214,8 @@ def test_ketapang_steps_match_the_seed(catalog: Catalog, sop_id: str) -> None:
 def test_tab_tables_match_the_seed_row_by_row(catalog: Catalog, sop_id: str) -> None:
     file, first, last = SEED_TABLES[sop_id]
     sop = catalog[sop_id]
-    curated = [(s.number, s.text, list(s.requirements), s.duration_text, list(s.outputs)) for s in sop.steps]
+    curated = [(s.number, s.text, list(s.requirements), s.duration_text, list(s.outputs))
+               for s in (t.original for t in sop.steps)]
     assert curated == _seed_rows(file, first, last)
 
 
@@ -330,13 +332,15 @@ def test_pengendalian_is_one_sop_also_in_004(catalog: Catalog) -> None:
 def test_pengendalian_bare_three_is_three_working_days(catalog: Catalog) -> None:
     sop = catalog["karanganyar-pengendalian-pembangunan"]
     step9 = sop.step("9")
-    assert step9.text == "Disposisi Bapak Bupati mengenai pelaksanan Rakor POK"
+    assert step9.original.text == "Disposisi Bapak Bupati mengenai pelaksanan Rakor POK"
+    assert step9.text == "Disposisi Bapak Bupati mengenai pelaksanaan Rakor POK"
     assert (step9.actor, step9.actor_source) == ("bupati", "text")
-    assert step9.duration_text == "3"
+    assert step9.original.duration_text == "3" and step9.duration_text == "3 hari"
+    printed = sop.duration(step9.original)
     assert sop.default_unit == "hari"
+    assert printed is not None and printed.warnings and "tanpa satuan" in printed.warnings[0]
     d = sop.duration(step9)
-    assert d is not None and d.working_days == 3 and (d.minutes, d.months) == (0, 0)
-    assert d.warnings and "tanpa satuan" in d.warnings[0]
+    assert d is not None and d.working_days == 3 and (d.minutes, d.months) == (0, 0) and not d.warnings
     assert any("R01" in w for w in step9.warnings)
     # dev-35: steps 10-14 add up to 15 hari
     assert sop.total_duration("10", "14").working_days == 15
@@ -348,21 +352,25 @@ def test_bankeu_rows_assigned_and_ocr_durations(catalog: Catalog) -> None:
     assert [s.number for s in sop.steps] == [str(i) for i in range(1, 12)]
     assert {s.number_source for s in sop.steps} == {"assigned"}
     assert sop.source.title_as_extracted == ")PERASIONAL BANTUAN KEUANGAN UNTUK SARANA DAN PRASARANA DESA"
-    s_hari = [s for s in sop.steps if s.duration_text == "S hari"]
+    s_hari = [s for s in sop.steps if s.original.duration_text == "S hari"]
     assert [s.number for s in s_hari] == ["2", "3", "4", "7", "8", "11"]
     for step in s_hari:
-        d = sop.duration(step)
+        assert step.duration_text == "5 hari"  # what users read; the printed 'S hari' is kept
+        d = sop.duration(step.original)
         assert d is not None and d.days == 5 and d.warnings
+        assert sop.duration(step).days == 5 and not sop.duration(step).warnings
     first = sop.step("1")
-    assert first.duration_text == "1 buvlan"
+    assert first.original.duration_text == "1 buvlan" and first.duration_text == "1 bulan"
     d1 = sop.duration(first)
     assert d1 is not None and d1.months == 1
     # dev-37: the SK row is followed by the sosialisasi about the SK and its persyaratan
-    sk = next(s for s in sop.steps if s.text.startswith("Pengdjuan Konsep SK Bupati ke Bagian Hukum"))
+    sk = next(s for s in sop.steps if s.original.text.startswith("Pengdjuan Konsep SK Bupati ke Bagian Hukum"))
+    assert sk.text == "Pengajuan Konsep SK Bupati ke Bagian Hukum"
     following = sop.next_step(sk)
     assert following is not None and "sosialisasi" in following.text and "persyaratan" in following.text
     assert sop.step("9").note == "dilaksanakan secara bertahap"
-    assert sop.step("9").outputs == ["Dana ditranfer ke kas desa"]
+    assert sop.step("9").original.outputs == ["Dana ditranfer ke kas desa"]
+    assert sop.step("9").outputs == ["Dana ditransfer ke kas desa"]
     assert "tidak dapat tersalur" in sop.warning
 
 
@@ -377,7 +385,7 @@ def test_pembinaan_jasa_konstruksi(catalog: Catalog) -> None:
     branches = {b.target: b.outcome for b in step7.decision.branches}
     assert branches == {"8": "continue", "6": "return"}
     step3 = sop.step("3")
-    assert step3.duration_text == "S hari"
+    assert step3.original.duration_text == "S hari" and step3.duration_text == "5 hari"
     d3 = sop.duration(step3)
     assert d3 is not None and d3.days == 5
     # dev-38
@@ -389,7 +397,8 @@ def test_laporan_kinerja_has_no_steps_and_cannot_start(catalog: Catalog) -> None
     sop = catalog["karanganyar-laporan-kinerja"]
     assert sop.steps_missing and sop.steps == []
     assert any("O05" in n for n in sop.notes)
-    assert [r.text for r in sop.related] == ["SOP Surat Menyurat", "Sistemtika penulisan."]
+    assert [r.text for r in sop.original.related] == ["SOP Surat Menyurat", "Sistemtika penulisan."]
+    assert [r.text for r in sop.related] == ["SOP Surat Menyurat", "Sistematika penulisan."]
     assert "nomor 92 Tahun 2016" in sop.legal_basis[0]
     everyone = list(catalog.roles.roles)
     startable = {s.id for s in catalog.startable_by(everyone)}

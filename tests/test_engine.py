@@ -72,7 +72,7 @@ async def test_permintaan_informasi_end_to_end(workflow: Workflow, db: Database,
     assert out.opened[0].due_at == (MONDAY_8 + timedelta(minutes=30))
     assert await event_types(db, case.id) == ["case_filed", "step_completed", "step_opened"]
     assert await kinds(db, documents=True) == [
-        (roster["tu"].id, "assignment"), (roster["tu"].id, "document"), (officer.id, "case_filed"),
+        (roster["tu"].id, "document"), (roster["tu"].id, "assignment"), (officer.id, "case_filed"),
     ]
     files = await storage.attachments.attachments(db, case.id)
     assert [(a.purpose, a.field, a.file_name) for a in files] == [

@@ -16,6 +16,7 @@ from bot.sop.catalog import Catalog
 from bot.storage.db import Database
 from bot.storage.dialect import PostgresUrl
 from bot.text.notices import render_notice
+from bot.text.payloads import parse
 from bot.text.render import Renderer
 from bot.workflow.deps import WorkflowDeps
 from bot.workflow.digest import DigestBuilder, DigestRound, digests_ever_sent
@@ -126,8 +127,8 @@ async def test_a_digest_with_nothing_open_is_one_line(db: Database, catalog: Cat
     assert "tidak ada permohonan terbuka" in text and "Terlambat" not in text and ": <b>0</b>" not in text
     queued = await DigestRound(deps(db, catalog, calendar, clock), AT).run()
     assert queued == SUPERVISORS
-    payloads = [m.payload for m in await storage.outbox.outbox(db) if m.kind == "digest"]
-    assert all(len(render_notice(Renderer(), "digest", p).html.splitlines()) == 1 for p in payloads)
+    stored = [parse(m.kind, m.payload) for m in await storage.outbox.outbox(db) if m.kind == "digest"]
+    assert all(len(render_notice(Renderer(), "digest", p).html.splitlines()) == 1 for p in stored)
 
 
 async def test_the_demo_honours_time_zone_and_working_hours(capsys: pytest.CaptureFixture[str]) -> None:

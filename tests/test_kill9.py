@@ -9,9 +9,11 @@ token nowhere in the process's logs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -21,7 +23,7 @@ import pytest
 
 from bot import storage
 from bot.sop.catalog import DEFAULT_SOP_DIR
-from bot.storage.db import Database
+from bot.storage.db import Database, migrations
 from bot.text import payloads
 from bot.text.notices import render_notice
 from bot.text.render import Renderer
@@ -47,12 +49,13 @@ class BotProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.started: list[subprocess.Popen[bytes]] = []
         self.kills = 0
+        self.start_args: tuple[str, ...] = ("run",)
 
     def start(self) -> None:
         assert self.proc is None or self.proc.poll() is not None, "the previous bot process is still running"
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli.main", "run"], env=self.env, cwd=self.cwd, stdout=out,
+                [sys.executable, "-m", "bot.cli.main", *self.start_args], env=self.env, cwd=self.cwd, stdout=out,
                 stderr=subprocess.STDOUT,
             )
         self.started.append(self.proc)
@@ -107,6 +110,25 @@ async def until(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untype
     return False
 
 
+LATEST_SCHEMA = migrations()[-1][0]
+
+
+def _schema_version(db_path: Path) -> int:
+    if not db_path.exists():  # connecting would create it
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(db_path, timeout=0.5)) as conn:
+            row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    except sqlite3.Error:  # no table yet, or the file is locked while it is being created
+        return 0
+    return int(row[0] or 0) if row else 0
+
+
+async def schema_ready(db_path: Path) -> bool:
+    """Every migration applied by the bot: the file appears before its tables do, so its existence says nothing."""
+    return await asyncio.to_thread(_schema_version, db_path) == LATEST_SCHEMA
+
+
 def newest(user: FakeUser, predicate) -> object | None:  # type: ignore[no-untyped-def]
     return next((m for m in reversed(user.inbox) if predicate(m)), None)
 
@@ -127,7 +149,7 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
         filed: list[str] = []
         try:
             try:
-                assert await until(lambda: asyncio.sleep(0, db_path.exists()), timeout=30)
+                assert await until(lambda: schema_ready(db_path), timeout=60), "the bot never created its tables"
                 db = await Database.open(db_path, migrate=False)
                 await _register(officer, db)
                 while bot.kills < MIN_KILLS or not filed:

@@ -80,13 +80,13 @@ async def test_redelivered_update_and_double_tap_have_one_effect(tmp_path: Path)
         await asyncio.sleep(0.5)
         events = [e.type for e in await storage.events.events_of_case(w.services.db, 1)]
         assert events.count("step_completed") == 2  # step 1 (filing) and step 2, once
-        # handled updates are kept a week (long enough for any redelivery), then pruned by the tick
+        # handled updates are kept for the retention period (30 days by default), then pruned by the tick
         from datetime import timedelta
 
         from scheduler.tick import tick
 
         assert (await tick(w.services)).pruned_updates == 0
-        w.clock.advance(timedelta(days=8))
+        w.clock.advance(timedelta(days=31))
         assert (await tick(w.services)).pruned_updates == 2  # two taps; the redelivery shares an id
 
 
@@ -168,7 +168,10 @@ async def _finish_under_faults(w: World, user, register_no: str, sid: int | None
         card = next((m for m in reversed(user.inbox) if register_no in (m.text or "") and m.buttons
                      and ("Selesai" in m.button_texts[0] or "Disetujui" in m.button_texts[0]
                           or "Sudah diterima" in m.button_texts[0])), None)
-        if card is None and prompt is None:
+        listing = next((m for m in reversed(user.inbox[-3:]) if "Tugas Anda" in (m.text or "") and m.buttons), None)
+        if card is None and prompt is None and listing is not None:
+            await user.tap(listing, listing.button_texts[0])  # the task list opens the card again
+        elif card is None and prompt is None:
             await user.send("/tugas")  # the card itself may have been lost: ask for it again
         elif prompt is not None:
             await user.tap(prompt, "Selesai tanpa lampiran")
@@ -286,7 +289,10 @@ async def test_backup_restore_and_continue(tmp_path: Path) -> None:
         assert wn.current[0].step.number == "3"
         kaban = w["kaban"]
         await kaban.send("/tugas")
-        kcard = await kaban.wait_for(lambda m: register_no in (m.text or "") and m.buttons)
+        listing = await kaban.wait_for(lambda m: "Tugas Anda" in (m.text or "") and m.buttons)
+        await kaban.tap(listing, listing.button_texts[0])
+        kcard = await kaban.wait_for(lambda m: register_no in (m.text or "") and m.buttons and m is not listing
+                                     and "Tugas Anda" not in (m.text or ""))
         await kaban.tap(kcard, kcard.button_texts[0])
         await kaban.wait_for(lambda m: "Diputuskan" in (m.text or ""))
         assert (await w.services.workflow.queries.what_next(1)).current[0].step.number == "4"

@@ -108,7 +108,8 @@ async def test_blocked_person_is_marked_unreachable_and_supervisor_told(tmp_path
         await queue(w, staf.id, staf.telegram_id, 2)
         await w.sender.drain(timeout=30)
         rows = await storage.outbox.outbox(w.services.db)
-        assert [r.state for r in rows if r.person_id == staf.id] == ["dead", "dead"]
+        assert [r.state for r in rows if r.person_id == staf.id] == ["held", "held"]  # kept for their /start
+        assert len([c for c in w.api.calls_to("sendMessage") if int(c.params["chat_id"]) == staf.telegram_id]) == 1
         person = await w.services.people.get(staf.id)
         assert person is not None and not person.reachable
         told = [r for r in rows if r.kind == "unreachable"]

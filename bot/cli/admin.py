@@ -23,7 +23,7 @@ from bot.sop.catalog import load_catalog
 from bot.storage.db import Database, DatabaseError, DatabaseProblem
 from bot.storage.dialect import Dialect
 from bot.storage.records import Person
-from bot.workflow.analytics import sla_report
+from bot.workflow.analytics import fold_sla, sla_report
 from bot.workflow.errors import WorkflowError
 from bot.workflow.people import PeopleError
 from bot.workflow.people_file import Fault, PersonSpec, check_person, parse_people_file, parse_telegram
@@ -53,10 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("ident")
     p.set_defaults(func=_run(people_remove))
 
-    p = ps.add_parser("invite", help="buat tautan undangan /start untuk pegawai")
-    p.add_argument("--name", required=True)
-    p.add_argument("--roles", required=True)
-    p.add_argument("--institution", required=True)
+    p = ps.add_parser("invite", help="buat tautan undangan /start untuk pegawai (baru, atau yang terdaftar "
+                                     "dengan @username dan belum terhubung)")
+    p.add_argument("ident", nargs="?", default=None,
+                   help="pegawai yang sudah terdaftar (@username atau #id): tautan ini membuktikan akunnya")
+    p.add_argument("--name")
+    p.add_argument("--roles")
+    p.add_argument("--institution")
     p.add_argument("--unit", default=None)
     p.set_defaults(func=_run(people_invite))
 
@@ -75,6 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", type=_date, default=None, metavar="YYYY-MM-DD")
     p.add_argument("--csv", type=Path, default=None)
     p.set_defaults(func=_run(report_sla))
+
+    p = sub.add_parser("prune", help="terapkan masa simpan: hapus pesan terkirim & update lama, arsipkan event lama")
+    p.add_argument("--days", type=int, default=None, help="masa simpan dalam hari (bawaan: ALUR_RETENTION_DAYS, 30)")
+    p.add_argument("--no-archive", action="store_true", help="jangan pindahkan event kasus lama ke arsip")
+    p.set_defaults(func=_run(prune))
 
     p = sub.add_parser("backup", help="salin database SQLite dengan aman (online backup; PostgreSQL: pg_dump)")
     p.add_argument("file", type=Path)
@@ -290,11 +298,31 @@ async def people_remove(s: Services, args: argparse.Namespace) -> int:
 
 
 async def people_invite(s: Services, args: argparse.Namespace) -> int:
-    roles = _roles(args.roles)
-    faults = check_person(s.catalog, roles, args.institution, args.unit)
-    if faults:
-        return _refuse(faults)
-    code = await s.people.create_invite(name=args.name, roles=roles, institution=args.institution, unit=args.unit)
+    if args.ident:
+        person = await _find(s, args.ident)
+        if person is None:
+            return 1
+        try:
+            code = await s.people.invite_listed(person.id)
+        except PeopleError as exc:
+            _fail(f"{person.name}: " + {
+                "already_bound": "akun Telegram-nya sudah terhubung; tidak perlu undangan.",
+                "not_active_staff": "bukan pegawai aktif (tambahkan dulu lewat ALUR_PEOPLE atau `alur people add`).",
+            }.get(exc.code, exc.code))
+            return 1
+        print(f"Undangan untuk #{person.id} {person.name}: kirim tautan ini kepadanya secara pribadi.")
+    else:
+        missing = [f"--{n}" for n in ("name", "roles", "institution") if not getattr(args, n)]
+        if missing:
+            _fail(f"tulis {', '.join(missing)} untuk pegawai baru, atau @username / #id pegawai yang sudah "
+                  "terdaftar (lihat `alur people list`).")
+            return 1
+        roles = _roles(args.roles)
+        faults = check_person(s.catalog, roles, args.institution, args.unit)
+        if faults:
+            return _refuse(faults)
+        code = await s.people.create_invite(name=args.name, roles=roles, institution=args.institution,
+                                            unit=args.unit)
     bot = s.settings.bot_username or "<username_bot>"
     print(f"Kode undangan: {code}\nTautan: https://t.me/{bot}?start={code}\n(berlaku sekali)")
     if not s.settings.bot_username:
@@ -329,7 +357,8 @@ async def people_act_for(s: Services, args: argparse.Namespace) -> int:
 
 async def report_sla(s: Services, args: argparse.Namespace) -> int:
     since = datetime.combine(args.since, datetime.min.time(), tzinfo=UTC) if args.since else None
-    rows = await sla_report(s.db, s.catalog, s.calendar, since=since)
+    await fold_sla(s.db, s.calendar, s.clock.now())
+    rows = await sla_report(s.db.read, s.catalog, s.calendar, since=since)
     header = ["sop", "langkah", "pelaksana", "jumlah", "median_menit", "standar", "standar_menit", "tepat_waktu"]
     table = [
         [r.sop_id, r.step_no, r.role, r.count, f"{r.median_minutes:.0f}", r.standard_text,
@@ -350,6 +379,20 @@ async def report_sla(s: Services, args: argparse.Namespace) -> int:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *table, strict=False)]
     for row in [header, *table]:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
+    return 0
+
+
+async def prune(s: Services, args: argparse.Namespace) -> int:
+    days = args.days if args.days is not None else s.settings.retention_days
+    if days < 1:
+        print("--days harus minimal 1", file=sys.stderr)
+        return 2
+    before = await storage.retention.counts(s.db)
+    done = await storage.retention.prune(s.db, s.clock.now(), days, archive=not args.no_archive)
+    after = await storage.retention.counts(s.db)
+    print(f"masa simpan {days} hari: {done.outbox} pesan outbox dihapus, {done.updates} update dihapus, "
+          f"{done.events_archived} event dipindah ke arsip")
+    print("baris: " + ", ".join(f"{t} {before[t]} → {after[t]}" for t in before))
     return 0
 
 

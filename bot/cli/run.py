@@ -36,8 +36,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.serve import configure_logging, serve
 
     configure_logging(settings.token_value, logging.DEBUG if args.debug else settings.log_level)
-    asyncio.run(serve(settings, webhook_url=args.webhook))
-    return 0
+    return asyncio.run(serve(settings, webhook_url=args.webhook))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

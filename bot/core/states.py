@@ -81,12 +81,15 @@ class PromptKind(StrEnum):
     """Why they hand a step to a colleague."""
     CANCEL_REASON = "cancel_reason"
     """Why they withdraw their request."""
+    DECISION_REASON = "decision_reason"
+    """Why they reject a request or send it back (the decision is taken with the answer, or without on 'skip')."""
 
 
 class UpdateState(StrEnum):
     RECEIVED = "received"
     HANDLED = "handled"
     FAILED = "failed"
+    DROPPED = "dropped"
 
 
 class NoticeKind(StrEnum):

@@ -11,7 +11,7 @@ import re
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.sop.durations import Duration, dominant_unit, parse_duration
 
@@ -67,6 +67,47 @@ class Source(_Model):
     also_in: list[str] = Field(default_factory=list)
 
 
+class PrintedStep(_Model):
+    """A step's fields exactly as the source document prints them, where the text users read is corrected.
+
+    Only the corrected fields are given; ``alur sop show`` prints them next to the corrections.
+    """
+
+    text: str | None = None
+    requirements: list[str] | None = None
+    outputs: list[str] | None = None
+    duration_text: str | None = None
+    note: str | None = None
+
+
+class PrintedSop(_Model):
+    """SOP-level fields exactly as printed, where the text users read is corrected (OCR damage, typos,
+    English date formats)."""
+
+    name: str | None = None
+    approved_by: str | None = None
+    dates: SopDates | None = None
+    legal_basis: list[str] | None = None
+    qualifications: list[str] | None = None
+    related: list[str] | None = None
+    records: list[str] | None = None
+    warning: str | None = None
+
+
+def _check_printed(model: BaseModel, printed: BaseModel | None) -> None:
+    """A printed original must belong to a field that was actually corrected."""
+    if printed is None:
+        return
+    for name, original in printed.model_dump(exclude_none=True).items():
+        current = getattr(model, name)
+        if name == "related":
+            current = [r.text for r in current]
+        elif name == "dates":
+            current = current.model_dump()
+        if original == current:
+            raise ValueError(f"printed.{name} sama dengan teks yang dibaca pengguna (hapus, atau isi koreksinya)")
+
+
 class Step(_Model):
     number: str
     number_source: Literal["printed", "assigned", "corrected"] = "printed"
@@ -77,7 +118,12 @@ class Step(_Model):
     duration_text: str | None = None
     outputs: list[str] = Field(default_factory=list)
     note: str = ""
+    """The Keterangan column as printed (corrected where damaged); users read it."""
+    printed: PrintedStep | None = None
+    curator_notes: list[str] = Field(default_factory=list)
+    """What the curators worked out (who acts where the source is silent, line references): admins only."""
     warnings: list[str] = Field(default_factory=list)
+    """Defects of the source the curators found: admins only."""
     next: str | None = None
     end: bool = False
     decision: Decision | None = None
@@ -99,9 +145,21 @@ class Step(_Model):
             raise ValueError("uraian langkah kosong (isi dengan output dan beri peringatan)")
         return v
 
+    @model_validator(mode="after")
+    def _printed_differs(self) -> Step:
+        _check_printed(self, self.printed)
+        return self
+
     @property
     def is_decision(self) -> bool:
         return self.decision is not None
+
+    @property
+    def original(self) -> Step:
+        """The step as the source document prints it (the printed originals in place of the corrections)."""
+        if self.printed is None:
+            return self
+        return self.model_copy(update=self.printed.model_dump(exclude_none=True))
 
 
 class Sop(_Model):
@@ -125,11 +183,31 @@ class Sop(_Model):
     starters: list[str] = Field(min_length=1)
     intake: list[IntakeField] = Field(default_factory=list)
     source: Source
+    printed: PrintedSop | None = None
     notes: list[str] = Field(default_factory=list)
+    """Curator notes on the SOP as a whole (source defects, line references): admins only."""
     steps_missing: bool = False
     steps: list[Step] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _printed_differs(self) -> Sop:
+        _check_printed(self, self.printed)
+        return self
+
     # -- derived (not part of the YAML)
+
+    @property
+    def original(self) -> Sop:
+        """The SOP-level fields as printed (steps keep their corrections: see ``Step.original``)."""
+        if self.printed is None:
+            return self
+        update = self.printed.model_dump(exclude_none=True)
+        if "related" in update:
+            by_text = {r.text: r for r in self.related}
+            update["related"] = [by_text.get(t, RelatedSop(text=t)) for t in update["related"]]
+        if "dates" in update:
+            update["dates"] = self.printed.dates
+        return self.model_copy(update=update)
 
     @cached_property
     def content_hash(self) -> str:

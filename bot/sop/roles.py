@@ -24,7 +24,7 @@ class Role(_Model):
     kind: Literal["staff", "requester", "external", "system"]
     scope: Literal["unit", "org"] = "unit"
     supervisor: str | None = None
-    oversight: Literal["unit", "institution"] | None = None
+    oversight: Literal["unit", "institution", "all"] | None = None
     """A supervising role and what it oversees (see roles.yaml)."""
     import_head: Literal["institution", "unit"] | None = None
     """The head the SOP importer assumes for a step that names no actor (see roles.yaml)."""

@@ -3,7 +3,9 @@
 from bot.storage import (
     acting,
     alarms,
+    app_settings,
     attachments,
+    board,
     bulk,
     cases,
     digests,
@@ -13,12 +15,14 @@ from bot.storage import (
     outbox,
     people,
     prompts,
+    retention,
+    sla,
     sop_versions,
     steps,
     updates,
 )
 
 __all__ = [
-    "acting", "alarms", "attachments", "bulk", "cases", "digests", "drafts", "events", "invites", "outbox", "people",
-    "prompts", "sop_versions", "steps", "updates",
+    "acting", "alarms", "app_settings", "attachments", "board", "bulk", "cases", "digests", "drafts", "events",
+    "invites", "outbox", "people", "prompts", "retention", "sla", "sop_versions", "steps", "updates",
 ]

@@ -35,3 +35,20 @@ async def bench_insert_open_cases(
         "prewarn_at, escalate_at, next_alarm_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
         [(*row, min((t for t in row[5:9] if t is not None), default=None)) for row in steps],
     )
+
+
+async def bench_insert_history(
+    tx: Tx, steps: Sequence[tuple[Any, ...]], events: Sequence[tuple[Any, ...]]
+) -> None:
+    """Finished steps and their audit events, in bulk.
+
+    ``steps``: (case_id, step_no, role, holder_id, opened_at, due_at, completed_at, completed_by);
+    ``events``: (at, case_id, actor_id, type, data JSON).
+    """
+    await tx.executemany(
+        "INSERT INTO step_instances (case_id, step_no, role, state, holder_id, opened_at, due_at, completed_at, "
+        "completed_by, outcome) VALUES (?, ?, ?, 'done', ?, ?, ?, ?, ?, 'done')",
+        steps,
+    )
+    await tx.executemany(
+        "INSERT INTO events (at, case_id, actor_id, type, data) VALUES (?, ?, ?, ?, ?)", events)

@@ -23,12 +23,16 @@ async def next_register_number(tx: Tx, prefix: str, year: int) -> int:
 
 async def insert_case(
     tx: Tx, *, register_no: str, sop_id: str, sop_hash: str, institution: str, unit: str,
-    requester_id: int, title: str, intake: dict[str, Any], now: datetime,
+    requester_id: int, title: str, intake: dict[str, Any], now: datetime, requester_name: str = "",
+    requester_opd: str | None = None, requester_agency: str = "",
 ) -> int:
+    """A new open case; the requester's name and agency are stored as they are now (shown as filed, always)."""
     return await tx.insert(
         "INSERT INTO cases (register_no, sop_id, sop_hash, institution, unit, requester_id, title, intake, state, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-        (register_no, sop_id, sop_hash, institution, unit, requester_id, title, to_json(intake), iso(now)),
+        "created_at, requester_name, requester_opd, requester_agency) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
+        (register_no, sop_id, sop_hash, institution, unit, requester_id, title, to_json(intake), iso(now),
+         requester_name, requester_opd, requester_agency),
     )
 
 
@@ -101,3 +105,10 @@ async def cases_created_between(r: Reader, start: datetime, end: datetime) -> li
 async def sop_units(r: Reader) -> dict[str, tuple[str, str]]:
     rows = await r.fetchall("SELECT DISTINCT sop_id, institution, unit FROM cases")
     return {row["sop_id"]: (row["institution"], row["unit"]) for row in rows}
+
+
+async def open_case_counts(r: Reader) -> dict[tuple[str, str], int]:
+    """Open cases per (institution, unit), counted in the index."""
+    rows = await r.fetchall("SELECT institution, unit, COUNT(*) AS n FROM cases WHERE state = 'open' "
+                            "GROUP BY institution, unit")
+    return {(row["institution"], row["unit"]): int(row["n"]) for row in rows}

@@ -7,8 +7,11 @@ returning the new id, ``insert_or_skip``), ``fetchone``/``fetchall`` outside a t
 rows read by column name (``row["id"]``). The SQL text is SQLite's; ``bot.storage.dialect`` makes
 it PostgreSQL's.
 
-One connection per process, guarded by an asyncio lock, so a transaction is never interleaved with
-another task's statements.
+One writing connection per process, guarded by an asyncio lock, so a transaction is never
+interleaved with another task's statements. Reads that do not need the writer (digests, reports,
+lists, question answering) go through ``Database.read``: on SQLite a second, read-only connection
+(in its own thread) that WAL lets run beside the writer, so a long read never holds up a write and
+a write never waits for a read; on PostgreSQL a second connection of its own.
 
 - SQLite: WAL mode and a busy timeout let several processes share the file; ``BEGIN IMMEDIATE``
   takes the write lock at the start, so each write transaction runs alone.
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -124,6 +128,11 @@ class Database:
             return await PostgresDatabase.connect(where, migrate=migrate, upto=upto, create=create)
         return await SqliteDatabase.connect(where, migrate=migrate, upto=upto, create=create)
 
+    @property
+    def read(self) -> Reader:
+        """Where reads that need not see this process's open transaction go (see the module doc)."""
+        return self
+
     async def close(self) -> None:
         raise NotImplementedError
 
@@ -201,6 +210,22 @@ class SqliteDatabase(Database):
         self.path = path
         self.created = False
         self._lock = asyncio.Lock()
+        self._reader: ReadConnection | None = None
+
+    @property
+    def read(self) -> Reader:
+        """The read-only connection (the database itself for an in-memory one)."""
+        return self._reader if self._reader is not None else self
+
+    async def _open_reader(self) -> None:
+        if self.path == ":memory:" or self._reader is not None:
+            return
+        uri = _read_only_uri(self.path)
+        conn = await aiosqlite.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA query_only = ON")
+        self._reader = ReadConnection(conn)
 
     @classmethod
     async def connect(
@@ -223,6 +248,7 @@ class SqliteDatabase(Database):
             if migrate:
                 await db.migrate(upto=upto)
                 await conn.execute("PRAGMA optimize")  # refresh planner statistics where they are stale
+            await db._open_reader()
         except BaseException as exc:
             await conn.close()
             if isinstance(exc, sqlite3.Error):
@@ -231,6 +257,9 @@ class SqliteDatabase(Database):
         return db
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.conn.close()
+            self._reader = None
         await self.conn.close()
 
     async def migrate(self, upto: int | None = None) -> list[int]:
@@ -300,6 +329,28 @@ class SqliteDatabase(Database):
                 await self.conn.backup(dest)
             finally:
                 await dest.close()
+
+
+def _read_only_uri(path: str) -> str:
+    return Path(os.path.abspath(path)).as_uri() + "?mode=ro"
+
+
+class ReadConnection:
+    """The read-only connection: queries only, one at a time, beside the writer."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._lock = asyncio.Lock()
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        async with self._lock:
+            cur = await self.conn.execute(sql, tuple(params))
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._lock:
+            cur = await self.conn.execute(sql, tuple(params))
+            return list(await cur.fetchall())
 
 
 class SqliteTx(Tx):

@@ -12,15 +12,16 @@ from bot.storage.records import StoredDraft
 
 async def save_draft(
     tx: Tx, *, person_id: int, sop_id: str, answers: dict[str, Any], uploads: dict[str, Any], position: int,
-    now: datetime, last_message_id: int = 0,
+    now: datetime, last_message_id: int = 0, intake_hash: str | None = None,
 ) -> None:
+    """Insert or replace the person's draft; ``intake_hash`` names the intake form its answers belong to."""
     await tx.execute(
-        "INSERT INTO drafts (person_id, sop_id, answers, uploads, position, last_message_id, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "INSERT INTO drafts (person_id, sop_id, answers, uploads, position, last_message_id, updated_at, "
+        "intake_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (person_id) DO UPDATE SET sop_id = excluded.sop_id, answers = excluded.answers, "
         "uploads = excluded.uploads, position = excluded.position, last_message_id = excluded.last_message_id, "
-        "updated_at = excluded.updated_at",
-        (person_id, sop_id, to_json(answers), to_json(uploads), position, last_message_id, iso(now)),
+        "updated_at = excluded.updated_at, intake_hash = excluded.intake_hash",
+        (person_id, sop_id, to_json(answers), to_json(uploads), position, last_message_id, iso(now), intake_hash),
     )
 
 

@@ -22,8 +22,14 @@ async def insert_event(
     )
 
 
+_COLUMNS = "id, at, case_id, step_instance_id, actor_id, on_behalf_of, type, data"
+
+
 async def events_of_case(r: Reader, case_id: int) -> list[Event]:
-    rows = await r.fetchall("SELECT * FROM events WHERE case_id = ? ORDER BY id", (case_id,))
+    """A case's audit trail, archived events included (see storage.retention)."""
+    rows = await r.fetchall(
+        f"SELECT {_COLUMNS} FROM events WHERE case_id = ? UNION ALL "
+        f"SELECT {_COLUMNS} FROM events_archive WHERE case_id = ? ORDER BY id", (case_id, case_id))
     return [Event.from_row(row) for row in rows]
 
 

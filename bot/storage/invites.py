@@ -12,12 +12,13 @@ from bot.storage.records import Invite
 
 async def insert_invite(
     tx: Tx, *, code: str, name: str, roles: Sequence[str], institution: str, unit: str | None,
-    now: datetime, created_by: int | None = None,
+    now: datetime, created_by: int | None = None, person_id: int | None = None,
 ) -> None:
+    """A one-use invite; with ``person_id`` it binds that listed person instead of creating a new one."""
     await tx.execute(
-        "INSERT INTO invites (code, name, roles, institution, unit, created_at, created_by) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (code, name, to_json(list(roles)), institution, unit, iso(now), created_by),
+        "INSERT INTO invites (code, name, roles, institution, unit, created_at, created_by, person_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (code, name, to_json(list(roles)), institution, unit, iso(now), created_by, person_id),
     )
 
 

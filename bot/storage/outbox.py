@@ -27,6 +27,19 @@ async def enqueue(
     )
 
 
+async def hold(tx: Tx, message_id: int, error: str) -> int:
+    """Telegram refused the chat (never started, or blocked): keep the message, and the person's other queued ones
+    for that chat, until they write to the bot (``release_held``)."""
+    cur = await tx.execute(
+        "UPDATE outbox SET state = 'held', last_error = ?, attempts = attempts + (id = ?) "
+        "WHERE id = ? OR (state = 'pending' AND person_id IS NOT NULL "
+        "AND person_id = (SELECT person_id FROM outbox WHERE id = ?) "
+        "AND chat_id = (SELECT chat_id FROM outbox WHERE id = ?))",
+        (error[:500], message_id, message_id, message_id, message_id),
+    )
+    return cur.rowcount
+
+
 async def release_held(tx: Tx, person_id: int, chat_id: int) -> int:
     cur = await tx.execute(
         "UPDATE outbox SET chat_id = ?, state = 'pending' WHERE person_id = ? AND state = 'held'",
@@ -102,3 +115,9 @@ async def reset_sending(tx: Tx) -> int:
 async def outbox_counts(r: Reader) -> dict[str, int]:
     rows = await r.fetchall("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
     return {row["state"]: int(row["n"]) for row in rows}
+
+
+async def dead_letters(r: Reader, limit: int = 10) -> list[OutboxMessage]:
+    """The most recent messages given up on, oldest of them first."""
+    rows = await r.fetchall("SELECT * FROM outbox WHERE state = 'dead' ORDER BY id DESC LIMIT ?", (limit,))
+    return [OutboxMessage.from_row(row) for row in reversed(rows)]

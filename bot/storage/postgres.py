@@ -15,10 +15,11 @@ from typing import Any
 
 import asyncpg
 
-from bot.storage.db import SCHEMA_TABLE, Database, DatabaseError, DatabaseProblem, Tx, migrations
+from bot.storage.db import SCHEMA_TABLE, Database, DatabaseError, DatabaseProblem, Reader, Tx, migrations
 from bot.storage.dialect import Dialect, PostgresUrl, postgres_sql, with_returning_id
 
 PG_CONNECT_TIMEOUT = 10.0
+READ_POOL_SIZE = 2
 PG_MIGRATION_LOCK = 0x616C75726D696772
 """Advisory lock key ('alurmigr'): one process at a time applies PostgreSQL migrations."""
 
@@ -51,6 +52,12 @@ class PostgresDatabase(Database):
         self.path = str(url)
         self.created = False
         self._lock = asyncio.Lock()
+        self._reader: PostgresReader | None = None
+
+    @property
+    def read(self) -> Reader:
+        """A connection of its own for reads that need not wait for this process's writer."""
+        return self._reader if self._reader is not None else self
 
     @classmethod
     async def connect(
@@ -79,6 +86,7 @@ class PostgresDatabase(Database):
             db.created = created
             if migrate:
                 await db.migrate(upto=upto)
+            db._reader = PostgresReader(await _pool(url, size=READ_POOL_SIZE))
         except BaseException as exc:
             await pool.close()
             if isinstance(exc, asyncpg.InsufficientPrivilegeError | asyncpg.ReadOnlySQLTransactionError):
@@ -89,6 +97,9 @@ class PostgresDatabase(Database):
         return db
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.pool.close()
+            self._reader = None
         await self.pool.close()
 
     async def migrate(self, upto: int | None = None) -> list[int]:
@@ -126,17 +137,8 @@ class PostgresDatabase(Database):
         return list(await self._read("fetch", sql, tuple(params)))
 
     async def _read(self, method: str, sql: str, params: tuple[Any, ...]) -> Any:
-        """A read outside a transaction; tried once more on a new connection when the old one was lost
-        (a database restart, a failover). Transactions are not retried here: their caller decides."""
-        query = postgres_sql(sql)
-        for attempt in range(2):
-            try:
-                async with self._lock, self.pool.acquire() as conn:
-                    return await getattr(conn, method)(query, *params)
-            except CONNECTION_LOST:
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        async with self._lock:
+            return await _read_retrying(self.pool, method, sql, params)
 
     async def write_problem(self) -> str | None:
         row = await self.fetchone(
@@ -149,6 +151,33 @@ class PostgresDatabase(Database):
         if not row["may_create"]:
             return "pengguna ini tidak boleh membuat tabel di skema (dibutuhkan untuk migrasi)"
         return None
+
+
+class PostgresReader:
+    """``Database.read`` on PostgreSQL: queries only, on a pool of its own beside the writer's."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
+        return await _read_retrying(self.pool, "fetchrow", sql, tuple(params))
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
+        return list(await _read_retrying(self.pool, "fetch", sql, tuple(params)))
+
+
+async def _read_retrying(pool: asyncpg.Pool, method: str, sql: str, params: tuple[Any, ...]) -> Any:
+    """A read outside a transaction; tried once more on a new connection when the old one was lost
+    (a database restart, a failover). Transactions are not retried here: their caller decides."""
+    query = postgres_sql(sql)
+    for attempt in range(2):
+        try:
+            async with pool.acquire() as conn:
+                return await getattr(conn, method)(query, *params)
+        except CONNECTION_LOST:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 class PostgresTx(Tx):
@@ -175,10 +204,10 @@ class PostgresTx(Tx):
         return int(new_id) if new_id is not None else None
 
 
-async def _pool(url: PostgresUrl) -> asyncpg.Pool:
+async def _pool(url: PostgresUrl, size: int = 1) -> asyncpg.Pool:
     try:
         return await asyncpg.create_pool(
-            url.url, min_size=1, max_size=1, timeout=PG_CONNECT_TIMEOUT, statement_cache_size=1024,
+            url.url, min_size=1, max_size=size, timeout=PG_CONNECT_TIMEOUT, statement_cache_size=1024,
             server_settings={"application_name": "alur"},
         )
     except asyncpg.InvalidCatalogNameError:

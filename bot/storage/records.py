@@ -42,6 +42,8 @@ class Person:
 
     @property
     def is_admin(self) -> bool:
+        """Holds the institution admin role. Not an authority check: whether someone may act over an
+        institution's cases is ``Supervision.administers`` (institution admin or system admin)."""
         return "admin" in self.roles
 
     def has_role(self, role: str) -> bool:
@@ -80,6 +82,12 @@ class Case:
     created_at: datetime
     closed_at: datetime | None = None
     closed_reason: str | None = None
+    requester_name: str = ""
+    """The requester's name as it was when the request was filed (a later re-registration does not change it)."""
+    requester_opd: str | None = None
+    """The requester's agency id at filing."""
+    requester_agency: str = ""
+    """The requester's agency name at filing ('' when they filed for no agency, or before snapshots were kept)."""
 
     @property
     def is_open(self) -> bool:
@@ -102,6 +110,9 @@ class Case:
             created_at=parse_iso(row["created_at"]),  # type: ignore[arg-type]
             closed_at=parse_iso(row["closed_at"]),
             closed_reason=row["closed_reason"],
+            requester_name=row["requester_name"] or "",
+            requester_opd=row["requester_opd"],
+            requester_agency=row["requester_agency"] or "",
         )
 
 
@@ -252,6 +263,8 @@ class Invite:
     created_by: int | None = None
     used_by: int | None = None
     used_at: datetime | None = None
+    person_id: int | None = None
+    """The listed person this invite proves (someone in the people file by @username); None: a new person."""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Invite:
@@ -265,6 +278,7 @@ class Invite:
             created_by=row["created_by"],
             used_by=row["used_by"],
             used_at=parse_iso(row["used_at"]),
+            person_id=row["person_id"],
         )
 
 
@@ -304,6 +318,8 @@ class StoredDraft:
     position: int
     last_message_id: int
     updated_at: datetime
+    intake_hash: str | None = None
+    """The intake form the answers were given to; None for drafts saved before forms were fingerprinted."""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StoredDraft:
@@ -315,6 +331,7 @@ class StoredDraft:
             position=int(row["position"]),
             last_message_id=int(row["last_message_id"]),
             updated_at=parse_iso(row["updated_at"]),  # type: ignore[arg-type]
+            intake_hash=row["intake_hash"],
         )
 
 
@@ -323,7 +340,7 @@ class RecordedUpdate:
     """A Telegram update as the ledger recorded it (its JSON payload) and how far handling got."""
 
     update_id: int
-    payload: str
+    payload: str | None
     state: UpdateState
     attempts: int
     received_at: datetime

@@ -121,3 +121,30 @@ async def steps_completed_between(r: Reader, start: datetime, end: datetime) -> 
         (iso(start), iso(end)),
     )
     return [StepTiming.from_row(row) for row in rows]
+
+
+OPEN_STEP_SETS = {
+    "overdue": ("s.due_at < ?", ("now",)),
+    "due_today": ("s.due_at >= ? AND s.due_at < ?", ("now", "day_end")),
+    "unassigned": ("s.holder_id IS NULL", ()),
+}
+
+
+async def open_steps_by_unit(
+    r: Reader, which: str, now: datetime, day_end: datetime, per_unit: int
+) -> tuple[dict[tuple[str, str], int], list[OpenStepView]]:
+    """One set of open steps (overdue, due today or unassigned): how many per (institution, unit),
+    and the first ``per_unit`` of each unit by due time. Costs the size of the set, read through
+    the index on the due time (or the holder), never every open step."""
+    condition, names = OPEN_STEP_SETS[which]
+    values = {"now": iso(now), "day_end": iso(day_end)}
+    rows = await r.fetchall(
+        "SELECT * FROM (SELECT s.id, s.step_no, s.role, s.holder_id, s.due_at, s.opened_at, c.register_no, "
+        "c.institution, c.unit, ROW_NUMBER() OVER (PARTITION BY c.institution, c.unit ORDER BY s.due_at, s.id) AS rn, "
+        "COUNT(*) OVER (PARTITION BY c.institution, c.unit) AS n "
+        f"FROM step_instances s JOIN cases c ON c.id = s.case_id WHERE s.state = 'open' AND {condition}) "
+        "WHERE rn <= ? ORDER BY due_at, id",
+        [*(values[n] for n in names), per_unit],
+    )
+    counts = {(row["institution"], row["unit"]): int(row["n"]) for row in rows}
+    return counts, [OpenStepView.from_row(row) for row in rows]

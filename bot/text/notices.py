@@ -11,6 +11,7 @@ from bot.text.payloads import (
     MODELS,
     AssignmentPayload,
     DigestChartPayload,
+    DigestPayload,
     DocumentPayload,
     EscalationPayload,
     FiledPayload,
@@ -63,8 +64,19 @@ def step_keyboard(p: AssignmentPayload) -> Keyboard:
     return rows
 
 
-def render_notice(renderer: Renderer, kind: str, payload: Payload) -> Notice:
-    """The message of one notice; ``payload`` is the model of ``kind`` (``payloads.parse`` reads a stored one)."""
+def board_keyboard(board_url: str | None) -> Keyboard:
+    """📊 Buka papan (the board as a Mini App) and a one-time login link for a computer; none without an address."""
+    if not board_url:
+        return []
+    return [[Button("📊 Buka papan", "board", url=board_url, web_app=True)],
+            [Button("🔗 Tautan masuk (komputer)", "board_link")]]
+
+
+def render_notice(renderer: Renderer, kind: str, payload: Payload, *, board_url: str | None = None) -> Notice:
+    """The message of one notice; ``payload`` is the model of ``kind`` (``payloads.parse`` reads a stored one).
+
+    ``board_url`` is the supervisors' board's public address (ALUR_WEB_URL): a digest then opens it.
+    """
     kind = NoticeKind(kind)
     if not isinstance(payload, MODELS[kind]):
         raise TypeError(f"a {kind} notice needs a {MODELS[kind].__name__}, not {type(payload).__name__}")
@@ -79,6 +91,8 @@ def render_notice(renderer: Renderer, kind: str, payload: Payload) -> Notice:
         keyboard = step_keyboard(payload)
     elif isinstance(payload, FiledPayload):
         keyboard = [[Button("📍 Posisi permohonan", "case", (payload.case_id,))]]
+    elif isinstance(payload, DigestPayload):
+        keyboard = board_keyboard(board_url)
     elif isinstance(payload, ReminderPayload):
         keyboard = [[Button("🗂 Lihat tugas saya", "tasks")]]
     elif isinstance(payload, EscalationPayload):

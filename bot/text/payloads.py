@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SerializerFunctionWrapHandler, model_serializer
 
@@ -36,6 +36,21 @@ class Payload(BaseModel):
     def documents(self) -> list[DocumentPayload]:
         """Documents sent right after this notice, each as its own outbox row."""
         return []
+
+
+class _LaterFields(Payload):
+    """A payload that gained optional fields: they are stored only when set, so a row written without
+    them and one written now with them unset are the same JSON."""
+
+    LATER: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_later_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in self.LATER:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 class FileRef(Payload):
@@ -84,7 +99,9 @@ class DecisionPrompt(Payload):
     branches: list[Branch]
 
 
-class AssignmentPayload(_WithFiles):
+class AssignmentPayload(_WithFiles, _LaterFields):
+    LATER = ("returned_by",)
+
     requester: str
     agency: str
     step_instance_id: int
@@ -101,15 +118,23 @@ class AssignmentPayload(_WithFiles):
     acting_for: str | None
     reassigned_by: str | None
     reason: str | None
+    """Why it was handed on: the disposisi's reason (``reassigned_by``) or the return's (``returned_by``)."""
+    returned_by: str | None = None
+    """The official who sent the request back to this step (a decision's 'return' branch)."""
 
 
-class ProgressPayload(CaseRef):
+class ProgressPayload(CaseRef, _LaterFields):
+    LATER = ("returned_by", "reason")
+
     step: str
     text: str
     role: str
     due_at: Moment | None
     holder_id: int | None
     returned: bool
+    returned_by: str | None = None
+    reason: str | None = None
+    """Why it was sent back, as the deciding official wrote it (rows queued before reasons existed have none)."""
 
 
 class UnassignedPayload(CaseRef):
@@ -289,9 +314,9 @@ def filed(case: Case, sop: Sop, current: list[StepPosition]) -> FiledPayload:
 
 
 def assignment(
-    case: Case, sop: Sop, step: Step, instance: StepInstance, roles: RoleBook, requester: Person, agency: str, *,
+    case: Case, sop: Sop, step: Step, instance: StepInstance, roles: RoleBook, requester: str, agency: str, *,
     acting_for: Person | None, reassigned_by: Person | None, reason: str | None, files: Sequence[Attachment],
-    for_requester: bool,
+    for_requester: bool, returned_by: Person | None = None,
 ) -> AssignmentPayload:
     decision = None
     if step.decision:
@@ -301,7 +326,7 @@ def assignment(
         )
     return AssignmentPayload(
         **_case(case, sop),
-        requester=requester.name,
+        requester=requester,
         agency=agency,
         step_instance_id=instance.id,
         step=step.number,
@@ -317,16 +342,19 @@ def assignment(
         acting_for=acting_for.name if acting_for else None,
         reassigned_by=reassigned_by.name if reassigned_by else None,
         reason=reason,
+        returned_by=returned_by.name if returned_by else None,
         files=_files(files),
         for_requester=for_requester,
     )
 
 
 def progress(
-    case: Case, sop: Sop, step: Step, roles: RoleBook, instance: StepInstance, *, returned: bool
+    case: Case, sop: Sop, step: Step, roles: RoleBook, instance: StepInstance, *, returned: bool,
+    returned_by: Person | None = None, reason: str | None = None,
 ) -> ProgressPayload:
     return ProgressPayload(**_case(case, sop), step=step.number, text=step.text, role=roles.name(step.actor),
-                           due_at=instance.due_at, holder_id=instance.holder_id, returned=returned)
+                           due_at=instance.due_at, holder_id=instance.holder_id, returned=returned,
+                           returned_by=returned_by.name if returned_by else None, reason=reason)
 
 
 def unassigned(case: Case, sop: Sop, step: Step, roles: RoleBook, unit_name: str) -> UnassignedPayload:

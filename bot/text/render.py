@@ -20,6 +20,15 @@ from bot.sop.calendar import ZONE_NAMES
 
 TELEGRAM_LIMIT = 4096
 STATE_NAMES = {"open": "berjalan", "completed": "selesai", "rejected": "tidak disetujui", "cancelled": "dibatalkan"}
+NOTICE_NAMES = {
+    "assignment": "kartu tugas", "case_filed": "tanda terima permohonan", "progress": "kabar posisi permohonan",
+    "case_completed": "kabar permohonan selesai", "case_rejected": "kabar permohonan tidak disetujui",
+    "case_cancelled": "kabar pembatalan", "unassigned": "kabar langkah tanpa pemegang",
+    "step_taken_over": "kabar pengalihan", "unreachable": "kabar pegawai tak terjangkau", "reminder": "pengingat",
+    "escalation": "laporan keterlambatan", "digest": "ringkasan harian", "digest_chart": "grafik ringkasan",
+    "document": "dokumen", "intake_paused": "kabar isian tersimpan",
+}
+"""Notice kinds (bot.core.states.NoticeKind) as an admin reads them in the list of undelivered messages."""
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -42,7 +51,10 @@ class Renderer:
                                                                locale="id")
         self.env.filters["minutes"] = format_minutes
         self.env.filters["joinlist"] = lambda items, sep=", ": sep.join(str(i) for i in items if i)
+        self.env.filters["sapaan"] = address
+        self.env.filters["dead_reason"] = dead_reason
         self.env.globals["state_names"] = STATE_NAMES
+        self.env.globals["notice_names"] = NOTICE_NAMES
 
     def render(self, name: str, /, **context: Any) -> str:
         """Telegram HTML from ``templates/<name>.j2``, cut to Telegram's message limit."""
@@ -75,6 +87,37 @@ class Renderer:
         value = parse_iso(moment) if isinstance(moment, str) else moment
         assert value is not None
         return value.astimezone(self.tz).strftime("%H.%M")
+
+
+HONORIFICS = ("bapak", "ibu", "pak", "bu", "saudara", "saudari", "sdr", "sdri", "dr", "drs", "dra", "ir", "prof")
+"""How a name may already begin; officials are addressed by them, so nothing is added."""
+
+
+def address(name: str) -> str:
+    """How a greeting addresses a person: 'Bapak/Ibu Wati', or the name as written when it already carries
+    a form of address ('Pak Harto', 'Ibu Wati (Dinkes)')."""
+    name = " ".join(str(name).split())
+    first = name.split(" ", 1)[0].rstrip(".").lower()
+    if not name or first in HONORIFICS:
+        return name or "Bapak/Ibu"
+    return f"Bapak/Ibu {name}"
+
+
+DEAD_REASONS = (
+    ("403", "ditolak Telegram: penerima memblokir bot atau belum pernah membukanya"),
+    ("400", "ditolak Telegram: pesan tidak dapat dikirim ke percakapan itu"),
+    ("render", "pesan tidak dapat disusun"),
+    ("network", "gangguan jaringan berulang"),
+    ("telegram", "gangguan di Telegram berulang"),
+    ("uncertain", "terputus saat dikirim"),
+)
+
+
+def dead_reason(error: str) -> str:
+    """Why a message went to the dead letters, in words (the stored error is the Bot API's English)."""
+    text = str(error).strip().lower()
+    fallback = "tidak terkirim setelah dicoba berulang"
+    return next((words for prefix, words in DEAD_REASONS if text.startswith(prefix)), fallback)
 
 
 def format_minutes(minutes: float | int | None) -> str:

@@ -26,9 +26,12 @@ class Assigner:
         self.notify = notify
 
     async def open_step(
-        self, tx: Tx, case: Case, sop: Sop, step: Step, now: datetime, *, exclude: set[int] | None = None
+        self, tx: Tx, case: Case, sop: Sop, step: Step, now: datetime, *, exclude: set[int] | None = None,
+        returned_by: Person | None = None, reason: str | None = None,
     ) -> StepInstance:
-        """Open a step instance with its deadlines and assign it; notify the holder or the overseers."""
+        """Open a step instance with its deadlines and assign it; notify the holder or the overseers.
+
+        ``returned_by``/``reason``: a decision sent the request back to this step, and why (on the card)."""
         holder, acting_for = await self.choose_holder(tx, case, step.actor, now, exclude or set())
         duration = sop.duration(step)
         due = remind = prewarn = escalate = None
@@ -58,7 +61,8 @@ class Assigner:
                     tx, type=EventType.ACTING_ASSIGNED, now=now, case_id=case.id, step_instance_id=sid,
                     actor_id=holder.id, on_behalf_of=acting_for.id, data={"step": step.number},
                 )
-            await self.notify.assigned(tx, case, sop, step, instance, holder, acting_for, now)
+            await self.notify.assigned(tx, case, sop, step, instance, holder, acting_for, now,
+                                       returned_by=returned_by, reason=reason)
         return instance
 
     def alarms(

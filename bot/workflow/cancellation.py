@@ -7,6 +7,7 @@ from bot.core.states import CaseState, EventType
 from bot.workflow.access import Access
 from bot.workflow.deps import WorkflowDeps
 from bot.workflow.errors import WorkflowError
+from bot.workflow.inputs import clean_answer
 from bot.workflow.notify import Notifier
 from bot.workflow.results import Outcome
 
@@ -18,7 +19,7 @@ class Cancellation:
         self.access = access
 
     async def cancel(self, case_id: int, by_id: int, reason: str) -> Outcome:
-        reason = " ".join(reason.split())
+        reason = clean_answer(reason)
         if not reason:
             raise WorkflowError("reason_required")
         now = self.d.clock.now()

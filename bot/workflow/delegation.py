@@ -9,6 +9,7 @@ from bot.storage.records import Case, Person, StepInstance
 from bot.workflow.assignment import Assigner
 from bot.workflow.deps import WorkflowDeps
 from bot.workflow.errors import WorkflowError
+from bot.workflow.inputs import clean_answer
 from bot.workflow.notify import Notifier
 from bot.workflow.results import Outcome
 from bot.workflow.steps import already_done
@@ -22,7 +23,7 @@ class Delegation:
 
     async def reassign(self, step_id: int, by_id: int, to_id: int, reason: str) -> Outcome:
         """The holder, a supervisor of the unit or an admin hands an open step to someone else."""
-        reason = " ".join(reason.split())
+        reason = clean_answer(reason)
         if not reason:
             raise WorkflowError("reason_required")
         now = self.d.clock.now()
@@ -63,12 +64,14 @@ class Delegation:
         return Outcome(True, case, updated)
 
     async def reassign_candidates(self, r: Reader, instance: StepInstance, case: Case, by: Person) -> list[Person]:
-        """Who ``by`` may hand this step to: colleagues with the role (holder), anyone in the unit (supervisor)."""
-        if not instance.is_open:
+        """Who ``by`` may hand this step to: colleagues with the role (holder), anyone in the unit (supervisor or
+        an admin over the case's institution)."""
+        if not instance.is_open or not by.active:
             return []
         staff = [p for p in await storage.people.people(r) if p.is_staff and p.institution == case.institution]
         role = self.d.catalog.roles.roles.get(instance.role)
-        if by.is_admin or self.d.supervision.supervises(by, case, instance.role):
+        supervision = self.d.supervision
+        if supervision.administers(by, case.institution) or supervision.supervises(by, case, instance.role):
             in_unit = [p for p in staff if p.unit == case.unit or p.unit is None or (role and role.scope == "org")]
             return [p for p in in_unit if p.id != instance.holder_id]
         if by.id == instance.holder_id:

@@ -59,6 +59,14 @@ class WorkflowDeps:
         agency = self.agencies.get(person.opd or "")
         return agency.name if agency else ""
 
+    def requester_of(self, case: Case) -> tuple[str, str]:
+        """(name, agency) of the case's requester as filed: a later re-registration changes neither."""
+        agency = case.requester_agency
+        if not agency and case.requester_opd:  # filed before agency names were kept: the name of that agency now
+            found = self.agencies.get(case.requester_opd)
+            agency = found.name if found else ""
+        return case.requester_name or "-", agency
+
     def unit_name(self, institution: str, unit: str) -> str:
         inst = self.catalog.institutions.get(institution)
         found = inst.unit(unit) if inst else None

@@ -10,10 +10,12 @@ from __future__ import annotations
 from bot import storage
 from bot.core.states import AttachmentPurpose, EventType, PromptKind, StepOutcome
 from bot.sop.model import Sop, snapshot
-from bot.storage.records import StepInstance
+from bot.storage.records import Person, StepInstance
+from bot.workflow.access import Access
 from bot.workflow.assignment import Assigner
 from bot.workflow.deps import WorkflowDeps
 from bot.workflow.errors import WorkflowError
+from bot.workflow.inputs import check_upload, clean_answer
 from bot.workflow.notify import Notifier
 from bot.workflow.results import FileUpload, Outcome
 
@@ -38,9 +40,10 @@ def check_intake(sop: Sop, intake: dict[str, str], uploads: dict[str, FileUpload
         if fld.kind == "document":
             if fld.required and fld.key not in uploads:
                 raise WorkflowError("intake_missing", field=fld.label)
+            if fld.key in uploads:
+                check_upload(uploads[fld.key])
             continue
-        raw = str(intake.get(fld.key, ""))
-        value = raw.strip() if fld.kind == "long_text" else " ".join(raw.split())
+        value = clean_answer(str(intake.get(fld.key, "")), multiline=fld.kind == "long_text")
         if not value:
             if fld.required:
                 raise WorkflowError("intake_missing", field=fld.label)
@@ -55,22 +58,25 @@ def check_intake(sop: Sop, intake: dict[str, str], uploads: dict[str, FileUpload
     return clean
 
 
-def startable(sop: Sop | None, sop_id: str, roles: tuple[str, ...], is_admin: bool) -> Sop:
-    """The SOP if this person may start it (it has steps, they hold one of its starter roles)."""
+def startable(sop: Sop | None, sop_id: str, person: Person | None, access: Access) -> Sop:
+    """The SOP if this person may start it: it has steps, and the access rule lets them (institution, starter
+    roles, active). Checked again on the server for every write, whatever the menu offered."""
     if sop is None:
         raise WorkflowError("unknown_sop", sop=sop_id)
     if sop.steps_missing or not sop.steps:
         raise WorkflowError("not_startable", sop=sop.title)
-    if not set(roles) & set(sop.starters) and not is_admin:
-        raise WorkflowError("not_allowed_to_start", sop=sop.title)
+    refusal = access.start_refusal(person, sop)
+    if refusal is not None:
+        raise WorkflowError(refusal, sop=sop.title)
     return sop
 
 
 class Filing:
-    def __init__(self, deps: WorkflowDeps, assigner: Assigner, notify: Notifier) -> None:
+    def __init__(self, deps: WorkflowDeps, assigner: Assigner, notify: Notifier, access: Access) -> None:
         self.d = deps
         self.assigner = assigner
         self.notify = notify
+        self.access = access
 
     async def file_request(
         self,
@@ -93,7 +99,7 @@ class Filing:
             requester = await storage.people.person(tx, requester_id)
             if requester is None or not requester.active:
                 raise WorkflowError("not_registered")
-            startable(sop, sop_id, requester.roles, requester.is_admin)
+            startable(sop, sop_id, requester, self.access)
             await storage.sop_versions.ensure_sop_version(tx, sop_id=sop.id, sop_hash=sop.content_hash,
                                                           snapshot=snapshot(sop), now=now)
             inst = self.d.catalog.institution(sop.institution)
@@ -103,6 +109,8 @@ class Filing:
             case_id = await storage.cases.insert_case(
                 tx, register_no=register_no, sop_id=sop.id, sop_hash=sop.content_hash, institution=sop.institution,
                 unit=sop.unit, requester_id=requester_id, title=sop.title, intake=clean, now=now,
+                requester_name=requester.name, requester_opd=requester.opd,
+                requester_agency=self.d.agency_name(requester),
             )
             for key, up in uploads.items():
                 await storage.attachments.insert_attachment(

@@ -2,10 +2,17 @@
 
 The draft is saved after every answer, so a half-filled request survives a restart of the
 bot; submitting files the case and deletes the draft in the same transaction.
+
+A draft remembers the intake form it was started on (a fingerprint of the SOP's intake fields).
+When an admin changes that form while someone is half-way, the answers no longer fit it: the
+draft starts again from the first field of the new form, and the person is told so once
+(WorkflowError ``intake_changed``) instead of being asked for a field the summary never shows.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -19,6 +26,7 @@ from bot.storage.db import Database
 from bot.text.payloads import IntakePausedPayload
 from bot.workflow.errors import WorkflowError
 from bot.workflow.filing import Filing, intake_problem, startable
+from bot.workflow.inputs import check_upload, clean_answer
 from bot.workflow.results import FileUpload, Outcome
 
 
@@ -31,6 +39,12 @@ class Draft:
     position: int = 0
     last_message_id: int = 0
     """The Telegram message that gave the latest answer (a redelivered message is not applied twice)."""
+    intake_hash: str = ""
+    """The intake form the answers were given to (``intake_fingerprint``); '' means the SOP's current one."""
+
+    def __post_init__(self) -> None:
+        if not self.intake_hash:
+            object.__setattr__(self, "intake_hash", intake_fingerprint(self.sop))
 
     @property
     def current(self) -> IntakeField | None:
@@ -56,6 +70,12 @@ class Draft:
         return out
 
 
+def intake_fingerprint(sop: Sop) -> str:
+    """A short hash of the SOP's intake form: its fields, their order, kinds and rules."""
+    form = json.dumps([f.model_dump(mode="json") for f in sop.intake], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(form.encode()).hexdigest()[:16]
+
+
 class Intake:
     def __init__(self, db: Database, catalog: Catalog, clock: Clock, filing: Filing) -> None:
         self.db = db
@@ -64,17 +84,32 @@ class Intake:
         self.filing = filing
 
     async def get(self, person_id: int) -> Draft | None:
+        """The person's draft; WorkflowError ``intake_changed`` (after starting it again) when its form changed."""
         stored = await storage.drafts.draft(self.db, person_id)
         if stored is None:
             return None
         sop = self.catalog.get(stored.sop_id)
         if sop is None:
             return None
-        return Draft(person_id, sop, stored.answers, stored.uploads, stored.position, stored.last_message_id)
+        current = intake_fingerprint(sop)
+        if stored.intake_hash and stored.intake_hash != current:
+            await self._restart(Draft(person_id, sop))
+        return Draft(person_id, sop, stored.answers, stored.uploads, stored.position, stored.last_message_id,
+                     current)
 
-    async def start(self, person_id: int, sop_id: str, roles: tuple[str, ...], is_admin: bool = False) -> Draft:
-        """A new draft for the SOP; the person's next messages answer its fields."""
-        sop = startable(self.catalog.get(sop_id), sop_id, roles, is_admin)
+    async def _restart(self, fresh: Draft) -> None:
+        """Start the draft again on the SOP's current form and say so."""
+        await self._save(fresh, ask=True)
+        raise WorkflowError("intake_changed", sop=fresh.sop.title)
+
+    async def start(self, person_id: int, sop_id: str) -> Draft:
+        """A new draft for the SOP; the person's next messages answer its fields.
+
+        Whether they may start it is decided here from the person as stored (institution, starter roles,
+        active), not from what a menu offered or a button claims.
+        """
+        person = await storage.people.person(self.db, person_id)
+        sop = startable(self.catalog.get(sop_id), sop_id, person, self.filing.access)
         return await self._save(Draft(person_id, sop), ask=True)
 
     async def resume(self, person_id: int) -> Draft:
@@ -86,7 +121,8 @@ class Intake:
         async with self.db.transaction() as tx:
             await storage.drafts.save_draft(tx, person_id=draft.person_id, sop_id=draft.sop.id,
                                             answers=draft.answers, uploads=draft.uploads, position=draft.position,
-                                            now=now, last_message_id=draft.last_message_id)
+                                            now=now, last_message_id=draft.last_message_id,
+                                            intake_hash=draft.intake_hash)
             if ask:
                 await storage.prompts.set_prompt(tx, draft.person_id, PromptKind.INTAKE, {"sop_id": draft.sop.id},
                                                  now)
@@ -104,7 +140,7 @@ class Intake:
             return draft
         if fld.kind == "document":
             raise WorkflowError("intake_need_document", field=fld.label)
-        value = text.strip() if fld.kind == "long_text" else " ".join(text.split())
+        value = clean_answer(text, multiline=fld.kind == "long_text")
         if not value:
             raise WorkflowError("intake_missing", field=fld.label)
         problem = intake_problem(fld.kind, value, fld.max_length, fld.choices)
@@ -120,6 +156,7 @@ class Intake:
             return draft
         if fld.kind != "document":
             raise WorkflowError("intake_need_text", field=fld.label)
+        check_upload(upload)
         info = {"file_id": upload.file_id, "file_unique_id": upload.file_unique_id, "file_name": upload.file_name,
                 "mime_type": upload.mime_type, "file_size": upload.file_size}
         return await self._save(Draft(person_id, draft.sop, draft.answers, {**draft.uploads, fld.key: info},
@@ -165,7 +202,15 @@ class Intake:
     async def submit(self, person_id: int) -> Outcome:
         draft = await self._require(person_id)
         uploads = {k: FileUpload(**v) for k, v in draft.uploads.items()}
-        return await self.filing.file_request(draft.sop.id, person_id, draft.answers, uploads, consume_draft=True)
+        try:
+            return await self.filing.file_request(draft.sop.id, person_id, draft.answers, uploads,
+                                                  consume_draft=True)
+        except WorkflowError as exc:
+            if exc.code.startswith("intake") and draft.current is None:
+                # every field was answered and still the form refuses them: the form is not the one they
+                # were given to (a draft from before forms were fingerprinted). Asking again would loop.
+                await self._restart(Draft(person_id, draft.sop))
+            raise
 
     async def _require(self, person_id: int) -> Draft:
         draft = await self.get(person_id)

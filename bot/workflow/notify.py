@@ -1,7 +1,8 @@
 """Notification fan-out: who hears about a workflow change, written to the outbox in the same transaction.
 
 Each notice is an outbox row carrying its payload (bot.text.payloads); a document handed on with
-a notice travels as its own row right behind it, so the recipient gets both in order.
+a notice travels as its own row queued right before it, so the recipient has the documents by the
+time the card (and its buttons) arrives: the sender delivers a chat's rows of one priority in order.
 """
 
 from __future__ import annotations
@@ -31,12 +32,16 @@ class Notifier:
         self, tx: Tx, person: Person, kind: NoticeKind, payload: payloads.Payload, priority: Priority,
         now: datetime, dedupe_key: str | None = None,
     ) -> None:
-        """Queue a notification, then each document it carries as its own message (delivered right after)."""
-        await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind=kind, payload=payload,
-                                     priority=priority, now=now, dedupe_key=dedupe_key)
+        """Queue each document a notification carries as its own message, then the notification itself.
+
+        Documents first: a holder who acts on the card at once has already received what it hands on.
+        (Deduplicated notices, the alarms and digests, carry no documents.)
+        """
         for document in payload.documents():
             await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id,
                                          kind=NoticeKind.DOCUMENT, payload=document, priority=priority, now=now)
+        await storage.outbox.enqueue(tx, person_id=person.id, chat_id=person.telegram_id, kind=kind, payload=payload,
+                                     priority=priority, now=now, dedupe_key=dedupe_key)
 
     async def requester(self, r: Reader, case: Case) -> Person:
         person = await storage.people.person(r, case.requester_id)
@@ -46,13 +51,14 @@ class Notifier:
     async def assignment_payload(
         self, r: Reader, case: Case, sop: Sop, step: Step, instance: StepInstance, holder_id: int | None,
         acting_for: Person | None, *, reassigned_by: Person | None = None, reason: str | None = None,
+        returned_by: Person | None = None,
     ) -> payloads.AssignmentPayload:
         """The assignment card of a step as it stands now (sent to its holder, and re-sent by /tugas)."""
-        requester = await self.requester(r, case)
+        name, agency = self.d.requester_of(case)
         for_requester = holder_id == case.requester_id
         return payloads.assignment(
-            case, sop, step, instance, self.d.catalog.roles, requester, self.d.agency_name(requester),
-            acting_for=acting_for, reassigned_by=reassigned_by, reason=reason,
+            case, sop, step, instance, self.d.catalog.roles, name, agency,
+            acting_for=acting_for, reassigned_by=reassigned_by, reason=reason, returned_by=returned_by,
             files=handed_files(await storage.attachments.attachments(r, case.id), for_requester),
             for_requester=for_requester,
         )
@@ -67,19 +73,22 @@ class Notifier:
     async def assigned(
         self, tx: Tx, case: Case, sop: Sop, step: Step, instance: StepInstance, holder: Person,
         acting_for: Person | None, now: datetime, *, reassigned_by: Person | None = None, reason: str | None = None,
+        returned_by: Person | None = None,
     ) -> None:
         payload = await self.assignment_payload(tx, case, sop, step, instance, holder.id, acting_for,
-                                                reassigned_by=reassigned_by, reason=reason)
+                                                reassigned_by=reassigned_by, reason=reason, returned_by=returned_by)
         await self.enqueue(tx, holder, NoticeKind.ASSIGNMENT, payload, Priority.NORMAL, now)
 
     async def progress(
-        self, tx: Tx, case: Case, sop: Sop, step: Step, opened: StepInstance, now: datetime, *, returned: bool
+        self, tx: Tx, case: Case, sop: Sop, step: Step, opened: StepInstance, now: datetime, *, returned: bool,
+        returned_by: Person | None = None, reason: str | None = None,
     ) -> None:
-        """Tell the requester where their request went (not when the next step is their own)."""
+        """Tell the requester where their request went (not when the next step is their own: its card says it)."""
         requester = await self.requester(tx, case)
         if opened.holder_id == requester.id:
             return
-        payload = payloads.progress(case, sop, step, self.d.catalog.roles, opened, returned=returned)
+        payload = payloads.progress(case, sop, step, self.d.catalog.roles, opened, returned=returned,
+                                    returned_by=returned_by, reason=reason)
         await self.enqueue(tx, requester, NoticeKind.PROGRESS, payload, Priority.NORMAL, now)
 
     async def unassigned(self, tx: Tx, case: Case, sop: Sop, step: Step, now: datetime) -> None:

@@ -2,32 +2,47 @@
 
 Staff roles come only from the people file, the `alur people` command or a one-use invite
 made by an admin; self-registration in Telegram creates OPD officers (role ``requester``).
+
+Identity: a Telegram account is bound to a staff record only by proof an admin gave — the
+numeric Telegram id in the people file or `alur people add`, or a one-use invite link. A
+person listed by ``@username`` alone is *not* bound when someone with that username writes
+(anyone can take a free username); they open the invite link `alur people invite @username`
+prints. A self-registered officer is never turned into staff because the people file later
+lists their @username. A deactivated person stays deactivated until an admin acts (the people
+file lists them again, or an admin's invite).
 """
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import storage
 from bot.core.clock import Clock
 from bot.core.states import EventType, PersonKind, PersonSource
 from bot.sop.agencies import Agency, load_agencies
 from bot.sop.catalog import Catalog
-from bot.storage.db import Database
+from bot.storage.db import Database, Tx
 from bot.storage.records import Person
 from bot.workflow.errors import PeopleError
 from bot.workflow.people_file import parse_people_file
+
+if TYPE_CHECKING:
+    from bot.workflow.handover import Handover
 
 
 class People:
     """Person operations that do not touch cases."""
 
-    def __init__(self, db: Database, catalog: Catalog, clock: Clock, agencies: dict[str, Agency] | None = None):
+    def __init__(self, db: Database, catalog: Catalog, clock: Clock, agencies: dict[str, Agency] | None = None,
+                 handover: Handover | None = None):
         self.db = db
         self.catalog = catalog
         self.clock = clock
         self.agencies = agencies if agencies is not None else load_agencies()
+        self.handover = handover
+        """Hands a removed person's open steps on (as `alur people remove` does); set by the runtime."""
 
     # -- look-ups
 
@@ -52,10 +67,17 @@ class People:
     # -- staff from the people file and the CLI
 
     async def sync_file(self, path: Path) -> dict[str, int]:
-        """Apply the people file: add or update everyone in it, deactivate file entries no longer there."""
+        """Apply the people file: add or update everyone in it, deactivate file entries no longer there.
+
+        A person listed by @username is matched only to a staff record: an OPD officer who registered
+        with that username stays an officer (the username moves to the new, still unbound staff record).
+        Someone deactivated because the file no longer lists them has their open steps handed on exactly
+        like `alur people remove` does.
+        """
         specs = parse_people_file(path, self.catalog)
-        counts = {"added": 0, "updated": 0, "deactivated": 0}
+        counts = {"added": 0, "updated": 0, "deactivated": 0, "released": 0}
         now = self.clock.now()
+        removed: list[int] = []
         async with self.db.transaction() as tx:
             seen: set[int] = set()
             for spec in specs:
@@ -64,6 +86,10 @@ class People:
                     existing = await storage.people.person_by_telegram(tx, spec.telegram_id)
                 if existing is None and spec.username:
                     existing = await storage.people.person_by_username(tx, spec.username)
+                    if existing is not None and not existing.is_staff:
+                        # an officer's own username is no proof that they are this member of staff
+                        await storage.people.update_person(tx, existing.id, username=None)
+                        existing = None
                 if existing is None:
                     pid = await storage.people.insert_person(
                         tx, name=spec.name, kind=PersonKind.STAFF, now=now, telegram_id=spec.telegram_id,
@@ -83,8 +109,18 @@ class People:
             for person in await storage.people.people(tx):
                 if person.id not in seen and await storage.people.person_source(tx, person.id) == PersonSource.FILE:
                     await storage.people.update_person(tx, person.id, active=0)
+                    await storage.events.insert_event(tx, type=EventType.PERSON_REMOVED, now=now,
+                                                      data={"person_id": person.id, "via": "people_file"})
+                    removed.append(person.id)
                     counts["deactivated"] += 1
+        for person_id in removed:
+            counts["released"] += len(await self._release(person_id))
         return counts
+
+    async def _release(self, person_id: int) -> list:
+        if self.handover is None:
+            raise PeopleError("no_handover")  # a People without the workflow cannot remove anyone safely
+        return await self.handover.release_person(person_id)
 
     async def add_staff(
         self, *, name: str, roles: list[str], institution: str, unit: str | None,
@@ -136,14 +172,36 @@ class People:
         self, *, name: str, roles: list[str], institution: str, unit: str | None, created_by: int | None = None
     ) -> str:
         self._check_staff(roles, institution, unit)
-        code = "inv_" + secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
+        code = _invite_code()
         async with self.db.transaction() as tx:
             await storage.invites.insert_invite(tx, code=code, name=name, roles=roles, institution=institution,
                                                 unit=unit, now=self.clock.now(), created_by=created_by)
         return code
 
+    async def invite_listed(self, person_id: int, created_by: int | None = None) -> str:
+        """A one-use link that binds the Telegram account opening it to a listed, not yet bound member of staff
+        (someone the people file or `alur people add` names by @username only)."""
+        async with self.db.transaction() as tx:
+            person = await storage.people.person(tx, person_id)
+            if person is None:
+                raise PeopleError("person_not_found", ident=person_id)
+            if not person.is_staff or not person.active:
+                raise PeopleError("not_active_staff", name=person.name)
+            if person.telegram_id is not None:
+                raise PeopleError("already_bound", name=person.name)
+            code = _invite_code()
+            await storage.invites.insert_invite(tx, code=code, name=person.name, roles=person.roles,
+                                                institution=person.institution or "", unit=person.unit,
+                                                now=self.clock.now(), created_by=created_by, person_id=person.id)
+        return code
+
     async def accept_invite(self, code: str, *, telegram_id: int, username: str | None, name: str) -> Person:
-        """Bind the Telegram account that opened the invite link to the invited roles, once."""
+        """Bind the Telegram account that opened the invite link to the invited roles, once.
+
+        An invite for a listed person binds that person's record (their roles, steps and held messages);
+        an officer record this account had is retired (its past requests keep their snapshot). Opening an
+        admin's invite also reactivates a deactivated account: that is the admin acting.
+        """
         now = self.clock.now()
         async with self.db.transaction() as tx:
             inv = await storage.invites.invite(tx, code)
@@ -154,18 +212,21 @@ class People:
             existing = await storage.people.person_by_telegram(tx, telegram_id)
             if existing is not None and existing.is_staff:
                 raise PeopleError("already_staff")
-            if existing is None:
+            if inv.person_id is not None:
+                pid = await self._bind_listed(tx, inv.person_id, existing, telegram_id)
+            elif existing is None:
                 pid = await storage.people.insert_person(
                     tx, name=inv.name or name, kind=PersonKind.STAFF, now=now, telegram_id=telegram_id,
                     username=None, institution=inv.institution, unit=inv.unit, source=PersonSource.INVITE,
                 )
+                await storage.people.set_roles(tx, pid, inv.roles)
             else:
                 pid = existing.id
                 await storage.people.update_person(tx, pid, kind=PersonKind.STAFF, institution=inv.institution,
-                                                   unit=inv.unit, opd=None, name=inv.name or name)
+                                                   unit=inv.unit, opd=None, name=inv.name or name, active=1)
+                await storage.people.set_roles(tx, pid, inv.roles)
             if username and await storage.people.person_by_username(tx, username) is None:
                 await storage.people.update_person(tx, pid, username=username.lower())
-            await storage.people.set_roles(tx, pid, inv.roles)
             if not await storage.invites.use_invite(tx, code, pid, now):
                 raise PeopleError("invite_used")
             await storage.outbox.release_held(tx, pid, telegram_id)
@@ -175,23 +236,30 @@ class People:
         assert person is not None
         return person
 
+    async def _bind_listed(self, tx: Tx, person_id: int, existing: Person | None, telegram_id: int) -> int:
+        listed = await storage.people.person(tx, person_id)
+        if listed is None or not listed.active or listed.telegram_id is not None:
+            raise PeopleError("invite_used")
+        if existing is not None:  # an officer record of this account: retired, the staff record takes over
+            await storage.people.update_person(tx, existing.id, telegram_id=None, username=None, active=0)
+            await storage.events.insert_event(tx, type=EventType.PERSON_REMOVED, now=self.clock.now(),
+                                              data={"person_id": existing.id, "via": "became_staff",
+                                                    "staff_id": listed.id})
+        await storage.people.update_person(tx, listed.id, telegram_id=telegram_id)
+        await storage.events.insert_event(tx, type=EventType.TELEGRAM_BOUND, now=self.clock.now(),
+                                          actor_id=listed.id, data={"via": "invite"})
+        return listed.id
+
     # -- Telegram identity
 
-    async def bind_username(self, *, telegram_id: int, username: str | None) -> Person | None:
-        """A staff member listed by @username gets their Telegram id bound on first contact."""
+    async def listed_unbound(self, username: str | None) -> Person | None:
+        """A member of staff listed by this @username who has not proved their account yet (None otherwise)."""
         if not username:
             return None
-        async with self.db.transaction() as tx:
-            person = await storage.people.person_by_username(tx, username)
-            if person is None or person.telegram_id is not None:
-                return None
-            if await storage.people.person_by_telegram(tx, telegram_id) is not None:
-                return None
-            await storage.people.update_person(tx, person.id, telegram_id=telegram_id)
-            await storage.outbox.release_held(tx, person.id, telegram_id)
-            await storage.events.insert_event(tx, type=EventType.TELEGRAM_BOUND, now=self.clock.now(),
-                                              actor_id=person.id)
-            return await storage.people.person(tx, person.id)
+        person = await storage.people.person_by_username(self.db, username)
+        if person is None or not person.is_staff or not person.active or person.telegram_id is not None:
+            return None
+        return person
 
     async def register_officer(
         self, *, telegram_id: int, username: str | None, name: str, agency_id: str
@@ -205,6 +273,8 @@ class People:
             existing = await storage.people.person_by_telegram(tx, telegram_id)
             if existing is not None and existing.is_staff:
                 raise PeopleError("already_staff")
+            if existing is not None and not existing.active:
+                raise PeopleError("deactivated")
             if existing is None:
                 free = username and await storage.people.person_by_username(tx, username) is None
                 pid = await storage.people.insert_person(
@@ -215,7 +285,7 @@ class People:
             else:
                 pid = existing.id
                 await storage.people.update_person(tx, pid, opd=agency.id, institution=agency.institution,
-                                                   name=name, active=1)
+                                                   name=name)
             await storage.people.set_roles(tx, pid, ["requester"])
             await storage.events.insert_event(tx, type=EventType.OFFICER_REGISTERED, now=now, actor_id=pid,
                                               data={"opd": agency.id})
@@ -226,3 +296,7 @@ class People:
     def agency_name(self, person: Person) -> str:
         agency = self.agencies.get(person.opd or "")
         return agency.name if agency else ""
+
+
+def _invite_code() -> str:
+    return "inv_" + secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")

@@ -20,7 +20,8 @@ from bot.sop.catalog import Catalog
 from bot.workflow.errors import PeopleError
 
 ADMIN = "admin"
-"""System role: manages people and sees undeliverable messages; not an SOP actor."""
+"""The institution admin role: manages people and sees undeliverable messages; not an SOP actor. The system
+roles of roles.yaml (``admin``, ``system_admin``) are accepted beside the staff roles."""
 
 KEYS = ("telegram", "name", "roles", "institution", "unit")
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
@@ -116,13 +117,14 @@ def check_person(
     faults: list[Fault] = []
     roles = list(roles)
     missing_ok = set(missing_ok)
-    known_roles = [ADMIN, *(r.id for r in catalog.roles.roles.values() if r.kind == "staff")]
+    system = list(catalog.roles.system) or [ADMIN]
+    known_roles = [*system, *(r.id for r in catalog.roles.roles.values() if r.kind == "staff")]
     if not roles and "roles" not in missing_ok:
         faults.append(Fault("belum ada peran", "isi roles dengan id dari roles.yaml, mis. [kabid]"))
     for role in roles:
-        if role != ADMIN and role not in catalog.roles:
+        if role not in system and role not in catalog.roles:
             faults.append(Fault(f"peran '{role}' tidak dikenal{suggestion(role, known_roles)}",
-                                "pakai id peran dari sop_data/roles.yaml (atau 'admin')"))
+                                f"pakai id peran dari sop_data/roles.yaml (atau {' / '.join(system)})"))
     inst = catalog.institutions.get(institution or "")
     if not institution:
         if "institution" not in missing_ok:

@@ -37,11 +37,11 @@ class CaseQueries:
 
     async def cases_filed_by(self, person_id: int, limit: int = 20) -> list[Case]:
         """The person's own requests, open ones first, newest first."""
-        return await storage.cases.cases_of_requester(self.d.db, person_id, limit)
+        return await storage.cases.cases_of_requester(self.d.db.read, person_id, limit)
 
     async def cases_worked_on(self, person_id: int, limit: int = 20) -> list[Case]:
         """Cases whose steps the person holds or held, open ones first, newest first."""
-        return await storage.cases.cases_touched_by(self.d.db, person_id, limit)
+        return await storage.cases.cases_touched_by(self.d.db.read, person_id, limit)
 
     async def case_by_ref(self, ref: str | int) -> Case | None:
         """A case by register number ('KTP-INFO-2026-0007') or database number ('12'); None for anything else."""
@@ -96,8 +96,8 @@ class CaseQueries:
     async def open_tasks(self, person_id: int) -> list[tuple[StepInstance, Case, Step]]:
         """A person's open steps, soonest due first."""
         out = []
-        for instance in await storage.steps.open_steps_held_by(self.d.db, person_id):
-            case = await storage.cases.case(self.d.db, instance.case_id)
+        for instance in await storage.steps.open_steps_held_by(self.d.db.read, person_id):
+            case = await storage.cases.case(self.d.db.read, instance.case_id)
             assert case is not None
             sop = await self.d.sop_of(case)
             out.append((instance, case, sop.step(instance.step_no)))

@@ -1,8 +1,10 @@
 """Whether the bot can reach a person: a chat that refuses messages marks them unreachable until they write again.
 
-When Telegram refuses a message (the person blocked the bot, or never opened it) the person is
+When Telegram refuses a message (the person blocked the bot, or never opened it — most staff open
+the bot only after their first assignment) the message is held, not thrown away; the person is
 marked unreachable, the event is logged, and their nearest supervisor and the admins are told
-once a day, so someone can reach them another way.
+once, so someone can reach them another way. When the person writes to the bot (/start), they are
+reachable again and everything held for them goes out, in the order it was queued.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ class Reachability:
                 )
         return True
 
-    async def wrote(self, person_id: int) -> None:
-        """They wrote to the bot: their chat works again."""
+    async def wrote(self, person_id: int, chat_id: int) -> int:
+        """They wrote to the bot: their chat works again, and what was held for them is queued; how many."""
         async with self.d.db.transaction() as tx:
             await storage.people.update_person(tx, person_id, reachable=1)
+            return await storage.outbox.release_held(tx, person_id, chat_id)

@@ -56,6 +56,11 @@ class StepWork:
             actor = await storage.people.person(tx, actor_id)
             if actor is None or not instance.is_open or not self.access.may_act(actor, instance):
                 raise WorkflowError("not_holder" if instance.is_open else "step_closed", step=instance.step_no)
+            rows = await storage.attachments.attachments(tx, case.id, instance.id)
+            same = next((a for a in rows if a.purpose == AttachmentPurpose.OUTPUT and a.file_id == upload.file_id),
+                        None)
+            if same is not None:  # the same message delivered again (a replay after a crash): attached once
+                return same
             aid = await self._store_output(tx, case, instance, actor_id, upload, now)
             rows = await storage.attachments.attachments(tx, case.id, instance.id)
         return next(a for a in rows if a.id == aid)
@@ -95,7 +100,7 @@ class StepWork:
                 step_instance_id=step_id, actor_id=actor_id, on_behalf_of=on_behalf or instance.acting_for_id,
                 data={"step": step.number, "branch": label, "target": target, "outcome": outcome, "note": note},
             )
-            opened, closed = await self._advance(tx, case, sop, step, target, outcome, actor, now)
+            opened, closed = await self._advance(tx, case, sop, step, target, outcome, actor, now, note)
             case = await storage.cases.case(tx, case.id)
             done = await storage.steps.step(tx, step_id)
             assert case is not None
@@ -103,9 +108,15 @@ class StepWork:
 
     async def _advance(
         self, tx: Tx, case: Case, sop: Sop, step: Step, target: str | None, outcome: StepOutcome, actor: Person,
-        now: datetime,
+        now: datetime, note: str | None = None,
     ) -> tuple[list[StepInstance], CaseState | None]:
-        """Open the step that follows (the branch's target, else the next one), or close the case at the end."""
+        """Open the step that follows (the branch's target, else the next one), or close the case at the end.
+
+        A return or a rejection carries the deciding official's reason (``note``) to whoever hears of it:
+        the holder of the step it returns to, the requester, everyone told of the closing.
+        """
+        returned = outcome == StepOutcome.RETURN
+        why = note if outcome in (StepOutcome.RETURN, StepOutcome.REJECT) else None
         if target is None:
             nxt = sop.next_step(step)
         elif target == END:
@@ -113,16 +124,18 @@ class StepWork:
         else:
             nxt = sop.step(target)
         if nxt is not None:
-            opened = await self.assigner.open_step(tx, case, sop, nxt, now)
-            await self.notify.progress(tx, case, sop, nxt, opened, now, returned=outcome == StepOutcome.RETURN)
+            back = actor if returned else None
+            opened = await self.assigner.open_step(tx, case, sop, nxt, now, returned_by=back, reason=why)
+            await self.notify.progress(tx, case, sop, nxt, opened, now, returned=returned, returned_by=back,
+                                       reason=why)
             return [opened], None
         if await storage.steps.open_steps_of_case(tx, case.id):
             return [], None
         state = CaseState.REJECTED if outcome == StepOutcome.REJECT else CaseState.COMPLETED
-        await storage.cases.close_case(tx, case.id, state, now, None)
+        await storage.cases.close_case(tx, case.id, state, now, why)
         await storage.events.insert_event(tx, type=EventType.closing(state), now=now, case_id=case.id,
-                                          actor_id=actor.id)
-        await self.notify.closed(tx, case, sop, state, actor, None, now)
+                                          actor_id=actor.id, data={"reason": why} if why else None)
+        await self.notify.closed(tx, case, sop, state, actor, why, now)
         return [], state
 
     async def _store_output(

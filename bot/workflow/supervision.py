@@ -1,8 +1,14 @@
 """Who oversees whom: one policy read from roles.yaml, used by digests, delegation, escalation and alerts.
 
 A role with ``oversight`` is a supervising role: ``unit`` oversees its own bidang/bagian (a Kabid),
-``institution`` the whole institution (Kepala Badan, Sekretaris, the system role ``admin``). A late
-step escalates along the role's ``supervisor`` chain, to the supervising roles someone holds.
+``institution`` the whole institution (Kepala Badan, Sekretaris, the system role ``admin``), ``all``
+every institution (the system role ``system_admin``). A late step escalates along the role's
+``supervisor`` chain, to the supervising roles someone holds.
+
+Admins are the holders of a system role (``system_roles`` in roles.yaml). An institution admin
+(``admin``, oversight ``institution``) reads, cancels, reassigns and gets the digest and the
+undeliverable messages of their own institution only; a system admin (``system_admin``, oversight
+``all``) does so across every institution.
 """
 
 from __future__ import annotations
@@ -16,7 +22,11 @@ from bot.storage.db import Reader
 from bot.storage.records import Case, Person
 
 ADMIN = "admin"
-"""The system role that manages people and sees undeliverable messages (defined in roles.yaml)."""
+"""The institution admin role (defined in roles.yaml): people, dead letters and cases of one institution."""
+SYSTEM_ADMIN = "system_admin"
+"""The system admin role (defined in roles.yaml): the same across every institution."""
+
+Oversight = Literal["unit", "institution", "all"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +36,7 @@ class Scope:
     institution: str | None
     unit: str | None
 
-    def covers(self, institution: str, unit: str) -> bool:
+    def covers(self, institution: str | None, unit: str | None) -> bool:
         return (self.institution is None or self.institution == institution) and (
             self.unit is None or self.unit == unit
         )
@@ -35,8 +45,11 @@ class Scope:
 class Supervision:
     def __init__(self, roles: RoleBook) -> None:
         self.roles = roles
-        self._oversight: dict[str, Literal["unit", "institution"]] = {
+        self._oversight: dict[str, Oversight] = {
             r.id: r.oversight for r in [*roles.roles.values(), *roles.system.values()] if r.oversight
+        }
+        self._admin_roles: dict[str, Oversight] = {
+            r.id: r.oversight for r in roles.system.values() if r.oversight in ("institution", "all")
         }
 
     @property
@@ -44,23 +57,50 @@ class Supervision:
         return sorted(self._oversight)
 
     def is_supervisor(self, person: Person) -> bool:
-        return any(r in self._oversight for r in person.roles)
+        return person.active and any(r in self._oversight for r in person.roles)
+
+    def is_admin(self, person: Person) -> bool:
+        """Holds an admin role (of an institution or of the system)."""
+        return person.active and any(r in self._admin_roles for r in person.roles)
+
+    def is_system_admin(self, person: Person) -> bool:
+        return person.active and any(self._admin_roles.get(r) == "all" for r in person.roles)
+
+    def administers(self, person: Person, institution: str | None) -> bool:
+        """Whether ``person`` is an admin over ``institution``: its institution admin, or a system admin."""
+        if not person.active:
+            return False
+        for role in person.roles:
+            reach = self._admin_roles.get(role)
+            if reach == "all" or (reach == "institution" and institution is not None
+                                  and person.institution == institution):
+                return True
+        return False
 
     def scope_of(self, person: Person) -> Scope | None:
-        """What a person oversees: their institution, their unit, or (an admin of no institution) everything."""
+        """What a person oversees: everything (system admin), their institution, or their unit."""
+        if not person.active:
+            return None
         kinds = {self._oversight[r] for r in person.roles if r in self._oversight}
-        if "institution" in kinds:
-            return Scope(None if person.is_admin and person.institution is None else person.institution, None)
-        if "unit" in kinds:
+        if "all" in kinds:
+            return Scope(None, None)
+        if "institution" in kinds and person.institution:
+            return Scope(person.institution, None)
+        if "unit" in kinds and person.institution:
             return Scope(person.institution, person.unit)
         return None
 
     def supervises(self, person: Person, case: Case, role_id: str) -> bool:
         """Whether ``person`` may act over a step of ``role_id`` in ``case`` as its supervisor (disposisi).
 
-        An institution-wide supervisor oversees every step of their institution; a unit supervisor
-        those of their own unit whose role reports to them along the supervisor chain.
+        A system admin oversees every step; an institution-wide supervisor (or admin) every step
+        of their institution; a unit supervisor those of their own unit whose role reports to them
+        along the supervisor chain.
         """
+        if not person.active:
+            return False
+        if any(self._oversight.get(r) == "all" for r in person.roles):
+            return True
         if person.institution != case.institution:
             return False
         chain = set(self.roles.supervisors(role_id))
@@ -95,16 +135,26 @@ class Supervision:
         return levels
 
     async def admins(self, r: Reader, institution: str | None) -> list[Person]:
-        return await storage.people.people_with_roles(r, [ADMIN], institution)
+        """The admins of an institution; the system admins when it has none (someone is always told)."""
+        inst_roles = sorted(k for k, v in self._admin_roles.items() if v == "institution")
+        system_roles = sorted(k for k, v in self._admin_roles.items() if v == "all")
+        own = [p for p in await storage.people.people_with_roles(r, inst_roles)
+               if institution is not None and p.institution == institution]
+        return own or await storage.people.people_with_roles(r, system_roles)
 
     async def overseers(self, r: Reader, case: Case) -> list[Person]:
-        """Everyone who oversees the case's unit: unit supervisors of that unit, institution-wide ones, admins."""
+        """Everyone who oversees the case's unit: unit supervisors of that unit, institution-wide ones and the
+        institution's admins (the system admins when nobody of the institution oversees it)."""
         people = await storage.people.people_with_roles(r, self.supervising_roles, case.institution)
         out = []
         for p in people:
-            unit_only = all(self._oversight.get(x) == "unit" for x in p.roles if x in self._oversight)
-            if not unit_only or p.unit == case.unit:
+            kinds = {self._oversight[x] for x in p.roles if x in self._oversight}
+            if p.institution != case.institution and "all" not in kinds:
+                continue
+            if "unit" not in kinds or kinds - {"unit"} or p.unit == case.unit:
                 out.append(p)
+        if not out:
+            out = await self.admins(r, None)
         return out
 
     async def nearest(self, r: Reader, person: Person) -> list[Person]:

@@ -48,11 +48,11 @@ class Workflow:
         deps = WorkflowDeps(db, catalog, calendar, clock, policy or ReminderPolicy(), agencies or {})
         notify = Notifier(deps)
         assigner = Assigner(deps, notify)
-        access = Access()
+        access = Access(deps.supervision)
         return cls(
             deps=deps,
             access=access,
-            filing=Filing(deps, assigner, notify),
+            filing=Filing(deps, assigner, notify, access),
             steps=StepWork(deps, assigner, notify, access),
             delegation=Delegation(deps, assigner, notify),
             cancellation=Cancellation(deps, notify, access),

@@ -3,7 +3,10 @@
 The people (a third file a request through /ajukan, a fifth follow their requests with /status and
 questions, the rest are Kabid who decide a step with a button, then ask /status and a question) all
 start at once; each waits for the bot's answer, thinks 1.5-3 s like a person would, and acts again.
-Then the same accounts send the same number of plain messages to an echo bot (PTB + AIORateLimiter).
+Then the same accounts send the same number of plain messages to a bare PTB echo bot under the same
+rules: the same rate limiter with the same limits, the server enforcing Telegram's limits on both,
+64 updates at a time for both. With ``limits=False`` (the processing ceiling) neither bot is paced
+and the server only counts.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.core.clock import Clock
 from bot.qa.answers import Answerer
@@ -40,7 +43,8 @@ from sandbox.bench.common import (
     running_bot,
 )
 from sandbox.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
-from scheduler.ratelimit import PRIVATE_INTERVAL
+from scheduler.ratelimit import PRIVATE_INTERVAL, ChatRateLimiter
+from scheduler.updates import MAX_CONCURRENT
 
 SOP_ID = "ketapang-permintaan-konsultasi"
 DECISION_STEP = "4"  # the Kabid's decision in that SOP
@@ -83,6 +87,27 @@ class Measured:
     def count(self, kind: str) -> int:
         return sum(1 for s in self.samples if s.kind == kind)
 
+    @property
+    def max_latency(self) -> float:
+        return max((s.latency for s in self.samples), default=float("nan"))
+
+    def overtaking(self) -> tuple[int, int, float]:
+        """(most later arrivals answered before one interaction, how many interactions were overtaken by
+        more than the queue ahead of them when they arrived, share overtaken at all)."""
+        samples = sorted(self.samples, key=lambda x: x.start)
+        starts = [x.start for x in samples]
+        worst, beyond, overtaken = 0, 0, 0
+        import bisect
+
+        for i, x in enumerate(samples):
+            later = samples[bisect.bisect_right(starts, x.start):]
+            by = sum(1 for y in later if y.end < x.end)
+            ahead = sum(1 for y in samples[:i] if y.end > x.start)
+            worst = max(worst, by)
+            beyond += int(by > ahead)
+            overtaken += int(by > 0)
+        return worst, beyond, overtaken / len(samples) if samples else 0.0
+
 
 @dataclass
 class BurstResult:
@@ -93,6 +118,7 @@ class BurstResult:
     alur: Measured
     echo: Measured
     think: tuple[float, float]
+    limits: bool = True
 
 
 @dataclass
@@ -110,11 +136,17 @@ def split(people: int) -> tuple[int, int, int]:
     return filers, askers, max(1, people - filers - askers)
 
 
+def limiter(limits: bool) -> ChatRateLimiter:
+    """Both bots' limiter: Telegram's limits, or none at all (the processing ceiling)."""
+    return ChatRateLimiter() if limits else ChatRateLimiter(private_interval=0.0, group_interval=0.0,
+                                                            global_rate=1_000_000)
+
+
 async def run_burst(
-    directory: Path, people: int = 200, think: tuple[float, float] = THINK, seed: int = 7
+    directory: Path, people: int = 200, think: tuple[float, float] = THINK, seed: int = 7, limits: bool = True,
 ) -> BurstResult:
     filers, askers, deciders = split(people)
-    async with FakeBotApi(enforce_limits=True) as api:
+    async with FakeBotApi(enforce_limits=limits) as api:
         clock: Clock = RunningClock(MONDAY_8.replace(hour=9))
         async with bench_services(directory, "burst", clock) as services:
             cast = await _cast(services, filers, askers, deciders)
@@ -126,11 +158,11 @@ async def run_burst(
             planned.update({p.id: ASKER_INTERACTIONS for p in cast.askers})
             planned.update({p.id: DECIDER_INTERACTIONS for p in cast.deciders})
             await _open_decisions(services, cast)
-            alur = await _alur_burst(services, api, cast, users, think, seed)
+            alur = await _alur_burst(services, api, cast, users, think, seed, limits)
         api.limits.reset()
-        api.enforce_limits = False  # PTB's AIORateLimiter does not pace private chats: count, do not refuse
-        echo = await _echo_burst(api, planned, users, think, seed)
-    return BurstResult(people, filers, askers, deciders, alur, echo, think)
+        await asyncio.sleep(1.1)  # every chat may receive again: the echo bot starts from quiet too
+        echo = await _echo_burst(api, planned, users, think, seed, limits)
+    return BurstResult(people, filers, askers, deciders, alur, echo, think, limits)
 
 
 async def _cast(services: Services, filers: int, askers: int, deciders: int) -> _Cast:
@@ -182,16 +214,16 @@ def _names(title: str) -> Callable[[InboxMessage], bool]:
     return lambda m: check(m.text, title, [])[0]
 
 
-def _questions(answerer: Answerer, avoid_title: str) -> list[tuple[str, str]]:
+def _questions(answerer: Answerer, avoid_title: str, titles: set[str] | None = None) -> list[tuple[str, str]]:
     """Dev-set questions the answerer gets right, about other SOPs than the one the burst files
     (so a progress notice about that SOP is never taken for the answer)."""
     from bot.qa.evaluation import DEFAULT_SET
 
     picked = []
     for item in load_items(DEFAULT_SET):
-        if item.title == avoid_title:
+        if item.title.lower() == avoid_title.lower() or (titles is not None and item.title.lower() not in titles):
             continue
-        if check(answerer.answer(item.question).plain, item.title, [])[0]:
+        if check(answerer.answer(item.question, institution="ketapang").plain, item.title, [])[0]:  # as the asker
             picked.append((item.question, item.title))
     if not picked:
         raise RuntimeError("no dev question is answered with its SOP title")
@@ -200,15 +232,17 @@ def _questions(answerer: Answerer, avoid_title: str) -> list[tuple[str, str]]:
 
 async def _alur_burst(
     services: Services, api: FakeBotApi, cast: _Cast, users: dict[int, FakeUser], think: tuple[float, float],
-    seed: int,
+    seed: int, limits: bool,
 ) -> Measured:
     sop = services.catalog.get(SOP_ID)
     assert sop is not None
-    async with running_bot(services, api) as app:
+    async with running_bot(services, api, limiter=limiter(limits)) as app:
         sender = app.sender
+        assert sender is not None
         await sender.drain(timeout=900)  # the decision cards reach the Kabid before the burst
         await asyncio.sleep(PRIVATE_INTERVAL)  # and every chat may receive again: the burst starts from quiet
-        questions = _questions(app.bot_data.answerer, sop.title)
+        ketapang = {s.title.lower() for s in services.catalog if s.institution == sop.institution}  # askers' own SOPs
+        questions = _questions(app.bot_data.answerer, sop.title, ketapang)
         decision = sop.step(DECISION_STEP).decision
         assert decision is not None
         probe = Probe(api)
@@ -227,7 +261,7 @@ async def _alur_burst(
         await gather_people(scripts, probe.errors)
         server = phase_counts(api, marks)
         notifications = sender.stats["sent"] - sent_before
-        concurrency = app.concurrent_updates
+        concurrency = app.update_processor.slot_count
     return Measured("alur", probe.samples, probe.errors, server, concurrency, notifications)
 
 
@@ -302,11 +336,12 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _echo_burst(
-    api: FakeBotApi, planned: dict[int, int], users: dict[int, FakeUser], think: tuple[float, float], seed: int
+    api: FakeBotApi, planned: dict[int, int], users: dict[int, FakeUser], think: tuple[float, float], seed: int,
+    limits: bool,
 ) -> Measured:
     """The same people send as many plain messages as they had interactions; the echo bot repeats them."""
     app = (ApplicationBuilder().token(api.token).base_url(api.base_url).base_file_url(api.base_file_url)
-           .rate_limiter(AIORateLimiter()).build())
+           .rate_limiter(limiter(limits)).concurrent_updates(MAX_CONCURRENT).build())
     app.add_handler(MessageHandler(filters.TEXT, _echo))
     probe = Probe(api)
     await app.initialize()

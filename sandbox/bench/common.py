@@ -24,6 +24,7 @@ from bot.storage.records import Person
 from sandbox.fake_bot_api import FakeBotApi, FakeChat, InboxMessage
 from sandbox.fake_bot_api.limits import MESSAGE_METHODS
 from scheduler.application import build_application, shutdown, startup
+from scheduler.ratelimit import ChatRateLimiter
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY_8 = datetime(2026, 11, 23, 8, 0, tzinfo=WIB)
@@ -68,11 +69,12 @@ async def bench_services(directory: Path, name: str, clock: Clock) -> AsyncItera
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    services: Services, api: FakeBotApi, *, polling: bool = True, start_sender: bool = True
+    services: Services, api: FakeBotApi, *, polling: bool = True, start_sender: bool = True,
+    limiter: ChatRateLimiter | None = None,
 ) -> AsyncIterator[Application]:
     """The real Alur Application on the fake server (startup() by hand: PTB only calls post_init in run_*)."""
     app = build_application(services, token=api.token, base_url=api.base_url, base_file_url=api.base_file_url,
-                            start_sender=start_sender)
+                            start_sender=start_sender, limiter=limiter)
     await app.initialize()
     await startup(app)
     await app.start()

@@ -15,23 +15,30 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.bench.burst import KINDS, BurstResult, run_burst
-from sandbox.bench.digest import DigestResult, run_digest
 from sandbox.bench.interactive import InteractiveResult, run_interactive
 from sandbox.bench.qa import QaResult, run_qa
+from sandbox.bench.scale import ScaleResult, median, p95, run_scale_size
+from sandbox.bench.strain import FloodResult, LockResult, run_flood, run_lock
 from sandbox.bench.sweep import SweepResult, run_sweep
 from scheduler.ratelimit import GLOBAL_RATE, PRIVATE_INTERVAL
+from scheduler.updates import MAX_QUEUE
 
-SECTIONS = ("burst", "sweep", "digest", "interactive", "qa")
+SECTIONS = ("burst", "ceiling", "flood", "lock", "scale", "sweep", "interactive", "qa")
 
 
 @dataclass(frozen=True)
 class Sizes:
     burst_people: int = 200
     think: tuple[float, float] = (1.5, 3.0)
+    ceiling_people: int = 200
+    flood_messages: int = 500
+    flood_seconds: float = 60.0
+    lock_seconds: float = 30.0
+    lock_people: int = 20
+    scale: tuple[int, ...] = (10_000, 100_000)
+    rss: bool = True
     sweep: tuple[int, ...] = (1_000, 10_000, 100_000)
     sweep_runs: int = 11
-    supervisors: int = 200
-    cases: int = 50_000
     queued_digests: int = 200
     queued_reminders: int = 1_000
     idle_people: int = 20
@@ -41,7 +48,8 @@ class Sizes:
 
 
 FULL = Sizes()
-QUICK = Sizes(burst_people=10, think=(1.0, 1.2), sweep=(1_000, 10_000), sweep_runs=5, supervisors=20, cases=2_000,
+QUICK = Sizes(burst_people=10, think=(1.0, 1.2), ceiling_people=10, flood_messages=60, flood_seconds=8.0,
+              lock_seconds=12.0, lock_people=4, scale=(1_000, 4_000), rss=False, sweep=(1_000, 10_000), sweep_runs=5,
               queued_digests=20, queued_reminders=100, idle_people=5, busy_people=2, status_rounds=2, qa_rounds=1)
 
 
@@ -83,10 +91,16 @@ async def run_bench(directory: Path, sizes: Sizes = FULL, only: Iterable[str] = 
         t0 = time.perf_counter()
         if section == "burst":
             _burst(report, await run_burst(directory, sizes.burst_people, sizes.think))
+        elif section == "ceiling":
+            _ceiling(report, await run_burst(directory / "ceiling", sizes.ceiling_people, (0.0, 0.0), limits=False))
+        elif section == "flood":
+            _flood(report, await run_flood(directory, sizes.flood_messages, sizes.flood_seconds))
+        elif section == "lock":
+            _lock(report, await run_lock(directory, sizes.lock_seconds, sizes.lock_people))
+        elif section == "scale":
+            _scale(report, [await run_scale_size(directory, n, measure_rss=sizes.rss) for n in sizes.scale])
         elif section == "sweep":
             _sweep(report, await run_sweep(directory, sizes.sweep, sizes.sweep_runs))
-        elif section == "digest":
-            _digest(report, await run_digest(directory, sizes.supervisors, sizes.cases))
         elif section == "interactive":
             _interactive(report, await run_interactive(directory, sizes.queued_digests, sizes.queued_reminders,
                                                        sizes.idle_people, sizes.busy_people, sizes.status_rounds))
@@ -94,11 +108,6 @@ async def run_bench(directory: Path, sizes: Sizes = FULL, only: Iterable[str] = 
             _qa(report, run_qa(sizes.qa_rounds))
         report.data.setdefault(section, {})["seconds"] = round(time.perf_counter() - t0, 1)
         report.peak_rss_mb[section] = peak_rss_mb()
-    report.add("memory", "bench process", "peak RSS (bot + fake server + simulated people)",
-               f"{peak_rss_mb():.0f} MB")
-    if len(report.peak_rss_mb) > 1:
-        report.add("memory", "", "high-water mark after " + " / ".join(report.peak_rss_mb),
-                   " / ".join(f"{v:.0f}" for v in report.peak_rss_mb.values()) + " MB")
     report.elapsed = time.perf_counter() - started
     return report
 
@@ -131,16 +140,22 @@ def _burst(report: Report, r: BurstResult) -> None:
     a, e = r.alur, r.echo
     size = f"{r.people} people, {a.interactions} interactions"
     report.add("burst", size, "Alur: throughput", f"{a.throughput:.1f} interactions/s")
-    report.add("burst", "", "Alur: latency p50 / p95", f"{dur(a.latency(0.5))} / {dur(a.latency(0.95))}")
+    report.add("burst", "", "Alur: latency p50 / p95 / max",
+               f"{dur(a.latency(0.5))} / {dur(a.latency(0.95))} / {dur(a.max_latency)}")
     report.add("burst", f"{r.people} people, {e.interactions} messages", "PTB echo bot: throughput",
                f"{e.throughput:.1f} interactions/s")
-    report.add("burst", "", "PTB echo bot: latency p50 / p95", f"{dur(e.latency(0.5))} / {dur(e.latency(0.95))}")
-    report.add("burst", "", "Alur / echo: throughput, p95", f"{ratio(a.throughput, e.throughput)}, "
-               f"{ratio(a.latency(0.95), e.latency(0.95))}")
+    report.add("burst", "", "PTB echo bot: latency p50 / p95 / max",
+               f"{dur(e.latency(0.5))} / {dur(e.latency(0.95))} / {dur(e.max_latency)}")
+    report.add("burst", "", "Alur / echo: p95, max (goal ≤ 1.2×, ≤ 2×)",
+               f"{ratio(a.latency(0.95), e.latency(0.95))}, {ratio(a.max_latency, e.max_latency)}")
     for kind in KINDS:
         if a.count(kind):
             report.add("burst", f"{a.count(kind)} × {kind}", "Alur: latency p50 / p95",
                        f"{dur(a.latency(0.5, kind))} / {dur(a.latency(0.95, kind))}")
+    for m in (a, e):
+        worst, beyond, share = m.overtaking()
+        report.add("burst", "", f"{'Alur' if m is a else 'echo'}: overtaken at all / by more than the queue "
+                   "ahead / most later arrivals first", f"{share:.0%} / {beyond} / {worst}")
     report.add("burst", "", "messages/s at the server: Alur (incl. notices), echo",
                f"{a.server.messages / a.elapsed:.1f}, {e.server.messages / e.elapsed:.1f}"
                if a.elapsed and e.elapsed else "-")
@@ -150,20 +165,89 @@ def _burst(report: Report, r: BurstResult) -> None:
     report.notes.append(
         f"burst: people think {r.think[0]:g}-{r.think[1]:g} s between interactions; {r.filers} file a request "
         f"(/ajukan, {a.count('filing') // max(1, r.filers)} steps), {r.askers} ask /status and questions, "
-        f"{r.deciders} Kabid tap a decision. Alur sent {a.server.messages} messages ({a.notifications} of them "
-        f"outbox notices) within ChatRateLimiter's {GLOBAL_RATE}/s overall and 1 per {PRIVATE_INTERVAL:g} s per "
-        f"chat, with the server refusing anything over Telegram's limits. The echo bot uses PTB's AIORateLimiter "
-        f"(30/s overall, no per-chat pacing); the server only counts its violations "
-        f"({_rules(e.server.violations)}). Updates handled at a time: Alur {a.concurrent_updates}, echo "
-        f"{e.concurrent_updates}. "
-        f"Ceiling from the rate limits alone: Alur ≤ {GLOBAL_RATE} × {a.interactions}/{a.server.messages} = "
-        f"{_bound(GLOBAL_RATE, a.interactions, a.server.messages)} interactions/s (edits are free, notices are not), "
-        f"echo ≤ 30 × {e.interactions}/{e.server.messages} = {_bound(30, e.interactions, e.server.messages)}.")
+        f"{r.deciders} Kabid tap a decision. Both bots under the same rules: the same ChatRateLimiter "
+        f"({GLOBAL_RATE}/s overall, 1 per {PRIVATE_INTERVAL:g} s per chat), the server refusing anything over "
+        f"Telegram's limits, {a.concurrent_updates} updates at a time. Alur sent {a.server.messages} messages "
+        f"({a.notifications} of them outbox notices), the echo bot one per interaction. 'Overtaken': a later "
+        f"interaction answered before this one; 'queue ahead': interactions still unanswered when this one arrived.")
     report.data["burst"] = {
         "people": r.people, "filers": r.filers, "askers": r.askers, "deciders": r.deciders, "think": r.think,
         **{m.bot: _measured(m) for m in (a, e)},
     }
     report.errors += [f"burst/{m.bot}: {err}" for m in (a, e) for err in m.errors]
+
+
+def _ceiling(report: Report, r: BurstResult) -> None:
+    a, e = r.alur, r.echo
+    report.add("ceiling", f"{r.people} people, no thinking", "Alur: throughput, p95",
+               f"{a.throughput:.1f} interactions/s, {dur(a.latency(0.95))}")
+    report.add("ceiling", f"{e.interactions} messages", "PTB echo bot: throughput, p95",
+               f"{e.throughput:.1f} interactions/s, {dur(e.latency(0.95))}")
+    report.add("ceiling", "", "Alur / echo throughput (goal ≥ 0.8×)", ratio(a.throughput, e.throughput))
+    report.notes.append(
+        "ceiling: the burst's people and interactions with no thinking time, limits off for both bots (no pacing, "
+        "the server only counts), 64 updates at a time for both: what each bot can process, in one process with "
+        "the fake server and the simulated people.")
+    report.data["ceiling"] = {m.bot: _measured(m) for m in (a, e)}
+    report.errors += [f"ceiling/{m.bot}: {err}" for m in (a, e) for err in m.errors]
+
+
+def _flood(report: Report, r: FloodResult) -> None:
+    size = f"{r.messages} messages in {r.seconds:.0f} s"
+    report.add("flood", size, "another person's /bantuan p50 / p95, idle",
+               f"{dur(median(r.idle))} / {dur(p95(r.idle))}")
+    report.add("flood", "", "… during the flood", f"{dur(median(r.during))} / {dur(p95(r.during))}")
+    report.add("flood", "", "during / idle p95 (goal ≤ 2×)", ratio(p95(r.during), p95(r.idle)))
+    report.add("flood", "", "flooder: replies / notices / dropped", f"{r.flood_replies} / {r.notices} / {r.dropped}")
+    report.notes.append(
+        f"flood: one registered person sends {r.messages} messages evenly over {r.seconds:.0f} s; each chat queues at "
+        f"most {MAX_QUEUE} updates, the excess is dropped with one notice; another person sends /bantuan every 1.1 s "
+        "(the same probes before the flood: 'idle').")
+    report.data["flood"] = vars(r)
+    report.errors += [f"flood: {err}" for err in r.errors]
+
+
+def _lock(report: Report, r: LockResult) -> None:
+    report.add("lock", f"write lock held {r.hold:.0f} s, {r.people} people", "answered / exactly once / extra replies",
+               f"{r.answered}/{r.people} / {r.exactly_once}/{r.people} / {r.duplicates}")
+    report.add("lock", "", "last answer after the release; polling alive", f"{dur(r.last_after_release)}; "
+               f"{'yes' if r.alive else 'NO'}")
+    report.notes.append(
+        f"lock: another process holds SQLite's write lock for {r.hold:.0f} s (the busy timeout is 10 s); each person "
+        "sends /bantuan once while it is held.")
+    report.data["lock"] = vars(r)
+
+
+def _scale(report: Report, sizes: list[ScaleResult]) -> None:
+    for r in sizes:
+        size = f"{_k(r.cases)} cases, {r.holders} holders"
+        report.add("scale", size, "digest round (200 supervisors)",
+                   f"{dur(r.round_seconds)} ({r.round_digests} queued)")
+        report.add("scale", "", "/status p95: idle / during the round / ratio (goal ≤ 1.5×)",
+                   f"{dur(p95(r.status_idle))} / {dur(p95(r.status_round))} / "
+                   f"{ratio(p95(r.status_round), p95(r.status_idle))} ({len(r.status_round)} during)")
+        report.add("scale", "", "event loop: longest stall during the round", dur(r.loop_lag_max))
+        report.add("scale", "", "staff /status p95, /tugas p95", f"{dur(p95(r.staff_status))}, {dur(p95(r.tugas))}")
+        report.add("scale", "", "tap on the first /tugas task answered: p95 (goal ≤ 1 s)", dur(p95(r.tap_first)))
+        report.add("scale", "", "SLA report over all history (median of 5); first fold",
+                   f"{dur(median(r.sla_seconds))}; {dur(r.fold_seconds)}")
+        report.add("scale", "", "alur run RSS: no digest / digest day (goal < 150 MB)",
+                   f"{r.rss_idle_mb:.0f} MB / {r.rss_digest_mb:.0f} MB" if r.rss_idle_mb and r.rss_digest_mb
+                   else (r.rss_note or "-"))
+        report.errors += [f"scale {r.cases}: {err}" for err in r.errors]
+    if len(sizes) > 1:
+        big, small = sizes[-1], sizes[0]
+        label = f"{_k(big.cases)} / {_k(small.cases)}"
+        report.add("scale", label, "digest round (goal ≤ 2×)", ratio(big.round_seconds, small.round_seconds))
+        report.add("scale", "", "staff /status p95, /tugas p95, SLA report (goal ≤ 2×)",
+                   f"{ratio(p95(big.staff_status), p95(small.staff_status))}, {ratio(p95(big.tugas), p95(small.tugas))}"
+                   f", {ratio(median(big.sla_seconds), median(small.sla_seconds))}")
+    report.notes.append(
+        "scale: each case has one finished step (with its audit event) and one open step; one holder per 200 cases "
+        "per unit and one requester per 100 cases, so a person's own load is the same at both sizes; /status probes "
+        "are requesters with real cases; the round is DigestRound.run with people asking /status meanwhile; RSS is "
+        "VmHWM from /proc of a real `alur run` on that database (the digest day: until 400 messages went out or 90 s).")
+    report.data["scale"] = {"sizes": [vars(r) for r in sizes]}
 
 
 def _measured(m: Any) -> dict[str, Any]:
@@ -202,27 +286,6 @@ def _sweep(report: Report, r: SweepResult) -> None:
                                                 "times_s": s.times, "idle_times_s": s.idle_times,
                                                 "alarms_sent": s.sent, "fixture_s": s.load_seconds}
                             for s in r.sizes}
-
-
-def _digest(report: Report, r: DigestResult) -> None:
-    size = f"{r.supervisors} supervisors, {_k(r.cases)} cases"
-    report.add("digest", size, "DigestBuilder.load (one read)", dur(r.load_seconds))
-    report.add("digest", "", f"build {r.built} digests", f"{dur(r.build_seconds)} "
-               f"({dur(r.build_seconds / max(1, r.built))} each)")
-    report.add("digest", "", "DigestRound.run (load, build, queue)", dur(r.round_seconds))
-    report.add("digest", "", "queued: digests + charts; largest payload",
-               f"{r.queued_digests} + {r.queued_charts}; {r.largest_payload_kb:.0f} KB")
-    report.add("digest", f"{r.sent} messages", "sending pace observed",
-               f"{r.pace:.1f} msg/s ({dur(r.send_seconds)} in all)")
-    report.add("digest", "", "429s / limit violations / dead letters",
-               f"{r.server.rate_limited} / {r.server.violation_count} / {r.dead}")
-    report.notes.append(
-        f"digest: build = DigestBuilder.build for each supervisor after one load; the round (DigestRound.run) "
-        f"builds again and queues each digest plus, where steps are overdue, a chart (PNG drawn by matplotlib when "
-        f"the sender renders it). Pace = messages delivered from the first to the last at the server "
-        f"(ChatRateLimiter allows {GLOBAL_RATE}/s); the server refuses anything over Telegram's limits.")
-    report.data["digest"] = {k: v for k, v in vars(r).items() if k != "server"} | {
-        "rate_limited": r.server.rate_limited, "violations": r.server.violations}
 
 
 def _interactive(report: Report, r: InteractiveResult) -> None:

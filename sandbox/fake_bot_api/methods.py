@@ -75,6 +75,8 @@ class BotApiMethods:
     _queries: dict[str, _Query]
     _commands: dict[tuple[str, str], list[dict[str, str]]]
     _webhook: dict[str, Any] | None
+
+    def _webhook_changed(self) -> None: ...
     _updates: list[Any]
     limits: FloodLimits
     enforce_limits: bool
@@ -349,6 +351,7 @@ class BotApiMethods:
         self._webhook = {"url": url, "secret_token": params.text("secret_token")}
         if params.flag("drop_pending_updates"):
             self._updates.clear()
+        self._webhook_changed()
         return True
 
     def _m_deleteWebhook(self, params: Params) -> bool:
@@ -685,6 +688,10 @@ def _validate_inline_keyboard(rows: Any) -> None:
                 data = button["callback_data"]
                 if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if "web_app" in button:
+                app = button["web_app"]
+                if not isinstance(app, dict) or not str(app.get("url", "")).startswith("https://"):
+                    raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
             if "url" in button:
                 url = str(button["url"])
                 if not url.startswith(("http://", "https://", "tg://")) or len(url) < 8:

@@ -17,8 +17,13 @@ Fidelity notes (what the server checks, because the real one does):
   users, chats the bot cannot write to, and getUpdates offset / long-poll / conflict semantics;
 * flood limits are accounted (and optionally enforced) per :mod:`.limits`.
 
-What it does not do: webhooks are stored but never called, inline mode, payments, media groups,
-and MarkdownV2 is accepted without validation.
+Webhooks: once ``setWebhook`` is called, pending updates are POSTed to the webhook URL one at a
+time, in order, with ``X-Telegram-Bot-Api-Secret-Token`` when a secret was set, and retried until
+the listener answers 200 (as Telegram does). The URL must be HTTPS, as Telegram requires;
+``webhook_proxy`` maps it to the local listener (the TLS-terminating proxy of a real deployment).
+
+What it does not do: inline mode, payments, media groups, and MarkdownV2 is accepted without
+validation.
 """
 
 from __future__ import annotations
@@ -200,6 +205,7 @@ class FakeBotApi(BotApiMethods):
         html_strict: bool = True,
         timeout_delay: float = 6.0,
         callback_query_ttl: float = 15.0,
+        webhook_proxy: Callable[[str], str] | None = None,
     ) -> None:
         self.token = token
         self.host = host
@@ -247,6 +253,9 @@ class FakeBotApi(BotApiMethods):
         self._allowed_updates: frozenset[str] = _DEFAULT_UPDATE_TYPES
         self._poll_generation = 0
         self._webhook: dict[str, Any] | None = None
+        self.webhook_proxy = webhook_proxy
+        self.webhook_posts: list[tuple[int, int]] = []  # (update_id, HTTP status or 0 for no answer)
+        self._pusher: asyncio.Task[None] | None = None
         self._files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
         self._file_counter = itertools.count(1)
@@ -285,6 +294,11 @@ class FakeBotApi(BotApiMethods):
         """Stop serving; held long-polls and injected timeouts are released first."""
         self._closing.set()
         self._notifier.notify()
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._pusher
+            self._pusher = None
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -688,6 +702,42 @@ class FakeBotApi(BotApiMethods):
         record.response = payload
         self._notifier.notify()
         return _json(payload, status)
+
+    # ----- webhook delivery -------------------------------------------------------------------------
+    def _webhook_changed(self) -> None:
+        if self._webhook is not None and (self._pusher is None or self._pusher.done()):
+            self._pusher = asyncio.get_running_loop().create_task(self._push_updates(), name="fake-webhook")
+        self._notifier.notify()
+
+    async def _push_updates(self) -> None:
+        """POST pending updates to the webhook, oldest first, until each is answered 200."""
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            while self._webhook is not None and not self._closing.is_set():
+                batch = await self._notifier.wait_for(lambda: self._deliverable(1) or None, 1.0)
+                hook = self._webhook
+                if not batch or hook is None:
+                    continue
+                pending = batch[0]
+                url = self.webhook_proxy(hook["url"]) if self.webhook_proxy else hook["url"]
+                headers = {"Content-Type": "application/json"}
+                if hook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+                body = {"update_id": pending.update_id, **pending.body}
+                try:
+                    async with session.post(url, json=body, headers=headers,
+                                            timeout=aiohttp.ClientTimeout(total=60)) as response:
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.webhook_posts.append((pending.update_id, status))
+                if status == 200:
+                    pending.deliveries += 1
+                    self.delivered_update_ids.append(pending.update_id)
+                    self._updates = [u for u in self._updates if u is not pending]
+                else:
+                    await asyncio.sleep(0.2)
 
     # ----- getUpdates -----------------------------------------------------------------------------
     def _confirm(self, offset: int | None) -> None:
