@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot import storage
-from scheduler.application import COMMANDS_TASK
 
 from world import World, alur_world
 
@@ -303,7 +302,8 @@ async def test_fasilitasi_aplikasi_from_ajukan_to_receipt(tmp_path: Path) -> Non
 
 async def test_help_and_command_menus_per_audience(tmp_path: Path) -> None:
     async with alur_world(tmp_path, paced=False) as w:
-        await w.app.bot_data[COMMANDS_TASK]  # the menus are set in the background once polling runs
+        assert w.app.menus is not None
+        await w.app.menus  # the menus are set in the background once polling runs
         assert "tugas" not in w.api.commands_for("default") and "ajukan" in w.api.commands_for("default")
         assert "tugas" in w.api.commands_for("chat:2004") and "ringkasan" in w.api.commands_for("chat:2004")
         officer, kabid = w["officer"], w["kabid"]
