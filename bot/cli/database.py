@@ -121,7 +121,8 @@ async def _copy(source_at: Path | PostgresUrl, target_at: Path | PostgresUrl) ->
                   f"{_names(pending)}). Jalankan dulu: ALUR_DB=<sumber> alur migrate", file=sys.stderr)
             return 1
         present = await transfer.tables_present(source)
-        unknown = sorted(present - {t.name for t in transfer.TABLES} - {"schema_migrations", "sqlite_sequence"})
+        unknown = sorted(present - {t.name for t in transfer.TABLES} - {"schema_migrations", "sqlite_sequence"}
+                         - set(transfer.TRANSIENT))
         if unknown:
             print(f"Sumber {source.path} berisi tabel yang tidak dikenal Alur ini: {', '.join(unknown)}. "
                   "Salinan dibatalkan; pasang versi Alur yang membuat basis data ini.", file=sys.stderr)

@@ -31,7 +31,7 @@ async def hold(tx: Tx, message_id: int, error: str) -> int:
     """Telegram refused the chat (never started, or blocked): keep the message, and the person's other queued ones
     for that chat, until they write to the bot (``release_held``)."""
     cur = await tx.execute(
-        "UPDATE outbox SET state = 'held', last_error = ?, attempts = attempts + (id = ?) "
+        "UPDATE outbox SET state = 'held', last_error = ?, attempts = attempts + CASE WHEN id = ? THEN 1 ELSE 0 END "
         "WHERE id = ? OR (state = 'pending' AND person_id IS NOT NULL "
         "AND person_id = (SELECT person_id FROM outbox WHERE id = ?) "
         "AND chat_id = (SELECT chat_id FROM outbox WHERE id = ?))",

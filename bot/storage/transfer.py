@@ -40,8 +40,17 @@ TABLES = (
     Table("updates", ("update_id",)),
     Table("digests", ("person_id", "day")),
     Table("prompts", ("person_id",)),
+    Table("web_sessions", ("token_hash",)),
+    Table("web_logins", ("token_hash",)),
+    Table("sla_daily", ("sop_id", "step_no", "day")),
+    Table("sla_watermark", ("id",)),
+    Table("events_archive", ("id",)),
+    Table("app_settings", ("key",)),
 )
 """Every table of the schema, each after the tables it refers to."""
+
+TRANSIENT = ("send_pacing",)
+"""PostgreSQL's shared send pacing (several workers): moments a second ahead, not worth copying."""
 
 BATCH = 2000
 
