@@ -72,6 +72,8 @@ ACCEPTED: dict[str, str] = {
     "ALUR_WEB_PORT": "nomor port 1–65535 untuk server papan, mis. 8080; 0 mematikan papan",
     "ALUR_WEBHOOK_SECRET": "16–256 karakter A-Z, a-z, 0-9, _ atau - (kosongkan agar dibuat otomatis)",
     "ALUR_RETENTION_DAYS": "bilangan bulat hari, 1–3650, mis. 30",
+    "ALUR_WORKERS": "jumlah proses `alur run` yang berbagi satu PostgreSQL, 1–64, mis. 3 (lebih dari 1 perlu "
+                    "ALUR_DB=postgresql://…)",
 }
 """What each variable accepts, shown with every bad value (the README's configuration table says the same)."""
 
@@ -159,6 +161,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(None, validation_alias="ALUR_WEBHOOK_SECRET")
     """The webhook's secret token; generated once and kept in the database when not set."""
     retention_days: int = Field(30, validation_alias="ALUR_RETENTION_DAYS")
+    workers: int = Field(1, validation_alias="ALUR_WORKERS")
+    """How many `alur run` processes share the (PostgreSQL) database; more than one turns on their
+    coordination (scheduler/cluster.py) and splits Telegram's overall send budget between them."""
     """How long sent notices, handled updates and closed cases' events stay in the hot tables."""
 
     # ------------------------------------------------------------------ sources
@@ -379,6 +384,13 @@ class Settings(BaseSettings):
     def _retention(cls, v: int) -> int:
         if not 1 <= v <= 3650:
             raise _bad("di luar 1–3650 hari")
+        return v
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, v: int) -> int:
+        if not 1 <= v <= 64:
+            raise _bad("di luar 1–64")
         return v
 
     @field_validator("tick_seconds")

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 import warnings
 from collections import deque
@@ -44,6 +45,8 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from scheduler.updates import slot_lent
+
+log = logging.getLogger(__name__)
 
 SENDING_ENDPOINTS = frozenset({
     "sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "sendAudio", "sendVideo", "sendVoice",
@@ -89,6 +92,9 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._before: dict[str, Callable[[], Awaitable[None]]] = {}
+        self.shared: Callable[[int | str, float, float], Awaitable[float]] | None = None
+        """Several workers: (chat, chat interval, overall interval) -> seconds to wait, from the pacing
+        all workers share (storage.pacing), asked after this process's own grant."""
         self.stats = {"granted": 0, "waited": 0, "max_queue": 0}
 
     async def initialize(self) -> None:
@@ -185,18 +191,41 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._queues[priority].append(ticket)
         self.stats["max_queue"] = max(self.stats["max_queue"], self.waiting())
         self._pump()
-        if ticket.future.done():
-            return
-        self.stats["waited"] += 1
-        try:
+        if not ticket.future.done():
+            self.stats["waited"] += 1
+            try:
+                async with slot_lent():
+                    await ticket.future
+            except BaseException:
+                if ticket.future.done() and not ticket.future.cancelled():
+                    self._done(key)  # granted just as we were cancelled: give the grant back
+                else:
+                    ticket.future.cancel()
+                raise
+        if self.shared is not None:
+            try:
+                await self._shared_wait(key)
+            except BaseException:
+                self._done(key)
+                raise
+
+    async def _shared_wait(self, key: int | str) -> None:
+        """The bot-wide moment for this send (several workers); a database that cannot answer costs only
+        this process's own pacing, which still holds its share."""
+        assert self.shared is not None
+        while True:
+            try:
+                wait = await self.shared(key, self._interval(key), WINDOW / self.global_rate)
+            except Exception as exc:
+                log.warning("shared send pacing unavailable (%r); pacing this worker alone", exc)
+                return
+            if wait == 0:
+                return
+            self.stats["shared_waits"] = self.stats.get("shared_waits", 0) + 1
             async with slot_lent():
-                await ticket.future
-        except BaseException:
-            if ticket.future.done() and not ticket.future.cancelled():
-                self._done(key)  # granted just as we were cancelled: give the grant back
-            else:
-                ticket.future.cancel()
-            raise
+                await asyncio.sleep(abs(wait))
+            if wait > 0:
+                return  # the slot was reserved; a negative wait was the chat's pacing: ask again
 
     async def reserve(self, chat_id: int | str, priority: int = BULK) -> None:
         """Wait for a grant to ``chat_id`` now; the next send with ``rate_limit_args={"reserved": True}`` uses

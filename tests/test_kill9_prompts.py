@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_kill9 import BotProcess, newest, until
 
 from bot import storage
 from bot.config import Settings
@@ -27,6 +26,7 @@ from sandbox.fake_bot_api import FakeBotApi, FakeUser
 
 from alur_process import clean_env
 from roster import advance
+from test_kill9 import BotProcess, newest, until
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 

@@ -33,7 +33,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -135,6 +135,21 @@ class Database:
 
     async def close(self) -> None:
         raise NotImplementedError
+
+    async def lead(self, role: str) -> bool:
+        """Whether this process does ``role`` (the tick, the outbox sender, receiving updates) now.
+
+        SQLite is one process's database: always True. On PostgreSQL several workers elect one per
+        role with a session advisory lock, held while this process's connection lives (see
+        bot/storage/postgres.py); call it again before each round of the work to keep or take it.
+        """
+        return True
+
+    async def resign(self) -> None:
+        """Give up every role this process leads (a clean stop: another worker takes over at once)."""
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> None:
+        """Call ``wake`` whenever another process NOTIFYs ``channel`` (PostgreSQL; nothing on SQLite)."""
 
     async def migrate(self, upto: int | None = None) -> list[int]:
         """Apply pending migrations (each in its own transaction); return the versions applied."""

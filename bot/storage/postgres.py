@@ -7,7 +7,8 @@ modules' SQL reaches asyncpg through ``bot.storage.dialect.postgres_sql``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+import hashlib
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,6 +54,7 @@ class PostgresDatabase(Database):
         self.created = False
         self._lock = asyncio.Lock()
         self._reader: PostgresReader | None = None
+        self._leadership: Leadership | None = None
 
     @property
     def read(self) -> Reader:
@@ -96,7 +98,23 @@ class PostgresDatabase(Database):
             raise
         return db
 
+    async def lead(self, role: str) -> bool:
+        if self._leadership is None:
+            self._leadership = Leadership(self.url)
+        return await self._leadership.hold(role)
+
+    async def resign(self) -> None:
+        if self._leadership is not None:
+            await self._leadership.close()
+            self._leadership = None
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> None:
+        if self._leadership is None:
+            self._leadership = Leadership(self.url)
+        await self._leadership.listen(channel, wake)
+
     async def close(self) -> None:
+        await self.resign()
         if self._reader is not None:
             await self._reader.pool.close()
             self._reader = None
@@ -151,6 +169,84 @@ class PostgresDatabase(Database):
         if not row["may_create"]:
             return "pengguna ini tidak boleh membuat tabel di skema (dibutuhkan untuk migrasi)"
         return None
+
+
+def lock_key(name: str) -> int:
+    """A stable 64-bit advisory lock key for a name (Python's hash() changes per process)."""
+    return int.from_bytes(hashlib.sha256(f"alur:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+class Leadership:
+    """Roles held as session advisory locks on a connection of this process's own.
+
+    A lock lives as long as the session: a worker that stops cleanly closes it, and one killed with
+    SIGKILL loses its TCP connection, whereupon PostgreSQL ends the session and frees its locks at
+    once, so a standby's next ``hold`` (every second or so) takes the role over. A connection that
+    fails a check is dropped with every role, so a worker cut off from the database stops leading.
+    The same connection LISTENs for the channels asked for.
+    """
+
+    def __init__(self, url: PostgresUrl) -> None:
+        self.url = url
+        self.conn: asyncpg.Connection | None = None
+        self.held: set[str] = set()
+        self.listeners: dict[str, list[Callable[[], None]]] = {}
+        self._lock = asyncio.Lock()
+
+    async def _connected(self) -> asyncpg.Connection:
+        if self.conn is not None and not self.conn.is_closed():
+            await self.conn.fetchval("SELECT 1", timeout=PG_CONNECT_TIMEOUT)
+            return self.conn
+        self.held.clear()
+        self.conn = await asyncpg.connect(self.url.url, timeout=PG_CONNECT_TIMEOUT,
+                                          server_settings={"application_name": "alur-leader"})
+        for channel in self.listeners:
+            await self.conn.add_listener(channel, self._notified)
+        return self.conn
+
+    def _notified(self, _conn: object, _pid: int, channel: str, _payload: str) -> None:
+        for wake in self.listeners.get(channel, []):
+            wake()
+
+    async def hold(self, role: str) -> bool:
+        async with self._lock:
+            try:
+                conn = await self._connected()
+                if role not in self.held and await conn.fetchval(
+                        "SELECT pg_try_advisory_lock($1)", lock_key(role), timeout=PG_CONNECT_TIMEOUT):
+                    self.held.add(role)
+            except (*CONNECTION_LOST, TimeoutError, asyncpg.PostgresError):
+                await self._drop()
+                return False
+            return role in self.held
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> None:
+        async with self._lock:
+            first = channel not in self.listeners
+            self.listeners.setdefault(channel, []).append(wake)
+            try:
+                conn = await self._connected()
+                if first:
+                    await conn.add_listener(channel, self._notified)
+            except (*CONNECTION_LOST, TimeoutError, asyncpg.PostgresError):
+                await self._drop()  # listened to again on the next connection
+
+    async def _drop(self) -> None:
+        self.held.clear()
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.terminate()
+
+    async def close(self) -> None:
+        async with self._lock:
+            self.listeners.clear()
+            self.held.clear()
+            conn, self.conn = self.conn, None
+            if conn is not None and not conn.is_closed():
+                try:
+                    await asyncio.wait_for(conn.close(), PG_CONNECT_TIMEOUT)
+                except (*CONNECTION_LOST, TimeoutError, asyncpg.PostgresError):
+                    conn.terminate()
 
 
 class PostgresReader:
