@@ -125,13 +125,21 @@ async def flood_notice(app: AlurApplication, update: Update) -> None:
     await app.bot.send_message(chat.id, renderer.render("flood_notice", limit=MAX_QUEUE), parse_mode=ParseMode.HTML)
 
 
-def shared_pacing(services_: Services) -> Callable[[int | str, float, float], Awaitable[float]]:
-    """The limiter's hook to the pacing every worker shares (several workers on PostgreSQL)."""
+class SharedPacing:
+    """The limiter's hooks to the pacing every worker shares (several workers on PostgreSQL)."""
 
-    async def reserve(chat: int | str, chat_interval: float, overall_interval: float) -> float:
-        return await storage.pacing.reserve_send(services_.db, str(chat), chat_interval, overall_interval)
+    def __init__(self, services_: Services) -> None:
+        self.db = services_.db
 
-    return reserve
+    async def reserve(self, chat: int | str, chat_interval: float, overall_interval: float) -> float:
+        return await storage.pacing.reserve_send(self.db, str(chat), chat_interval, overall_interval)
+
+    async def sent(self, chat: int | str, pause: float) -> None:
+        await storage.pacing.sent(self.db, str(chat), pause)
+
+
+def shared_pacing(services_: Services) -> SharedPacing:
+    return SharedPacing(services_)
 
 
 def stranger_check(services_: Services) -> Callable[[Update], Awaitable[bool]]:

@@ -271,13 +271,13 @@ async def serve(settings: Settings, *, webhook_url: str | None = None, limiter: 
     if webhook_url and not webhook_url.startswith("https://"):
         raise StartupError(f"--webhook {webhook_url!r}: Telegram hanya mengirim ke URL https://, "
                            "mis. https://alur.example.go.id/tg")
+    if settings.workers > 1 and not settings.uses_postgres:
+        raise StartupError(f"ALUR_WORKERS={settings.workers}: beberapa pekerja hanya dapat berbagi PostgreSQL "
+                           "(ALUR_DB=postgresql://…); dengan SQLite jalankan satu proses.")
     catalog = load_catalog(settings.sop_dir)  # local files first: they need no network to fix
     if settings.people_file:
         parse_people_file(settings.people_file, catalog)
     identity, _ = await check_bot_api(settings)  # then the token, before a database may be created
-    if settings.workers > 1 and not settings.uses_postgres:
-        raise StartupError(f"ALUR_WORKERS={settings.workers}: beberapa pekerja hanya dapat berbagi PostgreSQL "
-                           "(ALUR_DB=postgresql://…); dengan SQLite jalankan satu proses.")
     services: Services = await open_services(settings, catalog=catalog)
     board: WebServer | None = None
     try:

@@ -9,11 +9,17 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from bot import storage
+from bot.config import Settings
 from bot.core.states import Role
+from bot.runtime import StartupError
 from bot.storage.db import Database
 from bot.storage.dialect import PostgresUrl
+from scheduler.serve import serve
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
@@ -41,7 +47,6 @@ async def test_a_chat_is_claimed_by_one_worker_with_its_updates_in_order(pg_url:
         async with a.transaction() as tx:  # w1 handled update 1
             await storage.updates.finish_updates(tx, [(1, "handled")], NOW)
         # w1 dies: its leases run out; w2 takes the chat's waiting updates, in order, one attempt more
-        await a.fetchone("SELECT 1")
         async with a.transaction() as tx:
             await tx.execute("UPDATE updates SET lease_until = now() - interval '1 second' WHERE worker = 'w1'")
         async with b.transaction() as tx:
@@ -114,13 +119,23 @@ async def test_shared_pacing_spaces_sends_to_a_chat_and_overall(pg_url: Postgres
     b = await Database.open(pg_url)
     try:
         first = await storage.pacing.reserve_send(a, "42", 1.0, 0.05)
-        second = await storage.pacing.reserve_send(b, "42", 1.0, 0.05)  # another worker, same chat
+        in_flight = await storage.pacing.reserve_send(b, "42", 1.0, 0.05)  # another worker, same chat
+        await storage.pacing.sent(a, "42", 1.0)  # Telegram answered the first send
+        second = await storage.pacing.reserve_send(b, "42", 1.0, 0.05)
         other = await storage.pacing.reserve_send(b, "43", 1.0, 0.05)  # another chat: only the overall spacing
         assert first == 0.0
-        assert -1.0 <= second <= -0.9  # not reserved: the chat is free again in about a second
-        assert 0.0 < other <= 0.05  # the next overall slot, not held up by chat 42's wait
+        assert in_flight <= -29  # nothing reserved while the first send is on its way
+        assert -1.0 <= second <= -0.9  # paced from Telegram's answer: free again in about a second
+        assert 0.0 <= other <= 0.05  # the next overall slot, not held up by chat 42's wait
         waits = [await storage.pacing.reserve_send(a if i % 2 else b, str(1000 + i), 1.0, 0.05) for i in range(20)]
         assert waits == sorted(waits) and waits[-1] >= 19 * 0.05 * 0.8  # 20 chats: still one overall pace
     finally:
         await a.close()
         await b.close()
+
+
+async def test_several_workers_on_sqlite_are_refused_before_anything_starts(tmp_path: Path) -> None:
+    settings = Settings(db_path=tmp_path / "alur.sqlite3", workers=3, token="123456:" + "x" * 35)
+    with pytest.raises(StartupError, match="ALUR_WORKERS=3"):
+        await serve(settings)
+    assert not (tmp_path / "alur.sqlite3").exists()

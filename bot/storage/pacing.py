@@ -1,8 +1,9 @@
 """Telegram's limits for the bot as a whole when several workers send (PostgreSQL only).
 
 Each send takes its moment from the ``send_pacing`` rows in one call of ``alur_reserve_send``
-(migration 0012): a chat still paced gets nothing but the time to ask again; a free chat gets the
-next bot-wide slot, and both rows move on by their interval. The rows are locked for the length
+(migration 0012): a chat still paced, or with a send in flight, gets nothing but the time to ask
+again; a free chat gets the next bot-wide slot, which moves on by its interval, and stays in flight
+until ``sent`` reports Telegram's answer, from which its own interval is counted. The rows are locked for the length
 of that call only, so every worker's sends are spaced as one bot's would be, whichever worker
 makes them, and a send waiting for its own chat never holds up another chat's.
 """
@@ -20,6 +21,11 @@ async def reserve_send(db: Database, chat_key: str, chat_interval: float, overal
     row = await db.fetchone("SELECT alur_reserve_send(?, ?, ?) AS wait",
                             (chat_key, float(chat_interval), float(overall_interval)))
     return float(row["wait"]) if row is not None and row["wait"] is not None else 0.0
+
+
+async def sent(db: Database, chat_key: str, pause: float) -> None:
+    """Telegram answered this chat's send: its next send may go ``pause`` seconds from now."""
+    await db.fetchone("SELECT alur_sent(?, ?) AS done", (chat_key, float(pause)))
 
 
 async def prune_pacing(tx: Tx, before: datetime) -> int:

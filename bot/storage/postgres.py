@@ -21,6 +21,10 @@ from bot.storage.dialect import Dialect, PostgresUrl, postgres_sql, with_returni
 
 PG_CONNECT_TIMEOUT = 10.0
 READ_POOL_SIZE = 2
+WRITE_POOL_SIZE = 4
+"""Transactions of one process run side by side on up to this many connections: PostgreSQL commits
+them together (each commit waits for its WAL flush), where one connection would queue them. Races are
+decided by conditional updates under READ COMMITTED, as between workers (bot/storage/db.py)."""
 PG_MIGRATION_LOCK = 0x616C75726D696772
 """Advisory lock key ('alurmigr'): one process at a time applies PostgreSQL migrations."""
 
@@ -70,13 +74,13 @@ class PostgresDatabase(Database):
             raise DatabaseError(shown, DatabaseProblem.UNUSABLE, problem)
         created = False
         try:
-            pool = await _pool(url)
+            pool = await _pool(url, size=WRITE_POOL_SIZE)
         except asyncpg.InvalidCatalogNameError as exc:
             if not create:
                 raise DatabaseError(shown, DatabaseProblem.MISSING, f"basis data {url.database} belum ada") from exc
             await _create_database(url)
             created = True
-            pool = await _pool(url)
+            pool = await _pool(url, size=WRITE_POOL_SIZE)
         db = cls(pool, url)
         try:
             has_schema = await db.fetchone("SELECT to_regclass('schema_migrations') IS NOT NULL AS ok")
@@ -145,7 +149,7 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTx]:
         """One READ COMMITTED transaction (see the module docstring), rolled back on any error."""
-        async with self._lock, self.pool.acquire() as conn, conn.transaction(isolation="read_committed"):
+        async with self.pool.acquire() as conn, conn.transaction(isolation="read_committed"):
             yield PostgresTx(conn)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
@@ -155,8 +159,7 @@ class PostgresDatabase(Database):
         return list(await self._read("fetch", sql, tuple(params)))
 
     async def _read(self, method: str, sql: str, params: tuple[Any, ...]) -> Any:
-        async with self._lock:
-            return await _read_retrying(self.pool, method, sql, params)
+        return await _read_retrying(self.pool, method, sql, params)
 
     async def write_problem(self) -> str | None:
         row = await self.fetchone(

@@ -12,9 +12,11 @@ CREATE TABLE send_pacing (
 );
 INSERT INTO send_pacing (key, next_at) VALUES ('*', now());
 
--- One send's moment. A chat still paced reserves nothing: minus the seconds until it is free (the
--- caller asks again then), so a send waiting for its chat never holds up other chats. A free chat
--- takes the next bot-wide slot: both move on by their interval; the seconds until that slot (>= 0).
+-- One send's moment. A chat still paced (or with a send in flight) reserves nothing: minus the
+-- seconds until it is free (the caller asks again then), so a send waiting for its chat never holds
+-- up other chats. A free chat takes the next bot-wide slot, which moves on by its interval, and is
+-- marked in flight (for at most IN_FLIGHT seconds, should its worker die) until alur_sent says
+-- Telegram answered: the chat's next send is then paced from that answer, as on one process.
 CREATE FUNCTION alur_reserve_send(chat TEXT, chat_interval DOUBLE PRECISION, overall_interval DOUBLE PRECISION)
 RETURNS DOUBLE PRECISION LANGUAGE plpgsql AS $$
 DECLARE
@@ -30,7 +32,11 @@ BEGIN
     END IF;
     at := GREATEST(clock_timestamp(), overall);
     UPDATE send_pacing SET next_at = at + make_interval(secs => overall_interval) WHERE key = '*';
-    UPDATE send_pacing SET next_at = at + make_interval(secs => chat_interval) WHERE key = chat;
+    UPDATE send_pacing SET next_at = at + make_interval(secs => GREATEST(chat_interval, 30)) WHERE key = chat;
     RETURN GREATEST(0, EXTRACT(EPOCH FROM at - clock_timestamp()));
 END
+$$;
+
+CREATE FUNCTION alur_sent(chat TEXT, pause DOUBLE PRECISION) RETURNS VOID LANGUAGE sql AS $$
+    UPDATE send_pacing SET next_at = clock_timestamp() + make_interval(secs => pause) WHERE key = chat;
 $$;
