@@ -133,13 +133,32 @@ def template_texts(folder: Path) -> list[tuple[str, str]]:
     for path in sorted(folder.glob("*.j2")):
         source = path.read_text(encoding="utf-8")
         tokens = list(env.lex(source))
+        markup = path.name.endswith(".svg.j2")
+        in_tag = False
         for i, (line, kind, value) in enumerate(tokens):
             where = f"{path.name}:{line}"
-            if kind == "data":
+            if kind == "data" and markup:  # a picture: only what is drawn as text, not its tags and attributes
+                value, in_tag = _outside_tags(value, in_tag)
                 out.append((where, value))
-            elif kind == "string" and _is_output_string(tokens, i):
+            elif kind == "data":
+                out.append((where, value))
+            elif kind == "string" and not markup and _is_output_string(tokens, i):
                 out.append((where, _strip_format(value[1:-1])))
     return out
+
+
+def _outside_tags(text: str, in_tag: bool) -> tuple[str, bool]:
+    """The characters of ``text`` outside markup tags; a tag may begin in an earlier piece of the template."""
+    kept = []
+    for ch in text:
+        if ch == "<":
+            in_tag = True
+        elif ch == ">" and in_tag:
+            in_tag = False
+            kept.append(" ")
+        elif not in_tag:
+            kept.append(ch)
+    return "".join(kept), in_tag
 
 
 def _neighbour(tokens: list[tuple[int, str, str]], i: int, step: int) -> tuple[str, str]:
