@@ -120,7 +120,8 @@ def test_sqlite_only_words_inside_literals_are_fine() -> None:
 
 def test_group_concat_of_a_column_becomes_string_agg() -> None:
     sql = "SELECT '[' || group_concat(d.taken) || ']' AS taken FROM sla_daily d WHERE d.day > ?"
-    assert postgres_sql(sql) == "SELECT '[' || string_agg(d.taken, ',') || ']' AS taken FROM sla_daily d WHERE d.day > $1"
+    expected = "SELECT '[' || string_agg(d.taken, ',') || ']' AS taken FROM sla_daily d WHERE d.day > $1"
+    assert postgres_sql(sql) == expected
 
 
 def test_returning_id_is_appended() -> None:

@@ -276,6 +276,7 @@ async def _read_retrying(pool: asyncpg.Pool, method: str, sql: str, params: tupl
         except CONNECTION_LOST:
             if attempt:
                 raise
+            await pool.expire_connections()  # the pool's idle connections died with this one: no retry on them
     raise AssertionError("unreachable")
 
 
