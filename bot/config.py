@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, InstanceOf, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -37,6 +37,7 @@ from bot.sop.calendar import (
     holiday_file,
 )
 from bot.sop.durations import parse_duration
+from bot.storage.dialect import PostgresUrl, parse_target
 from bot.workflow.policy import ReminderPolicy
 
 DEFAULT_DB = Path("data/alur.sqlite3")
@@ -47,7 +48,8 @@ ACCEPTED: dict[str, str] = {
     "TELEGRAM_API_BASE_URL": "URL http(s) yang berakhir dengan /bot, mis. https://api.telegram.org/bot "
                              "atau http://127.0.0.1:8081/bot",
     "TELEGRAM_API_FILE_URL": "URL http(s) yang berakhir dengan /file/bot, mis. http://127.0.0.1:8081/file/bot",
-    "ALUR_DB": "path berkas SQLite, mis. /var/lib/alur/alur.sqlite3 (foldernya harus ada atau dapat dibuat)",
+    "ALUR_DB": "path berkas SQLite, mis. /var/lib/alur/alur.sqlite3 (foldernya harus ada atau dapat dibuat), "
+               "atau URL PostgreSQL, mis. postgresql://alur:sandi@db.example.go.id:5432/alur",
     "ALUR_PEOPLE": "path berkas YAML daftar pegawai yang ada, mis. /etc/alur/people.yaml",
     "ALUR_SOP_DIR": "folder SOP yang ada, berisi roles.yaml, institutions.yaml, opd.yaml dan satu YAML per SOP",
     "ALUR_HOLIDAYS": "path berkas YAML libur/cuti bersama yang ada (format seperti sop_data/holidays.yaml)",
@@ -70,6 +72,8 @@ ACCEPTED: dict[str, str] = {
     "ALUR_WEB_PORT": "nomor port 1–65535 untuk server papan, mis. 8080; 0 mematikan papan",
     "ALUR_WEBHOOK_SECRET": "16–256 karakter A-Z, a-z, 0-9, _ atau - (kosongkan agar dibuat otomatis)",
     "ALUR_RETENTION_DAYS": "bilangan bulat hari, 1–3650, mis. 30",
+    "ALUR_WORKERS": "jumlah proses `alur run` yang berbagi satu PostgreSQL, 1–64, mis. 3 (lebih dari 1 perlu "
+                    "ALUR_DB=postgresql://…)",
 }
 """What each variable accepts, shown with every bad value (the README's configuration table says the same)."""
 
@@ -104,8 +108,10 @@ class ConfigError(ValueError):
 def _plain(value: object) -> object:
     if isinstance(value, SecretStr):
         return "(disembunyikan)"
-    if isinstance(value, Path):
+    if isinstance(value, Path | PostgresUrl):
         return str(value)
+    if isinstance(value, str) and "://" in value and value.split(":", 1)[0].lower().startswith("postgres"):
+        return str(PostgresUrl(value))  # never repeat a database password
     return value
 
 
@@ -128,7 +134,8 @@ class Settings(BaseSettings):
     token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     api_base_url: str | None = Field(None, validation_alias="TELEGRAM_API_BASE_URL")
     api_file_url: str | None = Field(None, validation_alias="TELEGRAM_API_FILE_URL")
-    db_path: Path = Field(DEFAULT_DB, validation_alias="ALUR_DB")
+    db_path: Path | InstanceOf[PostgresUrl] = Field(DEFAULT_DB, validation_alias="ALUR_DB")
+    """The SQLite file, or the PostgreSQL database (``postgresql://…``; printing it hides the password)."""
     sop_dir: Path | None = Field(None, validation_alias="ALUR_SOP_DIR")
     people_file: Path | None = Field(None, validation_alias="ALUR_PEOPLE")
     holidays_file: Path | None = Field(None, validation_alias="ALUR_HOLIDAYS")
@@ -154,6 +161,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(None, validation_alias="ALUR_WEBHOOK_SECRET")
     """The webhook's secret token; generated once and kept in the database when not set."""
     retention_days: int = Field(30, validation_alias="ALUR_RETENTION_DAYS")
+    workers: int = Field(1, validation_alias="ALUR_WORKERS")
+    """How many `alur run` processes share the (PostgreSQL) database; more than one turns on their
+    coordination (scheduler/cluster.py) and splits Telegram's overall send budget between them."""
     """How long sent notices, handled updates and closed cases' events stay in the hot tables."""
 
     # ------------------------------------------------------------------ sources
@@ -215,9 +225,21 @@ class Settings(BaseSettings):
                 raise _bad("bukan URL http:// atau https://")
         return v
 
+    @field_validator("db_path", mode="before")
+    @classmethod
+    def _db_target(cls, v: Any) -> Any:
+        """``postgresql://…`` selects PostgreSQL; ``sqlite:///path`` or a plain path keeps SQLite."""
+        if isinstance(v, str):
+            v = parse_target(v)
+        if isinstance(v, PostgresUrl) and (problem := v.problem()) is not None:
+            raise _bad(problem)
+        return v
+
     @field_validator("db_path")
     @classmethod
-    def _db_path(cls, v: Path) -> Path:
+    def _db_path(cls, v: Path | PostgresUrl) -> Path | PostgresUrl:
+        if isinstance(v, PostgresUrl):
+            return v
         if v.is_dir():
             raise _bad("ini sebuah folder, bukan berkas")
         parent = v.parent
@@ -364,6 +386,13 @@ class Settings(BaseSettings):
             raise _bad("di luar 1–3650 hari")
         return v
 
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, v: int) -> int:
+        if not 1 <= v <= 64:
+            raise _bad("di luar 1–64")
+        return v
+
     @field_validator("tick_seconds")
     @classmethod
     def _tick(cls, v: float) -> float:
@@ -399,6 +428,10 @@ class Settings(BaseSettings):
     def token_value(self) -> str | None:
         """The token itself, for the Bot API client only (never log or print it)."""
         return self.token.get_secret_value() if self.token else None
+
+    @property
+    def uses_postgres(self) -> bool:
+        return isinstance(self.db_path, PostgresUrl)
 
     @property
     def holiday_path(self) -> Path:

@@ -41,6 +41,9 @@ class AlurApplication(LedgerApplication):
     sender: OutboxSender | None = None
     start_sender: bool = True
     menus: asyncio.Task[None] | None = None
+    shared: bool = False
+    """One of several workers on PostgreSQL: the cluster (scheduler/cluster.py) starts the sender
+    when this worker is elected, and updates come from claims, not from a replay at start."""
 
 
 def build_application(
@@ -55,6 +58,7 @@ def build_application(
     webhook: bool = False,
     max_concurrent_updates: int = MAX_CONCURRENT,
     stranger_interval: float = STRANGER_INTERVAL,
+    shared: bool = False,
 ) -> AlurApplication:
     """The Application, wired to the services; the outbox sender runs beside it.
 
@@ -62,6 +66,11 @@ def build_application(
     answering Telegram (polling confirms with the next getUpdates, which the ledger precedes).
     """
     ledger = UpdateLedger(services_.db, services_.clock)
+    if shared:
+        ledger.shared = True
+        if limiter is None:  # a limiter the caller made (the benchmark's, with limits off) is used as it is
+            limiter = ChatRateLimiter()
+            limiter.shared = shared_pacing(services_)
     limiter = limiter or ChatRateLimiter()
     limiter.before("getUpdates", ledger.flush)
     built: list[AlurApplication] = []
@@ -96,6 +105,7 @@ def build_application(
     app.ledger = ledger
     app.services = services_
     app.start_sender = start_sender
+    app.shared = shared
     renderer = Renderer(services_.settings.timezone)
     renderer.env.globals["role_names"] = {r.id: r.name for r in services_.catalog.roles.roles.values()}
     data: BotData = app.bot_data
@@ -114,6 +124,23 @@ async def flood_notice(app: AlurApplication, update: Update) -> None:
     if chat is None or renderer is None:
         return
     await app.bot.send_message(chat.id, renderer.render("flood_notice", limit=MAX_QUEUE), parse_mode=ParseMode.HTML)
+
+
+class SharedPacing:
+    """The limiter's hooks to the pacing every worker shares (several workers on PostgreSQL)."""
+
+    def __init__(self, services_: Services) -> None:
+        self.db = services_.db
+
+    async def reserve(self, chat: int | str, chat_interval: float, overall_interval: float) -> float:
+        return await storage.pacing.reserve_send(self.db, str(chat), chat_interval, overall_interval)
+
+    async def sent(self, chat: int | str, pause: float) -> None:
+        await storage.pacing.sent(self.db, str(chat), pause)
+
+
+def shared_pacing(services_: Services) -> SharedPacing:
+    return SharedPacing(services_)
 
 
 def stranger_check(services_: Services) -> Callable[[Update], Awaitable[bool]]:
@@ -158,6 +185,8 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
     app.menus = asyncio.create_task(_menus_in_background(app), name="command-menus")
     if app.ledger is not None:
         await app.ledger.replay(app)
+    if app.shared:
+        return  # the sender starts on the worker elected for it (scheduler/cluster.py)
     if app.start_sender:
         sender.start()
     else:
@@ -170,7 +199,7 @@ async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
         app.menus.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await app.menus
-    if app.sender is not None and app.start_sender:
+    if app.sender is not None and app.start_sender and not app.shared:
         await app.sender.stop()
     await asyncio.to_thread(shutdown_chart_worker)
     ledger = app.ledger

@@ -99,6 +99,11 @@ class UpdateLedger:
         self._stopping = False
         self.failed: BaseException | None = None
         self.stats = {"recorded": 0, "transactions": 0, "skipped": 0, "retried": 0}
+        self.shared = False
+        """Several workers (scheduler/cluster.py): recorded updates are not handed to this process's
+        handlers here; every worker claims them per chat from the database."""
+        self.after_marks: Callable[[], None] | None = None
+        """Called once marks are written (a chat's next updates may be claimed then)."""
 
     # ------------------------------------------------------------------ recording
 
@@ -145,6 +150,8 @@ class UpdateLedger:
 
     async def _record(self, batch: list[tuple[Update, asyncio.Future[None] | None]]) -> list[Update]:
         updates = [u for u, _ in batch]
+        if self.shared:
+            return await self._record_shared(updates)
         rows = [(u.update_id, json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates]
         accepted: list[Update] = []
         async with self.db.transaction() as tx:
@@ -170,6 +177,28 @@ class UpdateLedger:
         self.stats["transactions"] += 1
         self.stats["recorded"] += len(rows)
         return accepted
+
+    async def _record_shared(self, updates: list[Update]) -> list[Update]:
+        """Several workers: write the batch with each update's chat key and wake the claimers; an id
+        already recorded (Telegram redelivering to a new receiver) is left to the claims."""
+        rows = [(u.update_id, json.dumps(u.to_dict(), ensure_ascii=False), chat_key(u)) for u in updates]
+        async with self.db.transaction() as tx:
+            results = await storage.updates.record_updates(tx, rows, self.clock.now())
+            await storage.updates.announce_updates(tx)
+        self.stats["skipped"] += sum(1 for _, new in results if not new)
+        self.stats["transactions"] += 1
+        self.stats["recorded"] += len(rows)
+        return []
+
+    def take(self, update: Update) -> bool:
+        """Several workers: an update this worker claimed goes to its handlers unless it has it already."""
+        uid = update.update_id
+        if uid in self._claimed or uid in self._finished:
+            return False
+        self._claimed.add(uid)
+        if self.queue is not None:
+            self.queue.put_nowait(update)
+        return True
 
     # ------------------------------------------------------------------ marking
 
@@ -203,6 +232,8 @@ class UpdateLedger:
             for uid, state in pending.items():
                 if self._finished.get(uid) == state:
                     del self._finished[uid]
+            if self.after_marks is not None:
+                self.after_marks()
 
     async def _mark(self, pending: dict[int, UpdateState]) -> None:
         async with self.db.transaction() as tx:
@@ -220,7 +251,10 @@ class UpdateLedger:
     # ------------------------------------------------------------------ restart
 
     async def replay(self, app: Application) -> int:
-        """Put recorded-but-unhandled updates back in the queue, oldest first (at start)."""
+        """Put recorded-but-unhandled updates back in the queue, oldest first (at start). Several
+        workers: nothing here, the claims take them over once their worker's lease has run out."""
+        if self.shared:
+            return 0
         recorded = await storage.updates.unfinished_updates(self.db)
         replayed = 0
         for row in recorded:
@@ -244,6 +278,15 @@ class UpdateLedger:
     async def _count(self, update_id: int) -> int:
         async with self.db.transaction() as tx:
             return await storage.updates.count_attempt(tx, update_id)
+
+
+def chat_key(update: Update) -> str:
+    """The key a chat's updates are claimed by together: the chat, else the user (as the per-chat processor)."""
+    if update.effective_chat is not None:
+        return str(update.effective_chat.id)
+    if update.effective_user is not None:
+        return f"user:{update.effective_user.id}"
+    return "other"
 
 
 class LedgerQueue(asyncio.Queue):  # type: ignore[type-arg]

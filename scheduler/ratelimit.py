@@ -33,17 +33,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from scheduler.updates import slot_lent
+
+log = logging.getLogger(__name__)
 
 SENDING_ENDPOINTS = frozenset({
     "sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "sendAudio", "sendVideo", "sendVoice",
@@ -59,6 +62,11 @@ DEFAULT_RETRIES = 4
 NO_RETRY_ENDPOINTS = frozenset({"getUpdates", "getMe", "close", "logOut"})
 PRIORITIES = (0, 1, 2)
 REPLY, NORMAL, BULK = PRIORITIES
+
+
+class SharedPacer(Protocol):
+    async def reserve(self, chat: int | str, chat_interval: float, overall_interval: float) -> float: ...
+    async def sent(self, chat: int | str, pause: float) -> None: ...
 
 
 @dataclass(eq=False)
@@ -89,6 +97,10 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._before: dict[str, Callable[[], Awaitable[None]]] = {}
+        self.shared: SharedPacer | None = None
+        """Several workers: the pacing all workers share (storage.pacing), asked after this process's
+        own grant and told when Telegram answered."""
+        self._reporting: set[asyncio.Task[None]] = set()
         self.stats = {"granted": 0, "waited": 0, "max_queue": 0}
 
     async def initialize(self) -> None:
@@ -170,6 +182,10 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
             self._timer = loop.call_later(max(0.0, wake - now), self._pump)
 
     def _done(self, key: int | str, pause: float = 0.0) -> None:
+        if self.shared is not None:
+            task = asyncio.get_running_loop().create_task(self._report_sent(key, max(self._interval(key), pause)))
+            self._reporting.add(task)
+            task.add_done_callback(self._reporting.discard)
         now = self.monotonic()
         self._inflight -= 1
         self._window.append(now)
@@ -185,18 +201,48 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._queues[priority].append(ticket)
         self.stats["max_queue"] = max(self.stats["max_queue"], self.waiting())
         self._pump()
-        if ticket.future.done():
-            return
-        self.stats["waited"] += 1
-        try:
+        if not ticket.future.done():
+            self.stats["waited"] += 1
+            try:
+                async with slot_lent():
+                    await ticket.future
+            except BaseException:
+                if ticket.future.done() and not ticket.future.cancelled():
+                    self._done(key)  # granted just as we were cancelled: give the grant back
+                else:
+                    ticket.future.cancel()
+                raise
+        if self.shared is not None:
+            try:
+                await self._shared_wait(key)
+            except BaseException:
+                self._done(key)
+                raise
+
+    async def _shared_wait(self, key: int | str) -> None:
+        """The bot-wide moment for this send (several workers); a database that cannot answer costs only
+        this process's own pacing, which still holds its share."""
+        assert self.shared is not None
+        while True:
+            try:
+                wait = await self.shared.reserve(key, self._interval(key), WINDOW / self.global_rate)
+            except Exception as exc:
+                log.warning("shared send pacing unavailable (%r); pacing this worker alone", exc)
+                return
+            if wait == 0:
+                return
+            self.stats["shared_waits"] = self.stats.get("shared_waits", 0) + 1
             async with slot_lent():
-                await ticket.future
-        except BaseException:
-            if ticket.future.done() and not ticket.future.cancelled():
-                self._done(key)  # granted just as we were cancelled: give the grant back
-            else:
-                ticket.future.cancel()
-            raise
+                await asyncio.sleep(abs(wait))
+            if wait > 0:
+                return  # the slot was reserved; a negative wait was the chat's pacing: ask again
+
+    async def _report_sent(self, key: int | str, pause: float) -> None:
+        assert self.shared is not None
+        try:
+            await self.shared.sent(key, pause)
+        except Exception as exc:  # the chat's in-flight mark then simply runs out (30 s)
+            log.warning("could not report a send to the shared pacing: %r", exc)
 
     async def reserve(self, chat_id: int | str, priority: int = BULK) -> None:
         """Wait for a grant to ``chat_id`` now; the next send with ``rate_limit_args={"reserved": True}`` uses

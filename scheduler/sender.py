@@ -72,6 +72,7 @@ class OutboxSender:
             return await storage.outbox.reset_sending(tx)
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self.run(), name="outbox-sender")
 
     async def stop(self) -> None:

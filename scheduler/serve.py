@@ -44,7 +44,9 @@ from bot.sop.catalog import load_catalog
 from bot.workflow.digest import digests_ever_sent
 from bot.workflow.people_file import parse_people_file
 from scheduler.application import AlurApplication, build_application, shutdown, startup
+from scheduler.cluster import Cluster
 from scheduler.preflight import TokenRejected, base_url, check_bot_api
+from scheduler.ratelimit import ChatRateLimiter
 from scheduler.tick import schedule_jobs
 
 if TYPE_CHECKING:
@@ -222,7 +224,12 @@ async def run_application(
     started: Callable[[], Awaitable[None]] | None = None,
     secret_token: str | None = None,
 ) -> int:
-    """Start the application (polling or webhook), wait for ``until``, stop cleanly; the exit code."""
+    """Start the application (polling or webhook), wait for ``until``, stop cleanly; the exit code.
+
+    One of several workers (``app.shared``): the cluster polls only while this worker is the elected
+    receiver, and claims updates per chat from the database (scheduler/cluster.py).
+    """
+    cluster: Cluster | None = None
     async with app:
         await startup(app)
         await app.start()
@@ -239,12 +246,17 @@ async def run_application(
                         "ALUR_WEBHOOK_PORT lain atau hentikan proses yang memakai port itu.") from None
                 except RuntimeError as exc:  # PTB without its [webhooks] extra
                     raise StartupError(f"Webhook tidak dapat dimulai: {exc}") from None
-            else:
+            elif not (isinstance(app, AlurApplication) and app.shared):
                 await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+            if isinstance(app, AlurApplication) and app.shared:
+                cluster = Cluster(app, webhook=bool(webhook_url))
+                await cluster.start()
             if started is not None:
                 await started()
             return await _watch(app, until)
         finally:
+            if cluster is not None:
+                await cluster.stop()
             if app.updater.running:
                 await app.updater.stop()
             if app.running:
@@ -252,13 +264,16 @@ async def run_application(
             await shutdown(app)
 
 
-async def serve(settings: Settings, *, webhook_url: str | None = None) -> int:
+async def serve(settings: Settings, *, webhook_url: str | None = None, limiter: ChatRateLimiter | None = None) -> int:
     """`alur run`: the bot until SIGINT/SIGTERM; the process exit code."""
     token = settings.token_value
     assert token is not None
     if webhook_url and not webhook_url.startswith("https://"):
         raise StartupError(f"--webhook {webhook_url!r}: Telegram hanya mengirim ke URL https://, "
                            "mis. https://alur.example.go.id/tg")
+    if settings.workers > 1 and not settings.uses_postgres:
+        raise StartupError(f"ALUR_WORKERS={settings.workers}: beberapa pekerja hanya dapat berbagi PostgreSQL "
+                           "(ALUR_DB=postgresql://…); dengan SQLite jalankan satu proses.")
     catalog = load_catalog(settings.sop_dir)  # local files first: they need no network to fix
     if settings.people_file:
         parse_people_file(settings.people_file, catalog)
@@ -270,7 +285,8 @@ async def serve(settings: Settings, *, webhook_url: str | None = None) -> int:
             log.info("Basis data baru dibuat: %s (belum ada sebelumnya)", settings.db_path)
         services.first_start = not await digests_ever_sent(services.db)
         app = build_application(services, token=token, base_url=settings.api_base_url,
-                                base_file_url=settings.api_file_url, webhook=bool(webhook_url))
+                                base_file_url=settings.api_file_url, webhook=bool(webhook_url),
+                                shared=settings.workers > 1, limiter=limiter)
         schedule_jobs(app, interval=settings.tick_seconds, first=settings.first_tick_seconds)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -281,6 +297,8 @@ async def serve(settings: Settings, *, webhook_url: str | None = None) -> int:
         board = await start_board(services, settings)
         staff = sum(1 for p in await services.people.all() if p.is_staff)
         mode = f"webhook {webhook_url}" if webhook_url else "long polling"
+        if settings.workers > 1:
+            mode += f", salah satu dari {settings.workers} pekerja"
 
         async def announce() -> None:
             log.info("Alur berjalan: versi %s, %s, bot @%s, %d SOP, %d pegawai aktif, basis data %s, Bot API %s",

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from telegram.ext import Application
 
 from bot import storage
+from bot.core.states import Role
 from bot.runtime import Services
 from bot.workflow.analytics import fold_sla
 from bot.workflow.digest import DigestRound
@@ -68,6 +69,8 @@ async def tick(services: Services) -> TickResult:
 
 async def _job(context: AlurContext) -> None:
     try:
+        if not await context.services.db.lead(Role.TICK):
+            return  # another worker sharing the database runs the tick
         result = await tick(context.services)
     except Exception:  # a failed tick is retried by the next one
         log.exception("scheduler tick failed")

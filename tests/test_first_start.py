@@ -13,6 +13,7 @@ from bot.runtime import open_services
 from bot.sop.calendar import WorkCalendar
 from bot.sop.catalog import Catalog
 from bot.storage.db import Database
+from bot.storage.dialect import PostgresUrl
 from bot.text.notices import render_notice
 from bot.text.render import Renderer
 from bot.workflow.deps import WorkflowDeps
@@ -96,9 +97,9 @@ async def test_a_digest_due_while_running_goes_out_whenever_the_tick_comes(
     assert await digest.run() == SUPERVISORS
 
 
-async def test_tick_uses_the_start_moment_and_first_start(tmp_path: Path) -> None:
+async def test_tick_uses_the_start_moment_and_first_start(db_path: Path | PostgresUrl) -> None:
     clock = ManualClock(at(17, 0))
-    services = await open_services(Settings(db_path=tmp_path / "a.sqlite3"), clock=clock, sync_people=False)
+    services = await open_services(Settings(db_path=db_path), clock=clock, sync_people=False)
     try:
         await ketapang_roster(services.people)
         assert services.started_at == at(17, 0)

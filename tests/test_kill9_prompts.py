@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_kill9 import BotProcess, newest, until
 
 from bot.config import Settings
 from bot.runtime import Services, open_services
@@ -27,6 +26,7 @@ from sandbox.fake_bot_api import FakeBotApi, FakeUser
 from alur_process import clean_env
 from observe import audit_trail
 from roster import advance
+from test_kill9 import BotProcess, newest, until
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 

@@ -13,13 +13,13 @@ import logging
 from pathlib import Path
 
 import pytest
-from test_kill9 import BotProcess, newest, until
 
 from bot.sop.catalog import DEFAULT_SOP_DIR
 from sandbox.fake_bot_api import FakeBotApi
 from scheduler.serve import PHONE, PrivacyFilter
 
 from alur_process import clean_env
+from test_kill9 import BotProcess, newest, until
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot import storage
 from bot.storage.db import Database, migrations
+from bot.storage.dialect import Dialect, PostgresUrl
 
 
-async def test_upgrade_from_the_first_schema(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite3"
+async def test_upgrade_from_the_first_schema(db_path: Path | PostgresUrl) -> None:
+    path = db_path
     db = await Database.open(path, upto=1)
     assert await db.schema_version() == 1
     now = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
@@ -24,7 +27,7 @@ async def test_upgrade_from_the_first_schema(tmp_path: Path) -> None:
     await db.close()
 
     db = await Database.open(path)
-    latest = max(v for v, _, _ in migrations())
+    latest = max(v for v, _, _ in migrations(db.dialect))
     assert await db.schema_version() == latest >= 2
     person = await storage.people.person(db, pid)
     assert person is not None and person.name == "Lama"
@@ -37,6 +40,14 @@ async def test_upgrade_from_the_first_schema(tmp_path: Path) -> None:
     await db.close()
 
 
+def test_both_backends_have_the_same_migrations() -> None:
+    """Each SQLite migration has its PostgreSQL twin (same number and name) and the other way round."""
+    sqlite = [(v, n) for v, n, _ in migrations(Dialect.SQLITE)]
+    postgres = [(v, n) for v, n, _ in migrations(Dialect.POSTGRESQL)]
+    assert sqlite and sqlite == postgres
+
+
+@pytest.mark.sqlite_only("SQLite's own settings: WAL journal, foreign keys, busy timeout")
 async def test_pragmas(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "p.sqlite3")
     assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"

@@ -275,6 +275,7 @@ def _restore(backup: Path, database: Path) -> None:
     backup.rename(database)
 
 
+@pytest.mark.sqlite_only("the SQLite online backup of the file and its restore; PostgreSQL is backed up with pg_dump")
 async def test_backup_restore_and_continue(tmp_path: Path) -> None:
     from bot.cli.main import main
 

@@ -1,5 +1,6 @@
 """End-to-end world: the real Alur Application polling the local fake Bot API over HTTP,
-a real SQLite file, a movable clock, and simulated people with Telegram accounts."""
+a real database (an SQLite file, or the test's PostgreSQL database when the test runs on that
+backend: tests/backends.py), a movable clock, and simulated people with Telegram accounts."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from scheduler.application import build_application, shutdown, startup
 from scheduler.ratelimit import ChatRateLimiter
 from scheduler.sender import OutboxSender
 
+import backends
 from conftest import MONDAY_8
 from roster import KETAPANG_STAFF, Roster, ketapang_roster
 
@@ -120,7 +122,7 @@ async def alur_world(
     measure Telegram's limits; the ones that do keep the real one-per-second pacing)."""
     clock = clock or ManualClock(MONDAY_8)
     async with FakeBotApi(**api_kwargs) as api:
-        settings = Settings(db_path=tmp_path / "alur.sqlite3")
+        settings = Settings(db_path=backends.world_target or tmp_path / "alur.sqlite3")
         services = await open_services(settings, clock=clock, sync_people=False)
         roster = await ketapang_roster(services.people)
         await services.close()

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.runtime import Services, open_services
 from bot.sop.catalog import load_catalog
 from bot.storage.db import Database, DatabaseError, DatabaseProblem
+from bot.storage.dialect import Dialect
 from bot.storage.records import Person
 from bot.workflow.analytics import fold_sla, sla_report
 from bot.workflow.errors import WorkflowError
@@ -83,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-archive", action="store_true", help="jangan pindahkan event kasus lama ke arsip")
     p.set_defaults(func=_run(prune))
 
-    p = sub.add_parser("backup", help="salin database dengan aman (SQLite online backup)")
+    p = sub.add_parser("backup", help="salin database SQLite dengan aman (online backup; PostgreSQL: pg_dump)")
     p.add_argument("file", type=Path)
     p.set_defaults(func=_run(backup))
 
@@ -135,7 +136,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         services = await open_services(settings, catalog=catalog, sync_people=False, create_db=True)
         try:
             version = await services.db.schema_version()
-            where = _absolute(services.db.path)
+            where = services.db.path if services.db.dialect == Dialect.POSTGRESQL else _absolute(services.db.path)
             if services.db.created:
                 print(f"Basis data baru dibuat: {where} (skema versi {version}).")
             else:
@@ -397,6 +398,10 @@ async def prune(s: Services, args: argparse.Namespace) -> int:
 
 async def backup(s: Services, args: argparse.Namespace) -> int:
     target: Path = args.file
+    if s.db.dialect == Dialect.POSTGRESQL:
+        _fail("`alur backup` menyalin berkas SQLite; untuk PostgreSQL pakai pg_dump, mis. "
+              "`pg_dump -Fc -d alur -f alur.dump` (pulihkan dengan pg_restore).")
+        return 1
     if _absolute(target) == _absolute(s.db.path):
         _fail("berkas cadangan tidak boleh sama dengan basis data yang dicadangkan.")
         return 1

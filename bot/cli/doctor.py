@@ -22,6 +22,7 @@ from bot.sop.agencies import load_agencies
 from bot.sop.calendar import CalendarError, WorkCalendar
 from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, read_catalog
 from bot.storage.db import Database, DatabaseError, DatabaseProblem, migrations
+from bot.storage.dialect import PostgresUrl
 from bot.storage.records import Person
 from bot.text.render import Renderer
 from bot.workflow.people_file import ADMIN, PeopleFileError, PersonSpec, parse_people_file
@@ -171,6 +172,8 @@ def _people_file_check(settings: Settings, catalog: Catalog | None) -> tuple[lis
 
 
 async def _database_check(settings: Settings) -> tuple[list[Person] | None, Check]:
+    if isinstance(settings.db_path, PostgresUrl):
+        return await _postgres_check(settings.db_path)
     path = settings.db_path
     try:
         db = await Database.open(path, create=False, migrate=False)
@@ -181,27 +184,59 @@ async def _database_check(settings: Settings) -> tuple[list[Person] | None, Chec
                                "data seharusnya sudah ada, periksa ALUR_DB")
         return None, Check(False, f"Basis data {path}: tidak dapat dipakai", [database_message(exc)],
                            "beri pengguna yang menjalankan Alur izin tulis pada berkas dan foldernya")
+    problem = await db.write_problem()
+    if problem is not None:
+        await db.close()
+        return None, Check(False, f"Basis data {path}: tidak dapat ditulis ({problem})", [],
+                           "beri pengguna yang menjalankan Alur izin tulis pada berkas dan foldernya "
+                           f"({path.parent})")
+    return await _schema_check(db, f"Basis data {path}", "arahkan ALUR_DB ke basis data Alur, atau ke path baru "
+                                                          "lalu jalankan `alur init`")
+
+
+async def _postgres_check(url: PostgresUrl) -> tuple[list[Person] | None, Check]:
+    title = f"Basis data PostgreSQL {url}"
     try:
-        try:
-            await db.conn.execute("BEGIN IMMEDIATE")
-            await db.conn.execute("ROLLBACK")
-        except Exception as exc:
-            return None, Check(False, f"Basis data {path}: tidak dapat ditulis ({exc})", [],
-                               "beri pengguna yang menjalankan Alur izin tulis pada berkas dan foldernya "
-                               f"({path.parent})")
+        db = await Database.open(url, create=False, migrate=False)
+    except DatabaseError as exc:
+        if exc.reason == DatabaseProblem.MISSING:
+            return None, Check(False, f"{title}: belum siap ({exc.detail})", [],
+                               "jalankan `alur init` (membuat tabel dan menerapkan ALUR_PEOPLE; membuat basis "
+                               "datanya juga bila pengguna punya hak CREATEDB, selain itu `createdb -O alur alur` "
+                               "dulu)")
+        if exc.reason == DatabaseProblem.UNREACHABLE:
+            return None, Check(False, f"{title}: tidak dapat dihubungi", [exc.detail],
+                               "periksa host, port, pengguna dan sandi di ALUR_DB, dan apakah server PostgreSQL "
+                               "berjalan dan menerima koneksi ini (pg_hba.conf)")
+        return None, Check(False, f"{title}: tidak dapat dipakai", [database_message(exc)],
+                           "arahkan ALUR_DB ke basis data Alur")
+    problem = await db.write_problem()
+    if problem is not None:
+        await db.close()
+        return None, Check(False, f"{title}: tidak dapat ditulis ({problem})", [],
+                           "jadikan pengguna ALUR_DB pemilik basis data (`ALTER DATABASE … OWNER TO …`) dan "
+                           "pakai server utama, bukan replika baca")
+    return await _schema_check(db, title, "arahkan ALUR_DB ke basis data Alur, atau ke basis data kosong lalu "
+                                          "jalankan `alur init`")
+
+
+async def _schema_check(db: Database, title: str, not_alur_fix: str) -> tuple[list[Person] | None, Check]:
+    """The schema version and what the database holds (closes ``db``)."""
+    path = title.removeprefix("Basis data ")
+    try:
         try:
             version = await db.schema_version()
         except Exception:
             return None, Check(False, f"Basis data {path}: bukan basis data Alur (tidak ada tabel migrasi)", [],
-                               "arahkan ALUR_DB ke basis data Alur, atau ke path baru lalu jalankan `alur init`")
-        latest = migrations()[-1][0]
+                               not_alur_fix)
+        latest = migrations(db.dialect)[-1][0]
         people = await storage.people.people(db, active_only=False)
         cases = await storage.cases.cases(db, state="open")
         if version > latest:
             return people, Check(False, f"Basis data {path}: skema versi {version}, lebih baru dari Alur ini "
                                         f"({latest})", [], "pasang versi Alur yang membuat basis data ini")
         schema = ("terbaru" if version == latest
-                  else f"{latest - version} migrasi akan diterapkan otomatis saat `alur run`/`alur init`")
+                  else f"{latest - version} migrasi tertunda: `alur migrate`, atau otomatis oleh `alur run`")
         return people, Check(True, f"Basis data {path}: dapat ditulis, skema versi {version} ({schema}), "
                                    f"{sum(p.active for p in people)} orang aktif, {len(cases)} permohonan berjalan")
     finally:

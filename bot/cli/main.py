@@ -14,6 +14,7 @@ import os
 import sys
 
 from bot.cli import admin as cli_admin
+from bot.cli import database as cli_database
 from bot.cli import doctor as cli_doctor
 from bot.cli import qa as cli_qa
 from bot.cli import run as cli_run
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     cli_sop.register(sub)
     cli_admin.register(sub)
+    cli_database.register(sub)
     cli_doctor.register(sub)
     cli_qa.register(sub)
     cli_run.register(sub)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from pathlib import Path
 
 from bot.config import Settings
@@ -24,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", action="append", metavar="NAME",
                    help="hanya bagian ini: burst, sweep, digest, interactive, qa (boleh diulang/dipisah koma)")
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="simpan hasil lengkap sebagai JSON")
+    p.add_argument("--workers", default=None, metavar="N,N",
+                   help="hanya batas pemrosesan proses `alur run` sungguhan: SQLite 1 pekerja, PostgreSQL N pekerja "
+                        "(mis. 1,2; perlu --pg)")
+    p.add_argument("--pg", default=None, metavar="URL",
+                   help="server PostgreSQL tempat bench boleh membuat basis data, mis. postgresql://postgres@/postgres")
+    p.add_argument("--people", type=int, default=40, help="--workers: jumlah orang simulasi (bawaan 40)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -46,6 +53,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.workers:
+        return cmd_bench_workers(args)
     from sandbox.bench import main
 
     return main(quick=args.quick, only=args.only, json_path=args.json)
+
+
+def cmd_bench_workers(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from bot.storage.dialect import PostgresUrl
+    from sandbox.bench.workers import print_workers, run_workers
+
+    try:
+        counts = [int(n) for n in str(args.workers).split(",") if n.strip()]
+    except ValueError:
+        print("--workers: daftar bilangan, mis. 1,2", file=sys.stderr)
+        return 2
+    if not counts or min(counts) < 1:
+        print("--workers: daftar bilangan ≥ 1, mis. 1,2", file=sys.stderr)
+        return 2
+    pg = PostgresUrl(args.pg) if args.pg else None
+    if pg is None:
+        print("--pg tidak diberikan: hanya SQLite yang diukur", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="alur-bench-workers-") as tmp:
+        results = asyncio.run(run_workers(Path(tmp), counts, pg, people=args.people))
+    print_workers(results)
+    return 0

@@ -76,6 +76,8 @@ def domain_message(exc: DomainError) -> str:
 
 def database_message(exc: DatabaseError) -> str:
     detail = f" ({exc.detail})" if exc.detail else ""
+    if exc.path.startswith("postgres"):
+        return _postgres_message(exc, detail)
     if exc.reason == DatabaseProblem.MISSING:
         return (f"Basis data tidak ditemukan: {exc.path} (ALUR_DB). Periksa ALUR_DB; basis data baru dibuat oleh "
                 "`alur init` atau oleh `alur run` yang pertama.")
@@ -83,6 +85,20 @@ def database_message(exc: DatabaseError) -> str:
         return (f"Basis data {exc.path} tidak dapat ditulis{detail}: beri pengguna yang menjalankan Alur izin tulis "
                 "pada berkas itu dan foldernya, atau arahkan ALUR_DB ke tempat yang dapat ditulis.")
     return f"Basis data {exc.path} tidak dapat dipakai{detail}: apakah ALUR_DB menunjuk ke berkas SQLite Alur?"
+
+
+def _postgres_message(exc: DatabaseError, detail: str) -> str:
+    if exc.reason == DatabaseProblem.MISSING:
+        return (f"Basis data {exc.path} belum siap{detail}. Bila basis datanya belum ada, buat dulu (mis. "
+                "`createdb -O alur alur`) atau beri pengguna ALUR_DB hak CREATEDB; `alur init` membuat tabelnya.")
+    if exc.reason == DatabaseProblem.UNREACHABLE:
+        return (f"Basis data {exc.path} tidak dapat dihubungi{detail}: periksa host, port, pengguna dan sandi di "
+                "ALUR_DB, dan apakah server PostgreSQL berjalan dan menerima koneksi ini (pg_hba.conf).")
+    if exc.reason == DatabaseProblem.NOT_WRITABLE:
+        return (f"Basis data {exc.path} tidak dapat ditulis{detail}: jadikan pengguna ALUR_DB pemilik basis data "
+                "(atau beri hak CREATE pada skemanya dan hak tulis pada tabelnya), dan pakai server utama, bukan "
+                "replika baca.")
+    return f"Basis data {exc.path} tidak dapat dipakai{detail}: apakah ALUR_DB menunjuk ke basis data Alur?"
 
 
 def describe(exc: BaseException) -> Failure | None:

@@ -92,6 +92,14 @@ class UpdateState(StrEnum):
     DROPPED = "dropped"
 
 
+class Role(StrEnum):
+    """Work that exactly one of several workers sharing PostgreSQL does at a time (elected)."""
+
+    RECEIVER = "receiver"  # long polling: Telegram allows one getUpdates consumer per bot
+    TICK = "tick"  # reminder sweep, digest round, SLA fold, retention
+    SENDER = "sender"  # the outbox
+
+
 class NoticeKind(StrEnum):
     """The kinds of outbox notification; each has its payload model and template."""
 

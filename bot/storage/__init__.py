@@ -13,6 +13,7 @@ from bot.storage import (
     events,
     invites,
     outbox,
+    pacing,
     people,
     prompts,
     retention,
@@ -24,5 +25,5 @@ from bot.storage import (
 
 __all__ = [
     "acting", "alarms", "app_settings", "attachments", "board", "bulk", "cases", "digests", "drafts", "events",
-    "invites", "outbox", "people", "prompts", "retention", "sla", "sop_versions", "steps", "updates",
+    "invites", "outbox", "pacing", "people", "prompts", "retention", "sla", "sop_versions", "steps", "updates",
 ]

@@ -15,7 +15,7 @@ async def setting(r: Reader, key: str) -> str | None:
 
 async def keep_setting(tx: Tx, key: str, value: str, now: datetime) -> str:
     """Store ``value`` under ``key`` unless one is stored already; the stored value."""
-    await tx.execute("INSERT OR IGNORE INTO app_settings (key, value, created_at) VALUES (?, ?, ?)",
+    await tx.execute("INSERT INTO app_settings (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                      (key, value, iso(now)))
     row = await tx.fetchone("SELECT value FROM app_settings WHERE key = ?", (key,))
     assert row is not None

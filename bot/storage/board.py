@@ -53,9 +53,10 @@ async def holders(r: Reader, where: Where, now: datetime, limit: int = 40) -> li
     """The people holding open steps, most overdue first."""
     cond, params = where.sql()
     return await r.fetchall(
-        "SELECT s.holder_id, p.name, COUNT(*) AS open_steps, SUM(s.due_at < ?) AS overdue "
+        "SELECT s.holder_id, p.name, COUNT(*) AS open_steps, COUNT(CASE WHEN s.due_at < ? THEN 1 END) AS overdue "
         "FROM step_instances s INDEXED BY step_instances_due JOIN cases c ON c.id = s.case_id "
-        f"JOIN people p ON p.id = s.holder_id WHERE s.state = 'open' AND c.state = 'open'{cond} GROUP BY s.holder_id "
+        f"JOIN people p ON p.id = s.holder_id WHERE s.state = 'open' AND c.state = 'open'{cond} "
+        "GROUP BY s.holder_id, p.name "
         "ORDER BY overdue DESC, open_steps DESC, p.name LIMIT ?",
         [iso(now), *params, limit],
     )
@@ -99,7 +100,8 @@ async def sla_totals(r: Reader, where: Where, after_day: str, upto_day: str) -> 
     """Per (SOP, step): the standard-time aggregates (``sla_daily``) of the days after ``after_day`` up to
     ``upto_day`` (UTC) merged into one (``day`` empty).
 
-    SQLite sums the counts and strings each step's daily histograms together, so Python parses one JSON
+    The database sums the counts and strings each step's daily histograms together (``group_concat``,
+    ``string_agg`` on PostgreSQL), so Python parses one JSON
     array per step instead of two objects per (step, day) row: a year is about 9,000 rows per institution.
     """
     cond, params = where.sql("d")

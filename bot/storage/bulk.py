@@ -25,12 +25,12 @@ async def bench_insert_open_cases(
     ``steps``: (case_id, step_no, role, holder_id, opened_at, due_at, remind_at, prewarn_at, escalate_at),
     times as stored (ISO-8601 UTC text); ``next_alarm_at`` is the earliest alarm, as insert_step sets it.
     """
-    await tx.conn.executemany(
+    await tx.executemany(
         "INSERT INTO cases (id, register_no, sop_id, sop_hash, institution, unit, requester_id, title, intake, "
         "state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', 'open', ?)",
         cases,
     )
-    await tx.conn.executemany(
+    await tx.executemany(
         "INSERT INTO step_instances (case_id, step_no, role, state, holder_id, opened_at, due_at, remind_at, "
         "prewarn_at, escalate_at, next_alarm_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
         [(*row, min((t for t in row[5:9] if t is not None), default=None)) for row in steps],
@@ -45,10 +45,10 @@ async def bench_insert_history(
     ``steps``: (case_id, step_no, role, holder_id, opened_at, due_at, completed_at, completed_by);
     ``events``: (at, case_id, actor_id, type, data JSON).
     """
-    await tx.conn.executemany(
+    await tx.executemany(
         "INSERT INTO step_instances (case_id, step_no, role, state, holder_id, opened_at, due_at, completed_at, "
         "completed_by, outcome) VALUES (?, ?, ?, 'done', ?, ?, ?, ?, ?, 'done')",
         steps,
     )
-    await tx.conn.executemany(
+    await tx.executemany(
         "INSERT INTO events (at, case_id, actor_id, type, data) VALUES (?, ?, ?, ?, ?)", events)

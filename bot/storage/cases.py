@@ -13,7 +13,7 @@ from bot.storage.records import Case, NewCase
 async def next_register_number(tx: Tx, prefix: str, year: int) -> int:
     await tx.execute(
         "INSERT INTO register_counters (prefix, year, last) VALUES (?, ?, 1) "
-        "ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1",
+        "ON CONFLICT (prefix, year) DO UPDATE SET last = register_counters.last + 1",
         (prefix, year),
     )
     row = await tx.fetchone("SELECT last FROM register_counters WHERE prefix = ? AND year = ?", (prefix, year))
@@ -42,7 +42,7 @@ async def case(r: Reader, case_id: int) -> Case | None:
 
 
 async def case_by_register(r: Reader, register_no: str) -> Case | None:
-    row = await r.fetchone("SELECT * FROM cases WHERE register_no = ? COLLATE NOCASE", (register_no,))
+    row = await r.fetchone("SELECT * FROM cases WHERE UPPER(register_no) = UPPER(?)", (register_no,))
     return Case.from_row(row) if row else None
 
 

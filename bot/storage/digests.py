@@ -11,7 +11,8 @@ from bot.storage.db import Reader, Tx
 async def claim_digest(tx: Tx, person_id: int, day: str, now: datetime) -> bool:
     """True the first time a person's digest for ``day`` is claimed (once per day, across restarts)."""
     cur = await tx.execute(
-        "INSERT OR IGNORE INTO digests (person_id, day, created_at) VALUES (?, ?, ?)", (person_id, day, iso(now))
+        "INSERT INTO digests (person_id, day, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        (person_id, day, iso(now)),
     )
     return cur.rowcount == 1
 

@@ -19,20 +19,19 @@ async def enqueue(
     """Queue a notification (its payload model stored as JSON); a message without a chat yet is held until the
     person starts the bot."""
     state = "pending" if chat_id is not None else "held"
-    cur = await tx.execute(
-        "INSERT OR IGNORE INTO outbox (created_at, person_id, chat_id, priority, kind, payload, dedupe_key, state, "
-        "not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    return await tx.insert_or_skip(
+        "INSERT INTO outbox (created_at, person_id, chat_id, priority, kind, payload, dedupe_key, state, "
+        "not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (iso(now), person_id, chat_id, priority, kind, to_json(payload.model_dump(mode="json")), dedupe_key, state,
          iso(not_before or now)),
     )
-    return int(cur.lastrowid) if cur.rowcount == 1 and cur.lastrowid else None
 
 
 async def hold(tx: Tx, message_id: int, error: str) -> int:
     """Telegram refused the chat (never started, or blocked): keep the message, and the person's other queued ones
     for that chat, until they write to the bot (``release_held``)."""
     cur = await tx.execute(
-        "UPDATE outbox SET state = 'held', last_error = ?, attempts = attempts + (id = ?) "
+        "UPDATE outbox SET state = 'held', last_error = ?, attempts = attempts + CASE WHEN id = ? THEN 1 ELSE 0 END "
         "WHERE id = ? OR (state = 'pending' AND person_id IS NOT NULL "
         "AND person_id = (SELECT person_id FROM outbox WHERE id = ?) "
         "AND chat_id = (SELECT chat_id FROM outbox WHERE id = ?))",

@@ -48,9 +48,9 @@ async def archive_events(tx: Tx, closed_before: datetime, now: datetime, limit: 
         chunk = ids[start:start + 500]
         marks = ",".join("?" for _ in chunk)
         await tx.execute(
-            "INSERT OR IGNORE INTO events_archive (id, at, case_id, step_instance_id, actor_id, on_behalf_of, type, "
+            "INSERT INTO events_archive (id, at, case_id, step_instance_id, actor_id, on_behalf_of, type, "
             f"data, archived_at) SELECT id, at, case_id, step_instance_id, actor_id, on_behalf_of, type, data, ? "
-            f"FROM events WHERE id IN ({marks})", (iso(now), *chunk))
+            f"FROM events WHERE id IN ({marks}) ON CONFLICT DO NOTHING", (iso(now), *chunk))
         cur = await tx.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
         moved += cur.rowcount
         await asyncio.sleep(0)  # statements run on the event loop's thread: a large backlog leaves it between chunks

@@ -144,8 +144,10 @@ async def add_daily(tx: Tx, stats: Iterable[DailyStats], mark: tuple[datetime, i
                                                        institution=s.institution, unit=s.unit)
         merged.merge(s)
         await tx.execute(
-            "INSERT OR REPLACE INTO sla_daily (institution, unit, sop_id, step_no, day, role, count, within, taken, "
-            "standard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sla_daily (institution, unit, sop_id, step_no, day, role, count, within, taken, "
+            "standard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (institution, unit, sop_id, step_no, day) "
+            "DO UPDATE SET role = excluded.role, count = excluded.count, within = excluded.within, "
+            "taken = excluded.taken, standard = excluded.standard",
             (merged.institution, merged.unit, merged.sop_id, merged.step_no, merged.day, merged.role, merged.count,
              merged.within, json.dumps(merged.taken, sort_keys=True), json.dumps(merged.standard, sort_keys=True)))
         step = by_step.setdefault((s.sop_id, s.step_no), DailyStats(s.sop_id, s.step_no, "", s.role))
@@ -155,9 +157,11 @@ async def add_daily(tx: Tx, stats: Iterable[DailyStats], mark: tuple[datetime, i
         merged = _row(row) if row else DailyStats(s.sop_id, s.step_no, "", s.role)
         merged.merge(s)
         await tx.execute(
-            "INSERT OR REPLACE INTO sla_total (sop_id, step_no, role, count, within, taken, standard) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sla_total (sop_id, step_no, role, count, within, taken, standard) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sop_id, step_no) DO UPDATE SET role = excluded.role, "
+            "count = excluded.count, within = excluded.within, taken = excluded.taken, standard = excluded.standard",
             (merged.sop_id, merged.step_no, merged.role, merged.count, merged.within,
              json.dumps(merged.taken, sort_keys=True), json.dumps(merged.standard, sort_keys=True)))
-    await tx.execute("INSERT OR REPLACE INTO sla_watermark (id, completed_at, step_id) VALUES (1, ?, ?)",
+    await tx.execute("INSERT INTO sla_watermark (id, completed_at, step_id) VALUES (1, ?, ?) ON CONFLICT (id) "
+                     "DO UPDATE SET completed_at = excluded.completed_at, step_id = excluded.step_id",
                      (iso(mark[0]), mark[1]))

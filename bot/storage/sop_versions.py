@@ -10,7 +10,7 @@ from bot.storage.db import Reader, Tx
 
 async def ensure_sop_version(tx: Tx, *, sop_id: str, sop_hash: str, snapshot: str, now: datetime) -> None:
     await tx.execute(
-        "INSERT OR IGNORE INTO sop_versions (hash, sop_id, snapshot, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO sop_versions (hash, sop_id, snapshot, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (sop_hash, sop_id, snapshot, iso(now)),
     )
 

@@ -15,19 +15,80 @@ from bot.storage.db import Reader, Tx
 from bot.storage.records import RecordedUpdate
 
 
-async def record_updates(tx: Tx, updates: Sequence[tuple[int, str]], now: datetime) -> list[tuple[int, bool]]:
+async def record_updates(
+    tx: Tx, updates: Sequence[tuple[int, str] | tuple[int, str, str]], now: datetime
+) -> list[tuple[int, bool]]:
     """Remember updates as they arrive, counted as one attempt; (update_id, new?) for each.
 
-    An update id already in the ledger (Telegram delivering it again) is left as it is.
+    Each is (update_id, payload) or (update_id, payload, chat key): the key by which workers sharing
+    PostgreSQL claim a chat's updates together (``claim_chats``). An update id already in the
+    ledger (Telegram delivering it again) is left as it is.
     """
     out = []
-    for update_id, payload in updates:
+    for update_id, payload, *key in updates:
         cur = await tx.execute(
-            "INSERT OR IGNORE INTO updates (update_id, received_at, payload, attempts) VALUES (?, ?, ?, 1)",
-            (update_id, iso(now), payload),
+            "INSERT INTO updates (update_id, received_at, payload, attempts, chat_key) VALUES (?, ?, ?, 1, ?) "
+            "ON CONFLICT DO NOTHING",
+            (update_id, iso(now), payload, key[0] if key else None),
         )
         out.append((update_id, cur.rowcount == 1))
     return out
+
+
+# ---------------------------------------------------------------- several workers (PostgreSQL only)
+
+
+async def claim_chats(tx: Tx, worker: str, lease_seconds: float, max_chats: int = 64) -> list[RecordedUpdate]:
+    """Take every waiting update of chats that no other live worker holds, in update order (PostgreSQL).
+
+    A worker holds a chat while any of the chat's waiting updates carries its unexpired lease, so a
+    chat is never handled by two workers at once, and a chat's updates go to one worker together,
+    whose per-chat queue keeps their order. Candidate chats are locked for this transaction
+    (``pg_try_advisory_xact_lock``: a chat another worker is claiming right now is skipped); the
+    lease check then runs as a new statement, which under READ COMMITTED sees every claim committed
+    before the lock was granted. An update taken again after its worker's lease ran out counts one
+    more attempt.
+    """
+    chats = await tx.fetchall(
+        "SELECT chat_key, MIN(update_id) AS first FROM updates WHERE state = 'received' "
+        "AND (lease_until IS NULL OR lease_until < now()) GROUP BY chat_key ORDER BY first LIMIT ?",
+        (max_chats,))
+    keys = [row["chat_key"] or "" for row in chats]
+    if not keys:
+        return []
+    locked = await tx.fetchall(
+        "SELECT k FROM unnest(?::text[]) AS k "
+        "WHERE pg_try_advisory_xact_lock(hashtextextended('alur-chat:' || k, 0))",
+        (keys,))
+    mine = [row["k"] for row in locked]
+    if not mine:
+        return []
+    rows = await tx.fetchall(
+        "UPDATE updates u SET worker = ?, lease_until = now() + make_interval(secs => ?), "
+        "attempts = u.attempts + CASE WHEN u.worker IS NULL THEN 0 ELSE 1 END "
+        "WHERE u.state = 'received' AND COALESCE(u.chat_key, '') = ANY(?::text[]) "
+        "AND (u.lease_until IS NULL OR u.lease_until < now()) "
+        "AND NOT EXISTS (SELECT 1 FROM updates o WHERE o.state = 'received' "
+        "AND o.chat_key IS NOT DISTINCT FROM u.chat_key AND o.lease_until >= now() AND o.worker <> ?) "
+        "RETURNING u.update_id, u.payload, u.state, u.attempts, u.received_at",
+        (worker, float(lease_seconds), mine, worker))
+    return sorted((RecordedUpdate.from_row(row) for row in rows), key=lambda u: u.update_id)
+
+
+async def renew_leases(tx: Tx, worker: str, lease_seconds: float) -> int:
+    """The worker is alive: its waiting updates stay its own for another lease (PostgreSQL)."""
+    cur = await tx.execute(
+        "UPDATE updates SET lease_until = now() + make_interval(secs => ?) WHERE worker = ? AND state = 'received'",
+        (float(lease_seconds), worker))
+    return cur.rowcount
+
+
+async def announce_updates(tx: Tx) -> None:
+    """Wake the workers waiting for updates to claim (PostgreSQL NOTIFY, delivered at commit)."""
+    await tx.execute(f"NOTIFY {UPDATES_CHANNEL}")
+
+
+UPDATES_CHANNEL = "alur_updates"
 
 
 async def update_states(r: Reader, update_ids: Sequence[int]) -> dict[int, tuple[UpdateState, int]]:
@@ -61,7 +122,7 @@ async def finish_update(tx: Tx, update_id: int, state: UpdateState, now: datetim
 
 async def finish_updates(tx: Tx, finished: Sequence[tuple[int, UpdateState]], now: datetime) -> None:
     """Mark updates handled, dropped or failed, and forget their payloads."""
-    await tx.conn.executemany(
+    await tx.executemany(
         "UPDATE updates SET state = ?, handled_at = ?, payload = NULL WHERE update_id = ?",
         [(state, iso(now), update_id) for update_id, state in finished],
     )

@@ -1,0 +1,141 @@
+"""Several workers on one PostgreSQL: per-chat claims, elected roles, shared pacing (issue 15, phase 2).
+
+These run on PostgreSQL only (the ``pg_url`` fixture: a fresh database of the session's server);
+SQLite is one process's database and has none of this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot import storage
+from bot.config import Settings
+from bot.core.states import Role
+from bot.runtime import StartupError
+from bot.storage.db import Database
+from bot.storage.dialect import PostgresUrl
+from scheduler.serve import serve
+
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+async def _record(db: Database, *rows: tuple[int, str]) -> None:
+    async with db.transaction() as tx:
+        await storage.updates.record_updates(tx, [(uid, f'{{"update_id": {uid}}}', chat) for uid, chat in rows], NOW)
+
+
+async def _claim(db: Database, worker: str, lease: float = 30.0) -> list[int]:
+    async with db.transaction() as tx:
+        return [u.update_id for u in await storage.updates.claim_chats(tx, worker, lease)]
+
+
+async def test_a_chat_is_claimed_by_one_worker_with_its_updates_in_order(pg_url: PostgresUrl) -> None:
+    a = await Database.open(pg_url)
+    b = await Database.open(pg_url)
+    try:
+        await _record(a, (1, "100"), (2, "200"), (3, "100"))
+        assert await _claim(a, "w1") == [1, 2, 3]
+        assert await _claim(b, "w2") == []  # both chats held by w1's live leases
+        await _record(a, (4, "100"), (5, "300"))
+        assert await _claim(b, "w2") == [5]  # chat 100 stays with w1, though its update 4 is unclaimed
+        assert await _claim(a, "w1") == [4]  # w1 takes its own chat's next update
+        async with a.transaction() as tx:  # w1 handled update 1
+            await storage.updates.finish_updates(tx, [(1, "handled")], NOW)
+        # w1 dies: its leases run out; w2 takes the chat's waiting updates, in order, one attempt more
+        async with a.transaction() as tx:
+            await tx.execute("UPDATE updates SET lease_until = now() - interval '1 second' WHERE worker = 'w1'")
+        async with b.transaction() as tx:
+            taken = await storage.updates.claim_chats(tx, "w2", 30.0)
+        assert [(u.update_id, u.attempts) for u in taken] == [(2, 2), (3, 2), (4, 2)]
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_racing_claims_never_share_a_chat(pg_url: PostgresUrl) -> None:
+    """Eight workers claim at once, again and again: each update goes to exactly one of them."""
+    dbs = [await Database.open(pg_url) for _ in range(8)]
+    try:
+        await _record(dbs[0], *[(uid, str(100 + uid % 7)) for uid in range(1, 141)])
+        got: dict[str, list[int]] = {f"w{i}": [] for i in range(8)}
+
+        async def worker(i: int) -> None:
+            for _ in range(10):
+                got[f"w{i}"].extend(await _claim(dbs[i], f"w{i}"))
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(worker(i) for i in range(8)))
+        every = [uid for ids in got.values() for uid in ids]
+        assert sorted(every) == list(range(1, 141))  # none twice, none left out
+        owners = {}
+        for name, ids in got.items():
+            for uid in ids:
+                owners.setdefault(uid % 7, set()).add(name)
+        assert all(len(names) == 1 for names in owners.values()), owners
+    finally:
+        for db in dbs:
+            await db.close()
+
+
+async def test_a_role_moves_to_another_worker_when_its_holder_goes(pg_url: PostgresUrl) -> None:
+    a = await Database.open(pg_url)
+    b = await Database.open(pg_url)
+    try:
+        assert await a.lead(Role.TICK)
+        assert await a.lead(Role.TICK)  # held, not taken twice
+        assert not await b.lead(Role.TICK)
+        assert await b.lead(Role.SENDER)  # roles are independent
+        await a.close()  # a worker's connection ends (a clean stop, or SIGKILL closing its socket)
+        started = time.monotonic()
+        while not await b.lead(Role.TICK):
+            assert time.monotonic() - started < 5, "the tick was not taken over"
+            await asyncio.sleep(0.1)
+    finally:
+        await b.close()
+
+
+async def test_a_killed_holders_role_is_freed_by_the_server(pg_url: PostgresUrl) -> None:
+    """The holder's session is terminated (as PostgreSQL does when a killed worker's socket closes)."""
+    a = await Database.open(pg_url)
+    b = await Database.open(pg_url)
+    try:
+        assert await a.lead(Role.SENDER)
+        await b.fetchone("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity "
+                         "WHERE application_name = 'alur-leader' AND datname = current_database()")
+        assert await b.lead(Role.SENDER)
+        assert not await a.lead(Role.SENDER)  # a learns it lost the role (and reconnects without it)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_shared_pacing_spaces_sends_to_a_chat_and_overall(pg_url: PostgresUrl) -> None:
+    a = await Database.open(pg_url)
+    b = await Database.open(pg_url)
+    try:
+        first = await storage.pacing.reserve_send(a, "42", 1.0, 0.05)
+        in_flight = await storage.pacing.reserve_send(b, "42", 1.0, 0.05)  # another worker, same chat
+        await storage.pacing.sent(a, "42", 1.0)  # Telegram answered the first send
+        second = await storage.pacing.reserve_send(b, "42", 1.0, 0.05)
+        other = await storage.pacing.reserve_send(b, "43", 1.0, 0.05)  # another chat: only the overall spacing
+        assert first == 0.0
+        assert in_flight <= -29  # nothing reserved while the first send is on its way
+        assert -1.0 <= second <= -0.9  # paced from Telegram's answer: free again in about a second
+        assert 0.0 <= other <= 0.05  # the next overall slot, not held up by chat 42's wait
+        waits = [await storage.pacing.reserve_send(a if i % 2 else b, str(1000 + i), 1.0, 0.05) for i in range(20)]
+        assert waits == sorted(waits) and waits[-1] >= 19 * 0.05 * 0.8  # 20 chats: still one overall pace
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_several_workers_on_sqlite_are_refused_before_anything_starts(tmp_path: Path) -> None:
+    settings = Settings(db_path=tmp_path / "alur.sqlite3", workers=3, token="123456:" + "x" * 35)
+    with pytest.raises(StartupError, match="ALUR_WORKERS=3"):
+        await serve(settings)
+    assert not (tmp_path / "alur.sqlite3").exists()
