@@ -148,9 +148,16 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTx]:
-        """One READ COMMITTED transaction (see the module docstring), rolled back on any error."""
-        async with self.pool.acquire() as conn, conn.transaction(isolation="read_committed"):
-            yield PostgresTx(conn)
+        """One READ COMMITTED transaction (see the module docstring), rolled back on any error.
+
+        A transaction that meets a lost connection fails (its caller decides about retrying); the pool's
+        idle connections died with it, so they are expired and the next transaction gets a new one."""
+        try:
+            async with self.pool.acquire() as conn, conn.transaction(isolation="read_committed"):
+                yield PostgresTx(conn)
+        except CONNECTION_LOST:
+            await self.pool.expire_connections()
+            raise
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
         return await self._read("fetchrow", sql, tuple(params))
