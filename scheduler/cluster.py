@@ -74,6 +74,8 @@ class Cluster:
         self.leading: set[Role] = set()
         self.wake = asyncio.Event()
         self.stats = {"claimed": 0, "taken_over": 0, "abandoned": 0, "claims": 0}
+        self.held: set[int] = set()
+        """Updates this worker claimed that may still be waiting: the leases it renews."""
         self._tasks: list[asyncio.Task[None]] = []
         ledger.shared = True
         ledger.after_marks = self.wake.set
@@ -97,6 +99,7 @@ class Cluster:
         for role in list(self.leading):
             await self._lost(role)
         await self.db.resign()  # the locks go at once: a standby takes over within LEAD_EVERY
+        log.info("pekerja %s berhenti: %s", self.worker, ", ".join(f"{k} {v}" for k, v in self.stats.items()))
 
     def leads(self, role: Role) -> bool:
         return role in self.leading
@@ -145,8 +148,10 @@ class Cluster:
             await self.app.sender.stop()
 
     async def _renew(self) -> None:
+        asked = list(self.held)
         async with self.db.transaction() as tx:
-            await storage.updates.renew_leases(tx, self.worker, LEASE_SECONDS)
+            waiting = await storage.updates.renew_leases(tx, self.worker, LEASE_SECONDS, asked)
+        self.held -= set(asked) - waiting  # handled since (claims made meanwhile stay held)
 
     async def _claim_loop(self) -> None:
         while True:
@@ -165,8 +170,7 @@ class Cluster:
 
     async def claim(self) -> int:
         """One claim: hand this worker's newly claimed updates to its handlers; how many."""
-        async with self.db.transaction() as tx:
-            rows = await storage.updates.claim_chats(tx, self.worker, LEASE_SECONDS)
+        rows = await storage.updates.claim_chats(self.db, self.worker, LEASE_SECONDS)
         self.stats["claims"] += 1
         taken = 0
         for row in rows:
@@ -177,6 +181,7 @@ class Cluster:
                 continue
             if row.payload is None:
                 continue
+            self.held.add(row.update_id)
             update = Update.de_json(json.loads(row.payload), self.app.bot)
             if update is None or not self.ledger.take(update):
                 continue

@@ -38,7 +38,7 @@ async def record_updates(
 # ---------------------------------------------------------------- several workers (PostgreSQL only)
 
 
-async def claim_chats(tx: Tx, worker: str, lease_seconds: float, max_chats: int = 64) -> list[RecordedUpdate]:
+async def claim_chats(db: Reader, worker: str, lease_seconds: float, max_chats: int = 64) -> list[RecordedUpdate]:
     """Take every waiting update of chats that no other live worker holds, in update order (PostgreSQL).
 
     A worker holds a chat while any of the chat's waiting updates carries its unexpired lease, so a
@@ -47,40 +47,24 @@ async def claim_chats(tx: Tx, worker: str, lease_seconds: float, max_chats: int 
     (``pg_try_advisory_xact_lock``: a chat another worker is claiming right now is skipped); the
     lease check then runs as a new statement, which under READ COMMITTED sees every claim committed
     before the lock was granted. An update taken again after its worker's lease ran out counts one
-    more attempt.
+    more attempt. All of it is one call of ``alur_claim_chats`` (migration 0015): one round trip, its
+    own transaction. Should its answer be lost, what it claimed is not renewed (``renew_leases``
+    renews only what the worker holds) and is taken over once the lease runs out.
     """
-    chats = await tx.fetchall(
-        "SELECT chat_key, MIN(update_id) AS first FROM updates WHERE state = 'received' "
-        "AND (lease_until IS NULL OR lease_until < now()) GROUP BY chat_key ORDER BY first LIMIT ?",
-        (max_chats,))
-    keys = [row["chat_key"] or "" for row in chats]
-    if not keys:
-        return []
-    locked = await tx.fetchall(
-        "SELECT k FROM unnest(?::text[]) AS k "
-        "WHERE pg_try_advisory_xact_lock(hashtextextended('alur-chat:' || k, 0))",
-        (keys,))
-    mine = [row["k"] for row in locked]
-    if not mine:
-        return []
-    rows = await tx.fetchall(
-        "UPDATE updates u SET worker = ?, lease_until = now() + make_interval(secs => ?), "
-        "attempts = u.attempts + CASE WHEN u.worker IS NULL THEN 0 ELSE 1 END "
-        "WHERE u.state = 'received' AND COALESCE(u.chat_key, '') = ANY(?::text[]) "
-        "AND (u.lease_until IS NULL OR u.lease_until < now()) "
-        "AND NOT EXISTS (SELECT 1 FROM updates o WHERE o.state = 'received' "
-        "AND o.chat_key IS NOT DISTINCT FROM u.chat_key AND o.lease_until >= now() AND o.worker <> ?) "
-        "RETURNING u.update_id, u.payload, u.state, u.attempts, u.received_at",
-        (worker, float(lease_seconds), mine, worker))
+    rows = await db.fetchall("SELECT * FROM alur_claim_chats(?, ?, ?)", (worker, float(lease_seconds), max_chats))
     return sorted((RecordedUpdate.from_row(row) for row in rows), key=lambda u: u.update_id)
 
 
-async def renew_leases(tx: Tx, worker: str, lease_seconds: float) -> int:
-    """The worker is alive: its waiting updates stay its own for another lease (PostgreSQL)."""
-    cur = await tx.execute(
-        "UPDATE updates SET lease_until = now() + make_interval(secs => ?) WHERE worker = ? AND state = 'received'",
-        (float(lease_seconds), worker))
-    return cur.rowcount
+async def renew_leases(tx: Tx, worker: str, lease_seconds: float, update_ids: Sequence[int]) -> set[int]:
+    """The worker is alive: the waiting updates it holds stay its own for another lease (PostgreSQL);
+    which of them are still waiting."""
+    if not update_ids:
+        return set()
+    rows = await tx.fetchall(
+        "UPDATE updates SET lease_until = now() + make_interval(secs => ?) "
+        "WHERE worker = ? AND state = 'received' AND update_id = ANY(?::bigint[]) RETURNING update_id",
+        (float(lease_seconds), worker, list(update_ids)))
+    return {int(row["update_id"]) for row in rows}
 
 
 async def announce_updates(tx: Tx) -> None:
