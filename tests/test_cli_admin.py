@@ -196,3 +196,13 @@ async def test_a_database_url_with_an_unknown_scheme_is_refused_not_made_a_sqlit
         assert copy.code == 2 and len(copy.error_lines) == 1 and hint in copy.stderr, copy
         assert "rahasia" not in copy.stderr + copy.stdout, copy
     assert sorted(p.name for p in os.scandir(tmp_path)) == ["alur.sqlite3"], "nothing else may be written"
+
+
+def test_db_copy_names_its_own_missing_source_not_alur_db(
+    admin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`alur db copy --from` a mistyped path used to say 'Periksa ALUR_DB', a variable the command never read."""
+    assert main(["db", "copy", "--from", str(admin / "alur.sqltie3"), "--to", str(admin / "copy.sqlite3")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--from" in err and "alur.sqltie3" in err and "ALUR_DB" not in err, err
+    assert not (admin / "copy.sqlite3").exists() and not (admin / "alur.sqltie3").exists()

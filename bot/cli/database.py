@@ -99,6 +99,10 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
         if isinstance(where, Path) and where.is_dir():
             print(f"{given}: ini sebuah folder, bukan berkas SQLite.", file=sys.stderr)
             return 2
+    if isinstance(source_at, Path) and not source_at.exists():
+        print(f"--from {source_at}: berkas SQLite sumber tidak ditemukan; periksa path-nya (salinan tidak membuat "
+              "sumber baru).", file=sys.stderr)
+        return 2
     if _same(source_at, target_at):
         print("Sumber dan tujuan sama; pilih basis data tujuan yang lain.", file=sys.stderr)
         return 2
