@@ -139,3 +139,24 @@ async def test_several_workers_on_sqlite_are_refused_before_anything_starts(tmp_
     with pytest.raises(StartupError, match="ALUR_WORKERS=3"):
         await serve(settings)
     assert not (tmp_path / "alur.sqlite3").exists()
+
+
+async def test_retention_forgets_the_pacing_of_chats_long_free(pg_url: PostgresUrl) -> None:
+    """The hourly retention (the elected tick, `alur prune`) deletes only pacing rows of chats free for an hour."""
+    db = await Database.open(pg_url)
+    try:
+        assert await storage.pacing.reserve_send(db, "in-flight", 1.0, 0.05) == 0.0  # Telegram has not answered
+        await storage.pacing.reserve_send(db, "paced", 1.0, 0.05)
+        await storage.pacing.sent(db, "paced", 1.0)  # free again in a second: kept
+        for key in ("idle", "just-free"):
+            await storage.pacing.reserve_send(db, key, 1.0, 0.05)
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE send_pacing SET next_at = now() - interval '2 hours' WHERE key IN ('idle', '*')")
+            await tx.execute("UPDATE send_pacing SET next_at = now() - interval '5 minutes' WHERE key = 'just-free'")
+        pruned = await storage.retention.prune(db, NOW, 30)
+        assert pruned.pacing == 1
+        keys = {row["key"] for row in await db.fetchall("SELECT key FROM send_pacing")}
+        assert keys == {"*", "in-flight", "paced", "just-free"}
+        assert await storage.pacing.reserve_send(db, "idle", 1.0, 0.05) >= 0  # a forgotten chat sends at once
+    finally:
+        await db.close()
