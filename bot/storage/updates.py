@@ -6,7 +6,7 @@ message texts are in it): handling, dropping or giving up on an update clears it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.core.clock import iso
@@ -38,7 +38,10 @@ async def record_updates(
 # ---------------------------------------------------------------- several workers (PostgreSQL only)
 
 
-async def claim_chats(tx: Tx, worker: str, lease_seconds: float, max_chats: int = 64) -> list[RecordedUpdate]:
+async def claim_chats(
+    tx: Tx, worker: str, lease_seconds: float, max_chats: int = 64, *,
+    hold: Callable[[str, list[int]], bool] | None = None,
+) -> list[RecordedUpdate]:
     """Take every waiting update of chats that no other live worker holds, in update order (PostgreSQL).
 
     A worker holds a chat while any of the chat's waiting updates carries its unexpired lease, so a
@@ -48,12 +51,18 @@ async def claim_chats(tx: Tx, worker: str, lease_seconds: float, max_chats: int 
     lease check then runs as a new statement, which under READ COMMITTED sees every claim committed
     before the lock was granted. An update taken again after its worker's lease ran out counts one
     more attempt.
+
+    ``hold`` (webhook mode): asked with each candidate chat and the update ids missing below its
+    newest waiting update (``missing_below``); a chat it holds is not claimed this time.
     """
     chats = await tx.fetchall(
         "SELECT chat_key, MIN(update_id) AS first FROM updates WHERE state = 'received' "
         "AND (lease_until IS NULL OR lease_until < now()) GROUP BY chat_key ORDER BY first LIMIT ?",
         (max_chats,))
     keys = [row["chat_key"] or "" for row in chats]
+    if hold is not None and keys:
+        missing = await missing_below(tx, keys)
+        keys = [k for k in keys if not hold(k, missing.get(k, []))]
     if not keys:
         return []
     locked = await tx.fetchall(
@@ -73,6 +82,28 @@ async def claim_chats(tx: Tx, worker: str, lease_seconds: float, max_chats: int 
         "RETURNING u.update_id, u.payload, u.state, u.attempts, u.received_at",
         (worker, float(lease_seconds), mine, worker))
     return sorted((RecordedUpdate.from_row(row) for row in rows), key=lambda u: u.update_id)
+
+
+GAP_WINDOW = 128
+"""How far below a chat's newest waiting update ``missing_below`` looks for ids not recorded yet."""
+
+
+async def missing_below(tx: Tx, keys: Sequence[str], window: int = GAP_WINDOW) -> dict[str, list[int]]:
+    """Per chat: the update ids not recorded (yet) below its newest waiting update (PostgreSQL).
+
+    Telegram numbers a bot's updates one by one, so an id missing below a chat's newest waiting
+    update is an update some worker may still be recording: possibly this chat's, and earlier.
+    Only ids from the lowest recorded one within ``window`` below count (the ids before a bot's
+    first update, or before Telegram's jump after a week without updates, were never sent).
+    """
+    rows = await tx.fetchall(
+        "SELECT c.k, ARRAY(SELECT g FROM generate_series("
+        "(SELECT MIN(r.update_id) FROM updates r WHERE r.update_id >= c.last - ? AND r.update_id < c.last), "
+        "c.last - 1) AS g WHERE NOT EXISTS (SELECT 1 FROM updates x WHERE x.update_id = g) ORDER BY g) AS missing "
+        "FROM (SELECT COALESCE(chat_key, '') AS k, MAX(update_id) AS last FROM updates "
+        "WHERE state = 'received' AND COALESCE(chat_key, '') = ANY(?::text[]) GROUP BY 1) c",
+        (window, list(keys)))
+    return {row["k"]: [int(g) for g in row["missing"]] for row in rows if row["missing"]}
 
 
 async def renew_leases(tx: Tx, worker: str, lease_seconds: float) -> int:
