@@ -97,12 +97,16 @@ async def missing_below(tx: Tx, keys: Sequence[str], window: int = GAP_WINDOW) -
     first update, or before Telegram's jump after a week without updates, were never sent).
     """
     rows = await tx.fetchall(
-        "SELECT c.k, ARRAY(SELECT g FROM generate_series("
-        "(SELECT MIN(r.update_id) FROM updates r WHERE r.update_id >= c.last - ? AND r.update_id < c.last), "
-        "c.last - 1) AS g WHERE NOT EXISTS (SELECT 1 FROM updates x WHERE x.update_id = g) ORDER BY g) AS missing "
-        "FROM (SELECT COALESCE(chat_key, '') AS k, MAX(update_id) AS last FROM updates "
-        "WHERE state = 'received' AND COALESCE(chat_key, '') = ANY(?::text[]) GROUP BY 1) c",
-        (window, list(keys)))
+        "WITH c AS (SELECT COALESCE(chat_key, '') AS k, MAX(update_id) AS last FROM updates "
+        "WHERE state = 'received' AND COALESCE(chat_key, '') = ANY(?::text[]) GROUP BY 1), "
+        "b AS MATERIALIZED (SELECT c.k, c.last, (SELECT MIN(r.update_id) FROM updates r "
+        "WHERE r.update_id >= c.last - ? AND r.update_id < c.last) AS lo FROM c), "
+        "s AS (SELECT MIN(lo) AS lo, MAX(last) AS hi FROM b), "
+        "m AS MATERIALIZED (SELECT g FROM s, generate_series(s.lo, s.hi - 1) AS g EXCEPT "
+        "SELECT x.update_id FROM s, updates x WHERE x.update_id >= s.lo AND x.update_id < s.hi) "
+        "SELECT b.k, ARRAY(SELECT m.g FROM m WHERE m.g >= b.lo AND m.g < b.last ORDER BY m.g) AS missing "
+        "FROM b WHERE b.lo IS NOT NULL",
+        (list(keys), window))
     return {row["k"]: [int(g) for g in row["missing"]] for row in rows if row["missing"]}
 
 
