@@ -1,8 +1,9 @@
 -- A claim in one call (storage.updates.claim_chats): the three statements of a claim ran as a
 -- transaction of five round trips per claim, a cost every worker paid on every wake-up. A VOLATILE
 -- plpgsql function under READ COMMITTED takes a new snapshot for each statement, so the lease check
--- still sees every claim committed before this call's chat locks were granted.
-CREATE FUNCTION alur_claim_chats(p_worker TEXT, p_lease DOUBLE PRECISION, p_max INTEGER)
+-- still sees every claim committed before this call's chat locks were granted. ``p_skip``: chats
+-- the caller holds back (webhook mode: an earlier update of theirs may still be on its way in).
+CREATE FUNCTION alur_claim_chats(p_worker TEXT, p_lease DOUBLE PRECISION, p_max INTEGER, p_skip TEXT[])
 RETURNS TABLE (update_id BIGINT, payload TEXT, state TEXT, attempts INTEGER, received_at TEXT)
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
@@ -13,6 +14,7 @@ BEGIN
     SELECT array_agg(c.k ORDER BY c.first) INTO candidates FROM (
         SELECT COALESCE(w.chat_key, '') AS k, MIN(w.update_id) AS first FROM updates w
         WHERE w.state = 'received' AND (w.lease_until IS NULL OR w.lease_until < now())
+          AND COALESCE(w.chat_key, '') <> ALL(p_skip)
         GROUP BY w.chat_key ORDER BY first LIMIT p_max) c;
     IF candidates IS NULL THEN
         RETURN;
