@@ -37,7 +37,7 @@ from bot.sop.calendar import (
     holiday_file,
 )
 from bot.sop.durations import parse_duration
-from bot.storage.dialect import PostgresUrl, parse_target
+from bot.storage.dialect import PostgresUrl, UnknownTarget, hide_password, parse_target
 from bot.workflow.policy import ReminderPolicy
 
 DEFAULT_DB = Path("data/alur.sqlite3")
@@ -110,8 +110,8 @@ def _plain(value: object) -> object:
         return "(disembunyikan)"
     if isinstance(value, Path | PostgresUrl):
         return str(value)
-    if isinstance(value, str) and "://" in value and value.split(":", 1)[0].lower().startswith("postgres"):
-        return str(PostgresUrl(value))  # never repeat a database password
+    if isinstance(value, str):
+        return hide_password(value)  # never repeat a database password, whatever the URL's scheme
     return value
 
 
@@ -230,7 +230,10 @@ class Settings(BaseSettings):
     def _db_target(cls, v: Any) -> Any:
         """``postgresql://…`` selects PostgreSQL; ``sqlite:///path`` or a plain path keeps SQLite."""
         if isinstance(v, str):
-            v = parse_target(v)
+            try:
+                v = parse_target(v)
+            except UnknownTarget as exc:
+                raise _bad(str(exc)) from None
         if isinstance(v, PostgresUrl) and (problem := v.problem()) is not None:
             raise _bad(problem)
         return v

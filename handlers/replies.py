@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
@@ -17,6 +18,15 @@ from handlers.keyboards import markup
 
 log = logging.getLogger(__name__)
 
+_looked_up: ContextVar[tuple[int, Person | None] | None] = ContextVar("looked_up", default=None)
+
+
+def looked_up(update: Update, person: Person | None) -> None:
+    """The transport already read who sent ``update`` (its stranger check, just before the handlers
+    run in the same task): ``person_of`` uses that instead of reading it again."""
+    if update.effective_user is not None:
+        _looked_up.set((update.effective_user.id, person))
+
 
 async def person_of(update: Update, context: AlurContext) -> Person | None:
     """The registered, active person behind the update; None for strangers and deactivated people.
@@ -27,7 +37,12 @@ async def person_of(update: Update, context: AlurContext) -> Person | None:
     user = update.effective_user
     if user is None:
         return None
-    person = await context.services.people.by_telegram(user.id)
+    known = _looked_up.get()
+    if known is not None and known[0] == user.id:
+        _looked_up.set(None)  # once: a handler that registers someone reads them again
+        person = known[1]
+    else:
+        person = await context.services.people.by_telegram(user.id)
     if person is None or not person.active:
         return None
     if not person.reachable:

@@ -86,6 +86,11 @@ async def on_message(update: Update, context: AlurContext) -> None:
     person = await person_of(update, context)
     prompt = await context.workflow.prompts.pending(person.id) if person is not None else None
     if person is not None and prompt is not None:
+        void = await context.workflow.prompts.void(person, prompt)
+        if void is not None:  # the step or request moved on: this message was meant as its answer
+            await reply(update, context, "prompt_void", register_no=void.register_no, step=void.step_no,
+                        closed=void.closed)
+            return
         try:
             await PROMPT_ANSWERS[prompt.kind](update, context, person, prompt)
         except WorkflowError as exc:

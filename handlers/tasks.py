@@ -121,7 +121,7 @@ async def _report(context: AlurContext, chat_id: int, card: Message | CardRef | 
         holder = await people.get(inst.holder_id) if inst.holder_id else None
         opened.append({"step": inst.step_no, "role": context.services.catalog.roles.name(inst.role),
                        "holder": holder.name if holder else None})
-    by = out.done_by.name if not out.changed and out.done_by else "Anda"
+    by = "Anda" if out.changed else (out.done_by.name if out.done_by else None)  # None: closed, by nobody's tap
     if isinstance(card, Message):
         original = card.text_html if card.text else ""
     else:

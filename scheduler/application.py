@@ -22,6 +22,7 @@ from handlers import routes
 from handlers.context import AlurContext, BotData
 from handlers.keyboards import SopKeys
 from handlers.menus import set_commands
+from handlers.replies import looked_up
 from scheduler.ledger import LedgerApplication, LedgerQueue, UpdateLedger
 from scheduler.ratelimit import ChatRateLimiter
 from scheduler.request import AiohttpRequest
@@ -151,6 +152,7 @@ def stranger_check(services_: Services) -> Callable[[Update], Awaitable[bool]]:
         if user is None:
             return True
         person = await storage.people.person_by_telegram(services_.db.read, user.id)
+        looked_up(update, person)
         return person is None or not person.active
 
     return is_stranger

@@ -13,6 +13,15 @@
   with SIGKILL stops renewing, and once its leases run out another worker takes the chat's
   waiting updates over (an update taken over counts one more attempt; after ``MAX_ATTEMPTS`` it
   is given up, as a replay is on one process).
+* **Webhook order.** Behind a load balancer, two updates of one chat may be posted to two workers,
+  and the later one recorded first. Telegram numbers a bot's updates one by one, so the claimer
+  holds back every chat whose waiting updates lie above an update id not recorded yet
+  (``storage.updates.missing_below``) until that id is recorded, or has been missing for
+  ``SETTLE_SECONDS`` (each missing id holds for that long once, counted from when this worker first
+  saw it missing). An update recorded more than ``SETTLE_SECONDS`` after a later one of its chat
+  (a worker stalled that long between receiving and committing, or Telegram redelivering an update
+  a dead worker never recorded) is still handled, once, but after the later one. Long polling needs
+  no hold: the receiver records each batch in one transaction.
 * **Elected roles.** The tick (reminder sweep, digest round, SLA fold, retention), the outbox
   sender and the receiver each run on one worker at a time: a session advisory lock held on a
   connection of that worker's own (``Database.lead``). A dead worker's connection closes and
@@ -36,6 +45,8 @@ import logging
 import os
 import secrets
 import socket
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from telegram import Update
@@ -56,6 +67,8 @@ LEASE_SECONDS = 10.0
 RENEW_EVERY = 2.0
 CLAIM_EVERY = 0.5
 """The claim loop's fallback poll; NOTIFY from the receiver and this worker's own marks wake it sooner."""
+SETTLE_SECONDS = 2.0
+"""Webhook mode: how long a missing update id holds back the chats whose waiting updates come after it."""
 
 
 def worker_name() -> str:
@@ -73,7 +86,11 @@ class Cluster:
         self.worker = worker or worker_name()
         self.leading: set[Role] = set()
         self.wake = asyncio.Event()
-        self.stats = {"claimed": 0, "taken_over": 0, "abandoned": 0, "claims": 0}
+        self.stats = {"claimed": 0, "taken_over": 0, "abandoned": 0, "claims": 0, "held": 0}
+        self.held: set[int] = set()
+        """Updates this worker claimed that may still be waiting: the leases it renews."""
+        self._missing_since: dict[int, float] = {}
+        self.monotonic: Callable[[], float] = time.monotonic
         self._tasks: list[asyncio.Task[None]] = []
         ledger.shared = True
         ledger.after_marks = self.wake.set
@@ -97,6 +114,7 @@ class Cluster:
         for role in list(self.leading):
             await self._lost(role)
         await self.db.resign()  # the locks go at once: a standby takes over within LEAD_EVERY
+        log.info("pekerja %s berhenti: %s", self.worker, ", ".join(f"{k} {v}" for k, v in self.stats.items()))
 
     def leads(self, role: Role) -> bool:
         return role in self.leading
@@ -145,8 +163,10 @@ class Cluster:
             await self.app.sender.stop()
 
     async def _renew(self) -> None:
+        asked = list(self.held)
         async with self.db.transaction() as tx:
-            await storage.updates.renew_leases(tx, self.worker, LEASE_SECONDS)
+            waiting = await storage.updates.renew_leases(tx, self.worker, LEASE_SECONDS, asked)
+        self.held -= set(asked) - waiting  # handled since (claims made meanwhile stay held)
 
     async def _claim_loop(self) -> None:
         while True:
@@ -165,8 +185,8 @@ class Cluster:
 
     async def claim(self) -> int:
         """One claim: hand this worker's newly claimed updates to its handlers; how many."""
-        async with self.db.transaction() as tx:
-            rows = await storage.updates.claim_chats(tx, self.worker, LEASE_SECONDS)
+        hold = self._hold if self.webhook else None
+        rows = await storage.updates.claim_chats(self.db, self.worker, LEASE_SECONDS, hold=hold)
         self.stats["claims"] += 1
         taken = 0
         for row in rows:
@@ -177,6 +197,7 @@ class Cluster:
                 continue
             if row.payload is None:
                 continue
+            self.held.add(row.update_id)
             update = Update.de_json(json.loads(row.payload), self.app.bot)
             if update is None or not self.ledger.take(update):
                 continue
@@ -185,3 +206,19 @@ class Cluster:
                 self.stats["taken_over"] += 1
         self.stats["claimed"] += taken
         return taken
+
+    def _hold(self, chat: str, missing: list[int]) -> bool:
+        """Webhook mode: hold a chat back while an update id below its waiting ones has been missing
+        for less than ``SETTLE_SECONDS`` (another worker may be recording it: perhaps this chat's)."""
+        now = self.monotonic()
+        held = False
+        for update_id in missing:
+            if now - self._missing_since.setdefault(update_id, now) < SETTLE_SECONDS:
+                held = True
+        if missing and len(self._missing_since) > 4 * storage.updates.GAP_WINDOW:
+            newest = max(self._missing_since)  # ids this far below are out of every chat's window
+            self._missing_since = {u: t for u, t in self._missing_since.items()
+                                   if u > newest - 2 * storage.updates.GAP_WINDOW}
+        if held:
+            self.stats["held"] += 1
+        return held

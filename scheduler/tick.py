@@ -1,12 +1,13 @@
 """Clock ticks: PTB's JobQueue only says 'a minute passed'; the state is in SQLite.
 
-Each tick runs the reminder sweep, folds newly completed steps into the standard-time
-aggregates, runs the digest round and wakes the outbox sender; once an hour it applies the
-retention period (``ALUR_RETENTION_DAYS``: sent outbox rows, handled updates, events of long-closed
-cases to the archive). A tick that finds nothing to do costs a few indexed queries; a tick missed
-while the bot was down is made up by the next one (alarms and digests are rows, not jobs). The interval
-(``ALUR_TICK_SECONDS``, 60 s) and the delay of the first tick after start (``ALUR_TICK_FIRST``,
-5 s) are settings; a tick logs nothing unless it fails.
+Each tick runs the reminder sweep, folds newly completed steps into the standard-time aggregates,
+runs the digest round and wakes the outbox sender; once an hour it applies the retention period
+(``ALUR_RETENTION_DAYS``: sent outbox rows, handled updates, events of long-closed cases to the
+archive; on PostgreSQL also the send-pacing rows of chats free for an hour). A tick that finds
+nothing to do costs a few indexed queries; a tick missed while the bot was down is made up by the
+next one (alarms and digests are rows, not jobs). The interval (``ALUR_TICK_SECONDS``, 60 s) and the
+delay of the first tick after start (``ALUR_TICK_FIRST``, 5 s) are settings; a tick logs nothing
+unless it fails.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from bot.cli.main import main
 from bot.sop.catalog import DEFAULT_SOP_DIR
 
-from alur_process import DEMO_PEOPLE
+from alur_process import DEMO_PEOPLE, clean_env, run_alur
 
 
 @pytest.fixture
@@ -166,3 +167,42 @@ def test_unexpected_errors_are_one_line_and_a_traceback_only_with_debug(
     assert "--debug" in err
     assert main(["report", "sla", "--csv", target, "--debug"]) == 1
     assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("url, hint", [
+    ("postgress://alur:rahasia@db.example.go.id/alur", "maksud Anda: postgresql://?"),
+    ("postgersql://alur:rahasia@db.example.go.id:5432/alur", "maksud Anda: postgresql://?"),
+    ("mysql://alur:rahasia@db.example.go.id/alur", "postgresql://"),
+    ("sqlite:/data/alur.sqlite3", "sqlite:///"),
+])
+async def test_a_database_url_with_an_unknown_scheme_is_refused_not_made_a_sqlite_file(
+    tmp_path: Path, url: str, hint: str
+) -> None:
+    """A misspelt ``postgresql://`` once became a relative SQLite path: `alur init` created
+    ``./postgress:/alur:rahasia@db…/alur`` (the password in a folder name) and the bot ran on an empty
+    database. Every command, and both ends of `alur db copy`, refuse it in one line, hiding the password."""
+    env = clean_env(tmp_path, ALUR_DB=url, ALUR_PEOPLE=str(DEMO_PEOPLE))
+    for args in (("init",), ("run",), ("migrate",)):
+        result = await run_alur(*args, env=env, cwd=tmp_path, timeout=30)
+        assert result.code == 2, result
+        assert len(result.error_lines) == 1 and result.error_lines[0].startswith("ALUR_DB="), result
+        assert hint in result.error_lines[0] and "rahasia" not in result.stderr + result.stdout, result
+    doctor = await run_alur("doctor", "--offline", env=env, cwd=tmp_path, timeout=30)
+    assert doctor.code == 1 and "✗ Pengaturan ALUR_DB" in doctor.stdout and "rahasia" not in doctor.stdout, doctor
+    good = clean_env(tmp_path, ALUR_PEOPLE=str(DEMO_PEOPLE))
+    assert (await run_alur("init", env=good, cwd=tmp_path)).code == 0
+    for args in (("--from", str(tmp_path / "alur.sqlite3"), "--to", url), ("--from", url, "--to", "copy.sqlite3")):
+        copy = await run_alur("db", "copy", *args, env=good, cwd=tmp_path, timeout=30)
+        assert copy.code == 2 and len(copy.error_lines) == 1 and hint in copy.stderr, copy
+        assert "rahasia" not in copy.stderr + copy.stdout, copy
+    assert sorted(p.name for p in os.scandir(tmp_path)) == ["alur.sqlite3"], "nothing else may be written"
+
+
+def test_db_copy_names_its_own_missing_source_not_alur_db(
+    admin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`alur db copy --from` a mistyped path used to say 'Periksa ALUR_DB', a variable the command never read."""
+    assert main(["db", "copy", "--from", str(admin / "alur.sqltie3"), "--to", str(admin / "copy.sqlite3")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--from" in err and "alur.sqltie3" in err and "ALUR_DB" not in err, err
+    assert not (admin / "copy.sqlite3").exists() and not (admin / "alur.sqltie3").exists()

@@ -455,3 +455,55 @@ async def test_row20_messages_to_someone_who_never_opened_the_bot_wait_for_their
         rows = await notices_to(s.db, w.roster["staf"])
         assert all(r.state == "sent" for r in rows)
         assert (await s.people.get(w.roster["staf"].id)).reachable  # type: ignore[union-attr]
+
+
+# ---- a question the bot asked about a step that then moved on (fresh-eyes pass)
+
+
+async def test_a_question_about_a_step_that_moved_on_is_dropped_not_kept_demanding(tmp_path: Path) -> None:
+    """Dodi taps ✅ Selesai and is asked for the output; meanwhile the Kabid hands the step to Eko. Before,
+    the bot kept answering every message of Dodi's with 'this part needs a document' and refused his document
+    with 'not your step', until he guessed /batal. Now his next message is told once that the step no longer
+    waits for him, and what he writes after that is answered as usual. The same for the Kepala Badan whose
+    rejection reason arrives after the admin cancelled the request: before, his old card was edited to say he
+    had finished the step himself."""
+    async with alur_world(tmp_path, paced=False) as w:
+        s = w.services
+        case = await file_request(w)
+        await advance(s.workflow, case.id, 4)
+        staf = w["staf"]
+        await staf.tap(await _card(w, "staf", case.register_no, "✅ Selesai"), "✅ Selesai")
+        await staf.wait_for_text("Kirim dokumennya")
+        step = (await s.workflow.queries.what_next(case.id)).current[0].instance
+        await s.workflow.delegation.reassign(step.id, w.roster["kabid"].id, w.roster["staf2"].id, "Beban kerja")
+        await w.deliver()
+        staf.mark()
+        await staf.send_document(b"%PDF data", "data.pdf", "application/pdf")
+        told = await staf.next_message()
+        assert "tidak lagi menunggu" in told.text and case.register_no in told.text and "Langkah 6" in told.text
+        assert "dialihkan" in told.text
+        await staf.send("berapa lama permintaan data?")
+        answer = await staf.next_message()
+        assert "dokumen" not in answer.text and "bukan tugas Anda" not in answer.text
+        assert "1 hari 7 jam" in answer.text
+        assert await s.workflow.prompts.pending(w.roster["staf"].id) is None
+        now = (await s.workflow.queries.what_next(case.id)).current[0].instance
+        assert now.id == step.id and now.is_open and now.holder_id == w.roster["staf2"].id
+
+        # a rejection reason that arrives after the request was cancelled
+        other = await file_request(w, "Data kedua")
+        await advance(s.workflow, other.id, 1)
+        kaban = w["kaban"]
+        card = await kaban.wait_for(lambda m: other.register_no in (m.text or "") and
+                                    "Tidak disetujui → permintaan ditolak" in m.button_texts, include_existing=True)
+        await kaban.tap(card, "Tidak disetujui → permintaan ditolak")
+        await kaban.wait_for_text("Tulis alasan")
+        await s.workflow.cancellation.cancel(other.id, w.roster["admin"].id, "Permohonan ganda")
+        await w.deliver()
+        kaban.mark()
+        await kaban.send("Data dikecualikan")
+        told = await kaban.next_message()
+        assert "tidak lagi menunggu" in told.text and other.register_no in told.text and "ditutup" in told.text
+        assert "oleh Anda" not in kaban.message(card).text
+        assert "step_decided" not in await event_types(s.workflow, other.id)
+        assert (await s.workflow.queries.case(other.id)).state == "cancelled"  # type: ignore[union-attr]

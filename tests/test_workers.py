@@ -10,15 +10,20 @@ import asyncio
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from bot import storage
 from bot.config import Settings
+from bot.core.clock import ManualClock
 from bot.core.states import Role
 from bot.runtime import StartupError
 from bot.storage.db import Database
 from bot.storage.dialect import PostgresUrl
+from scheduler import cluster as cluster_module
+from scheduler.cluster import Cluster
+from scheduler.ledger import UpdateLedger
 from scheduler.serve import serve
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -139,3 +144,90 @@ async def test_several_workers_on_sqlite_are_refused_before_anything_starts(tmp_
     with pytest.raises(StartupError, match="ALUR_WORKERS=3"):
         await serve(settings)
     assert not (tmp_path / "alur.sqlite3").exists()
+
+
+async def test_retention_forgets_the_pacing_of_chats_long_free(pg_url: PostgresUrl) -> None:
+    """The hourly retention (the elected tick, `alur prune`) deletes only pacing rows of chats free for an hour."""
+    db = await Database.open(pg_url)
+    try:
+        assert await storage.pacing.reserve_send(db, "in-flight", 1.0, 0.05) == 0.0  # Telegram has not answered
+        await storage.pacing.reserve_send(db, "paced", 1.0, 0.05)
+        await storage.pacing.sent(db, "paced", 1.0)  # free again in a second: kept
+        for key in ("idle", "just-free"):
+            await storage.pacing.reserve_send(db, key, 1.0, 0.05)
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE send_pacing SET next_at = now() - interval '2 hours' WHERE key IN ('idle', '*')")
+            await tx.execute("UPDATE send_pacing SET next_at = now() - interval '5 minutes' WHERE key = 'just-free'")
+        pruned = await storage.retention.prune(db, NOW, 30)
+        assert pruned.pacing == 1
+        keys = {row["key"] for row in await db.fetchall("SELECT key FROM send_pacing")}
+        assert keys == {"*", "in-flight", "paced", "just-free"}
+        assert await storage.pacing.reserve_send(db, "idle", 1.0, 0.05) >= 0  # a forgotten chat sends at once
+    finally:
+        await db.close()
+
+
+def _webhook_worker(db: Database, name: str, *, webhook: bool = True) -> tuple[Cluster, asyncio.Queue, list[float]]:
+    """A worker's claimer over a bare ledger: what it claims lands in ``queue``; ``now[0]`` is its clock."""
+    ledger = UpdateLedger(db, ManualClock(NOW))
+    queue: asyncio.Queue = asyncio.Queue()
+    ledger.queue = queue
+    app = SimpleNamespace(services=SimpleNamespace(db=db), ledger=ledger, bot=None)
+    worker = Cluster(app, webhook=webhook, worker=name)  # type: ignore[arg-type]
+    now = [100.0]
+    worker.monotonic = lambda: now[0]
+    return worker, queue, now
+
+
+def _drain(queue: asyncio.Queue) -> list[int]:
+    out = []
+    while not queue.empty():
+        out.append(queue.get_nowait().update_id)
+    return out
+
+
+async def test_webhook_claims_wait_for_an_earlier_update_still_being_recorded(pg_url: PostgresUrl) -> None:
+    """Webhook: update 10 of a chat is posted to a slow worker, 11 of the same chat to a fast one, which
+    records it first. The claimer holds the chat until 10 is recorded, then hands over 10 and 11 in order;
+    an id that never comes holds the chat for SETTLE_SECONDS only."""
+    db = await Database.open(pg_url)
+    try:
+        worker, queue, now = _webhook_worker(db, "w1")
+        await _record(db, (9, "300"))
+        assert await worker.claim() == 1 and _drain(queue) == [9]  # nothing missing below it
+        await _record(db, (11, "100"))  # 10 is still on its way in another worker
+        await _record(db, (12, "400"))  # another chat's update after the gap: held too (10 may be anyone's)
+        assert await worker.claim() == 0 and worker.stats["held"] == 2
+        now[0] += 1.0
+        assert await worker.claim() == 0  # within the settle time
+        await _record(db, (10, "100"))  # the slow worker commits
+        assert await worker.claim() == 3
+        assert _drain(queue) == [10, 11, 12]  # the chat's updates in order
+
+        await _record(db, (14, "100"))  # 13 never comes (lost before it was recorded)
+        assert await worker.claim() == 0
+        now[0] += cluster_module.SETTLE_SECONDS
+        assert await worker.claim() == 1 and _drain(queue) == [14]  # given up on 13 after the settle time
+        await _record(db, (15, "100"))
+        assert await worker.claim() == 1 and _drain(queue) == [15]  # 13 no longer holds anything
+
+        # Long polling has no hold (the elected receiver records each batch at once, in order): 17 goes
+        # although 16 is missing.
+        polling, polled, _ = _webhook_worker(db, "w2", webhook=False)
+        await _record(db, (17, "500"))
+        assert await polling.claim() == 1 and _drain(polled) == [17]
+    finally:
+        await db.close()
+
+
+async def test_missing_update_ids_are_looked_for_only_above_the_first_recorded_one(pg_url: PostgresUrl) -> None:
+    db = await Database.open(pg_url)
+    try:
+        await _record(db, (1000, "a"), (1001, "b"), (1003, "a"), (1006, "c"), (5000, "d"))
+        async with db.transaction() as tx:
+            missing = await storage.updates.missing_below(tx, ["a", "b", "c", "d", "nobody"])
+        # a: 1002 is missing below its newest waiting update; b: nothing below 1001 was ever recorded;
+        # c: 1002, 1004, 1005; d: Telegram's jump after a quiet week (nothing recorded within the window)
+        assert missing == {"a": [1002], "c": [1002, 1004, 1005]}
+    finally:
+        await db.close()

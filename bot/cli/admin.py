@@ -390,8 +390,9 @@ async def prune(s: Services, args: argparse.Namespace) -> int:
     before = await storage.retention.counts(s.db)
     done = await storage.retention.prune(s.db, s.clock.now(), days, archive=not args.no_archive)
     after = await storage.retention.counts(s.db)
+    pacing = f", {done.pacing} baris jeda kirim (send_pacing) dihapus" if s.db.dialect == Dialect.POSTGRESQL else ""
     print(f"masa simpan {days} hari: {done.outbox} pesan outbox dihapus, {done.updates} update dihapus, "
-          f"{done.events_archived} event dipindah ke arsip")
+          f"{done.events_archived} event dipindah ke arsip{pacing}")
     print("baris: " + ", ".join(f"{t} {before[t]} → {after[t]}" for t in before))
     return 0
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.storage import transfer
 from bot.storage.db import Database, migrations
-from bot.storage.dialect import Dialect, PostgresUrl, parse_target
+from bot.storage.dialect import Dialect, PostgresUrl, UnknownTarget, hide_password, parse_target
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -86,7 +86,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_db_copy(args: argparse.Namespace) -> int:
-    source_at, target_at = parse_target(args.source), parse_target(args.target)
+    try:
+        source_at, target_at = parse_target(args.source), parse_target(args.target)
+    except UnknownTarget as exc:
+        bad = args.source if _is_unknown(args.source) else args.target
+        print(f"{hide_password(bad)}: {exc}.", file=sys.stderr)
+        return 2
     for given, where in ((args.source, source_at), (args.target, target_at)):
         if isinstance(where, PostgresUrl) and (problem := where.problem()) is not None:
             print(f"{where}: {problem}.", file=sys.stderr)
@@ -94,6 +99,10 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
         if isinstance(where, Path) and where.is_dir():
             print(f"{given}: ini sebuah folder, bukan berkas SQLite.", file=sys.stderr)
             return 2
+    if isinstance(source_at, Path) and not source_at.exists():
+        print(f"--from {source_at}: berkas SQLite sumber tidak ditemukan; periksa path-nya (salinan tidak membuat "
+              "sumber baru).", file=sys.stderr)
+        return 2
     if _same(source_at, target_at):
         print("Sumber dan tujuan sama; pilih basis data tujuan yang lain.", file=sys.stderr)
         return 2
@@ -101,6 +110,14 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
         print(f"Berkas tujuan {target_at} sudah ada; salinan hanya ke basis data baru/kosong.", file=sys.stderr)
         return 2
     return asyncio.run(_copy(source_at, target_at))
+
+
+def _is_unknown(given: str) -> bool:
+    try:
+        parse_target(given)
+    except UnknownTarget:
+        return True
+    return False
 
 
 def _same(a: Path | PostgresUrl, b: Path | PostgresUrl) -> bool:

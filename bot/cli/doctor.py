@@ -18,6 +18,7 @@ from bot import storage
 from bot.cli.words import database_message
 from bot.config import ConfigError, Settings
 from bot.core.clock import SystemClock
+from bot.core.states import Role
 from bot.sop.agencies import load_agencies
 from bot.sop.calendar import CalendarError, WorkCalendar
 from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, read_catalog
@@ -56,8 +57,8 @@ class Holder:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("doctor", help="pemeriksaan sebelum go-live: pengaturan, basis data, katalog, pegawai, "
-                                      "kalender, libur, token, webhook")
+    p = sub.add_parser("doctor", help="pemeriksaan sebelum go-live: pengaturan, basis data, pekerja, katalog, "
+                                      "pegawai, kalender, libur, token, webhook")
     p.add_argument("--offline", action="store_true", help="lewati pemeriksaan ke server Bot API (getMe, webhook)")
     p.set_defaults(func=cmd_doctor, reads_settings=False)
 
@@ -87,6 +88,8 @@ async def doctor(*, offline: bool = False) -> int:
     db_people, check = await _database_check(settings)
     checks.append(check)
     _show(check)
+    checks.append(await _workers_check(settings, database_ok=check.ok))
+    _show(checks[-1])
     if catalog is not None and (specs is not None or settings.people_file is None):
         checks.append(_roles_check(catalog, specs, db_people, settings))
         _show(checks[-1])
@@ -241,6 +244,88 @@ async def _schema_check(db: Database, title: str, not_alur_fix: str) -> tuple[li
                                    f"{sum(p.active for p in people)} orang aktif, {len(cases)} permohonan berjalan")
     finally:
         await db.close()
+
+
+ROLE_WORDS = {Role.RECEIVER: "penerima update", Role.TICK: "detak penjadwal", Role.SENDER: "pengirim outbox"}
+CLAIMS_SHOWN_SECONDS = 600
+
+
+async def _workers_check(settings: Settings, *, database_ok: bool) -> Check:
+    """ALUR_WORKERS against the backend; on PostgreSQL who runs, who holds which role, what waits."""
+    n = settings.workers
+    if not settings.uses_postgres:
+        if n > 1:
+            return Check(False, f"Pekerja: ALUR_WORKERS={n}, tetapi SQLite hanya untuk satu proses", [
+                "`alur run` menolak mulai dengan pengaturan ini"],
+                "atur ALUR_WORKERS=1, atau pindahkan basis data ke PostgreSQL (`alur db copy`, lihat README "
+                "*Scale out*) agar beberapa pekerja dapat berbagi satu basis data")
+        details = await _waiting_details(settings) if database_ok else []
+        return Check(True, "Pekerja: ALUR_WORKERS=1, satu proses pada SQLite", details)
+    title = f"Pekerja: ALUR_WORKERS={n} pada PostgreSQL"
+    if not database_ok:
+        return Check(True, f"{title} (keadaan pekerja belum dapat dibaca: lihat pemeriksaan basis data)")
+    try:
+        db = await Database.open(settings.db_path, create=False, migrate=False)
+        try:
+            live = await storage.workers.live_workers(db)
+            claimers = await storage.workers.recent_claimers(db, CLAIMS_SHOWN_SECONDS)
+            waiting = await storage.workers.waiting_updates(db, db.dialect)
+        finally:
+            await db.close()
+    except Exception as exc:  # a schema before the workers' migration, or a user who may not read pg_locks
+        return Check(True, f"{title} (keadaan pekerja belum dapat dibaca)", [str(exc).splitlines()[0]])
+    renderer = Renderer(settings.timezone)
+    details = [f"{len(live)} pekerja berjalan sekarang (sesi kepemimpinan `{storage.workers.LEADER_APPLICATION}` "
+               "di basis data ini)" + (":" if live else "; wajar bila `alur run` belum dijalankan")]
+    for i, worker in enumerate(live, 1):
+        where = f"dari {worker.address}" if worker.address else "lewat soket lokal"
+        roles = ", ".join(ROLE_WORDS[r] for r in worker.roles) or "tanpa peran terpilih (siaga)"
+        details.append(f"  pekerja {i}: sesi {worker.pid} {where}, tersambung sejak {renderer.when(worker.since)}; "
+                       f"peran: {roles}")
+    held = {role for worker in live for role in worker.roles}
+    free = [ROLE_WORDS[r] for r in Role if r not in held]
+    if live and free:
+        details.append(f"Peran tanpa pemegang: {', '.join(free)} (diambil pekerja dalam sekitar satu detik; "
+                       "penerima update tetap kosong pada mode webhook, karena tiap pekerja menerima sendiri)")
+    if claimers:
+        details.append(f"Mengklaim update dalam {CLAIMS_SHOWN_SECONDS // 60} menit terakhir: " + "; ".join(
+            f"{c.worker} ({c.holding} update disewa)" for c in claimers))
+    details.append(_waiting_line(waiting, shared=True))
+    if n == 1 and len(live) > 1:
+        return Check(False, f"Pekerja: ALUR_WORKERS=1, tetapi {len(live)} proses Alur berjalan pada basis data ini",
+                     details, f"atur ALUR_WORKERS={len(live)} (jumlah yang dijalankan) di setiap pekerja agar "
+                              "mereka berbagi update per chat, atau hentikan proses yang berlebih")
+    if len(live) > n:
+        details.append(f"Lebih banyak pekerja ({len(live)}) daripada ALUR_WORKERS={n}: samakan pengaturannya "
+                       "(misalnya sisa penerapan sebelumnya)")
+    return Check(True, title, details)
+
+
+async def _waiting_details(settings: Settings) -> list[str]:
+    try:
+        db = await Database.open(settings.db_path, create=False, migrate=False)
+        try:
+            return [_waiting_line(await storage.workers.waiting_updates(db, db.dialect), shared=False)]
+        finally:
+            await db.close()
+    except Exception as exc:  # an old schema: nothing to say about waiting updates
+        return [f"update menunggu belum dapat dibaca ({str(exc).splitlines()[0]})"]
+
+
+def _waiting_line(waiting: storage.workers.WaitingUpdates, *, shared: bool) -> str:
+    if not waiting.waiting:
+        return "Update menunggu ditangani: tidak ada"
+    age = (SystemClock().now() - waiting.oldest).total_seconds() if waiting.oldest else 0.0
+    claims = f" ({waiting.leased} sedang diklaim pekerja, {waiting.unclaimed} belum diklaim)" if shared else ""
+    return f"Update menunggu ditangani: {waiting.waiting}{claims}; yang tertua menunggu {_age(age)}"
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{max(0, round(seconds))} detik"
+    if seconds < 7200:
+        return f"{round(seconds / 60)} menit"
+    return f"{round(seconds / 3600)} jam"
 
 
 def _holders(specs: list[PersonSpec] | None, db_people: list[Person] | None) -> list[Holder]:

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(mis. 1,2; perlu --pg)")
     p.add_argument("--pg", default=None, metavar="URL",
                    help="server PostgreSQL tempat bench boleh membuat basis data, mis. postgresql://postgres@/postgres")
-    p.add_argument("--people", type=int, default=40, help="--workers: jumlah orang simulasi (bawaan 40)")
+    p.add_argument("--people", type=int, default=None,
+                   help="--workers: jumlah orang simulasi (bawaan 200 untuk beban campuran, 40 untuk /status)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -64,7 +65,7 @@ def cmd_bench_workers(args: argparse.Namespace) -> int:
     import tempfile
 
     from bot.storage.dialect import PostgresUrl
-    from sandbox.bench.workers import print_workers, run_workers
+    from sandbox.bench.workers import Workload, print_workers, run_workers
 
     try:
         counts = [int(n) for n in str(args.workers).split(",") if n.strip()]
@@ -78,6 +79,7 @@ def cmd_bench_workers(args: argparse.Namespace) -> int:
     if pg is None:
         print("--pg tidak diberikan: hanya SQLite yang diukur", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="alur-bench-workers-") as tmp:
-        results = asyncio.run(run_workers(Path(tmp), counts, pg, people=args.people))
+        sizes = {w: args.people for w in Workload} if args.people else None
+        results = asyncio.run(run_workers(Path(tmp), counts, pg, people=sizes))
     print_workers(results)
     return 0

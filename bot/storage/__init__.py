@@ -21,9 +21,11 @@ from bot.storage import (
     sop_versions,
     steps,
     updates,
+    workers,
 )
 
 __all__ = [
     "acting", "alarms", "app_settings", "attachments", "board", "bulk", "cases", "digests", "drafts", "events",
     "invites", "outbox", "pacing", "people", "prompts", "retention", "sla", "sop_versions", "steps", "updates",
+    "workers",
 ]

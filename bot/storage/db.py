@@ -230,7 +230,27 @@ class Tx:
 # ---------------------------------------------------------------- SQLite
 
 
-class SqliteDatabase(Database):
+class LockedReads:
+    """``fetchone``/``fetchall`` on one SQLite connection (``conn``), one statement at a time under ``_lock``.
+
+    The writer's lock also keeps such a read out of another task's open transaction.
+    """
+
+    conn: InlineConnection | aiosqlite.Connection
+    _lock: asyncio.Lock
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        async with self._lock:
+            cur = await self.conn.execute(sql, tuple(params))
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._lock:
+            cur = await self.conn.execute(sql, tuple(params))
+            return list(await cur.fetchall())
+
+
+class SqliteDatabase(LockedReads, Database):
     dialect = Dialect.SQLITE
 
     def __init__(self, conn: InlineConnection, path: str) -> None:
@@ -344,16 +364,6 @@ class SqliteDatabase(Database):
                 raise
             else:
                 await self.conn.execute("COMMIT")
-
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._lock:
-            cur = await self.conn.execute(sql, tuple(params))
-            return await cur.fetchone()
-
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._lock:
-            cur = await self.conn.execute(sql, tuple(params))
-            return list(await cur.fetchall())
 
     async def write_problem(self) -> str | None:
         async with self._lock:
@@ -481,22 +491,12 @@ class ReadConnection:
         return await cur.fetchall()
 
 
-class ThreadedReadConnection:
+class ThreadedReadConnection(LockedReads):
     """The read-only connection in its own thread: long queries, one at a time, beside the writer."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
         self._lock = asyncio.Lock()
-
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._lock:
-            cur = await self.conn.execute(sql, tuple(params))
-            return await cur.fetchone()
-
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._lock:
-            cur = await self.conn.execute(sql, tuple(params))
-            return list(await cur.fetchall())
 
 
 class SqliteTx(Tx):

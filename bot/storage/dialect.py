@@ -18,6 +18,7 @@ of misbehaving in production. New rows' ids and "inserted or skipped" are read b
 
 from __future__ import annotations
 
+import difflib
 import re
 from enum import StrEnum
 from functools import lru_cache
@@ -92,18 +93,64 @@ Target = str | Path | PostgresUrl
 """What ALUR_DB names: an SQLite file (a path, or ``sqlite:///path``) or a PostgreSQL database (its URL)."""
 
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/")
+"""A URL's scheme (two letters or more, so ``C:/`` would stay a path), followed by at least one slash."""
+
+
+class UnknownTarget(ValueError):
+    """A database given as a URL whose scheme is neither PostgreSQL's nor ``sqlite:///``.
+
+    Such a value used to become a relative SQLite path (``postgress://u:pw@host/db`` → a folder
+    ``postgress:`` with the password in its name, and an empty database); it is refused instead.
+    ``str()`` is the reason in Indonesian, for the settings check and ``alur db copy``."""
+
+    def __init__(self, scheme: str) -> None:
+        self.scheme = scheme
+        if scheme.lower() == "sqlite":
+            reason = ("URL SQLite ditulis sqlite:///path/relatif atau sqlite:////path/absolut "
+                      "(tiga atau empat garis miring)")
+        else:
+            close = difflib.get_close_matches(scheme.lower(), [*POSTGRES_SCHEMES, "sqlite"], n=1, cutoff=0.6)
+            suggestion = ""
+            if close:
+                suggestion = " (maksud Anda: sqlite:///?)" if close[0] == "sqlite" else " (maksud Anda: postgresql://?)"
+            reason = (f"jenis basis data '{scheme}://' tidak dikenal{suggestion}; yang dikenal hanya postgresql:// "
+                      "(atau postgres://), sqlite:/// dan path berkas SQLite")
+        super().__init__(reason)
+
+
 def parse_target(value: Target) -> Path | PostgresUrl:
-    """A path for SQLite (``sqlite:///x`` or a plain path), a ``PostgresUrl`` for ``postgresql://…``."""
+    """A path for SQLite (``sqlite:///x`` or a plain path), a ``PostgresUrl`` for ``postgresql://…``.
+
+    Raises ``UnknownTarget`` for any other URL (``mysql://…``, a misspelt ``postgress://…``, ``sqlite:/x``)."""
     if isinstance(value, PostgresUrl | Path):
         return value
     text = value.strip()
-    scheme = text.split(":", 1)[0].lower() if "://" in text else ""
-    if scheme in POSTGRES_SCHEMES:
+    match = _SCHEME.match(text)
+    scheme = match.group(1).lower() if match else ""
+    if scheme in POSTGRES_SCHEMES and "://" in text:
         return PostgresUrl(text)
-    if scheme == "sqlite":
+    if scheme == "sqlite" and "://" in text:
         rest = text.split("://", 1)[1]
         return Path(rest[1:] if rest.startswith("/") else rest)  # sqlite:///relative, sqlite:////absolute
+    if scheme:
+        raise UnknownTarget(match.group(1) if match else scheme)
     return Path(text)
+
+
+def hide_password(text: str) -> str:
+    """Any URL with the password of its user part replaced by ``***`` (other text unchanged)."""
+    if "://" not in text:
+        return text
+    try:
+        p = urlsplit(text.strip())
+        password = p.password
+    except ValueError:
+        return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", text)
+    if password is None:
+        return text
+    host = p.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((p.scheme, f"{p.username or ''}:***@{host}", p.path, p.query, p.fragment))
 
 
 def dialect_of(value: Target) -> Dialect:

@@ -10,8 +10,6 @@ makes them, and a send waiting for its own chat never holds up another chat's.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.storage.db import Database, Tx
 
 
@@ -28,7 +26,19 @@ async def sent(db: Database, chat_key: str, pause: float) -> None:
     await db.fetchone("SELECT alur_sent(?, ?) AS done", (chat_key, float(pause)))
 
 
-async def prune_pacing(tx: Tx, before: datetime) -> int:
-    """Forget the pacing of chats last sent to before ``before`` (their next send is free anyway)."""
-    cur = await tx.execute("DELETE FROM send_pacing WHERE key <> '*' AND next_at < ?", (before,))
+PACING_KEPT_SECONDS = 3600.0
+"""A chat's pacing row is forgotten once it has been free this long (retention, hourly)."""
+
+
+async def prune_pacing(tx: Tx, idle_seconds: float = PACING_KEPT_SECONDS) -> int:
+    """Forget the pacing of chats free for ``idle_seconds`` by the server's clock; how many rows went.
+
+    The rows' times come from the server's clock (``clock_timestamp()``), so the cut-off does too, not
+    the bot's. A chat still paced or with a send in flight (``next_at`` ahead) keeps its row, and so
+    does the bot-wide ``'*'`` row. A forgotten chat's next send starts a row again, free, as it
+    would have been anyway; the margin keeps the delete away from chats that are sending now.
+    """
+    cur = await tx.execute(
+        "DELETE FROM send_pacing WHERE key <> '*' AND next_at < now() - make_interval(secs => ?)",
+        (float(idle_seconds),))
     return cur.rowcount

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -12,28 +11,39 @@ from bot.storage.db import Reader, Tx
 from bot.storage.records import Person
 
 
-async def _roles(r: Reader, person_id: int) -> tuple[str, ...]:
-    rows = await r.fetchall("SELECT role FROM person_roles WHERE person_id = ? ORDER BY role", (person_id,))
-    return tuple(row["role"] for row in rows)
+async def _roles_of(r: Reader, person_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Everyone's roles in one query (a role holder is chosen among many people)."""
+    if not person_ids:
+        return {}
+    marks = ",".join("?" for _ in person_ids)
+    rows = await r.fetchall(
+        f"SELECT person_id, role FROM person_roles WHERE person_id IN ({marks}) ORDER BY role", list(person_ids))
+    roles: dict[int, list[str]] = {}
+    for row in rows:
+        roles.setdefault(int(row["person_id"]), []).append(row["role"])
+    return {pid: tuple(found) for pid, found in roles.items()}
 
 
-async def _person(r: Reader, row: sqlite3.Row | None) -> Person | None:
-    if row is None:
+async def _person_where(r: Reader, condition: str, value: object) -> Person | None:
+    """One person with their roles in one query (looked up on every update, so one round trip)."""
+    rows = await r.fetchall(
+        "SELECT p.*, pr.role AS person_role FROM people p LEFT JOIN person_roles pr ON pr.person_id = p.id "
+        f"WHERE p.{condition} = ? ORDER BY pr.role", (value,))
+    if not rows:
         return None
-    return Person.from_row(row, await _roles(r, row["id"]))
+    return Person.from_row(rows[0], tuple(row["person_role"] for row in rows if row["person_role"] is not None))
 
 
 async def person(r: Reader, person_id: int) -> Person | None:
-    return await _person(r, await r.fetchone("SELECT * FROM people WHERE id = ?", (person_id,)))
+    return await _person_where(r, "id", person_id)
 
 
 async def person_by_telegram(r: Reader, telegram_id: int) -> Person | None:
-    return await _person(r, await r.fetchone("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,)))
+    return await _person_where(r, "telegram_id", telegram_id)
 
 
 async def person_by_username(r: Reader, username: str) -> Person | None:
-    row = await r.fetchone("SELECT * FROM people WHERE username = ?", (username.lstrip("@").lower(),))
-    return await _person(r, row)
+    return await _person_where(r, "username", username.lstrip("@").lower())
 
 
 async def people(r: Reader, *, active_only: bool = True) -> list[Person]:
@@ -101,7 +111,8 @@ async def holders_of(r: Reader, role: str, institution: str, unit: str | None) -
         sql += " AND p.unit = ?"
         params.append(unit)
     rows = await r.fetchall(sql + " ORDER BY p.id", params)
-    return [(Person.from_row(row, await _roles(r, row["id"])), int(row["load"])) for row in rows]
+    roles = await _roles_of(r, [int(row["id"]) for row in rows])
+    return [(Person.from_row(row, roles.get(int(row["id"]), ())), int(row["load"])) for row in rows]
 
 
 async def people_with_roles(r: Reader, roles: Sequence[str], institution: str | None = None) -> list[Person]:
@@ -117,4 +128,5 @@ async def people_with_roles(r: Reader, roles: Sequence[str], institution: str | 
         sql += " AND (p.institution = ? OR p.institution IS NULL)"
         params.append(institution)
     rows = await r.fetchall(sql + " ORDER BY p.id", params)
-    return [Person.from_row(row, await _roles(r, row["id"])) for row in rows]
+    roles = await _roles_of(r, [int(row["id"]) for row in rows])
+    return [Person.from_row(row, roles.get(int(row["id"]), ())) for row in rows]

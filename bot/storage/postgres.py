@@ -315,12 +315,20 @@ async def _pool(url: PostgresUrl, size: int = 1) -> asyncpg.Pool:
     try:
         return await asyncpg.create_pool(
             url.url, min_size=1, max_size=size, timeout=PG_CONNECT_TIMEOUT, statement_cache_size=1024,
-            server_settings={"application_name": "alur"},
+            server_settings={"application_name": "alur"}, reset=_keep_session,
         )
     except asyncpg.InvalidCatalogNameError:
         raise
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseError(str(url), DatabaseProblem.UNREACHABLE, _first_line(exc)) from exc
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a pooled connection needs between two uses: nothing beyond asyncpg's own rollback of an
+    unfinished transaction. The default reset (``UNLISTEN *; RESET ALL; pg_advisory_unlock_all()``) is
+    one more round trip per use, for session state these pools never set: LISTEN and session locks
+    live on the leadership connection, claims take transaction-scoped locks, and the migration lock
+    is released in a ``finally``."""
 
 
 async def _create_database(url: PostgresUrl) -> None:

@@ -3,6 +3,7 @@
 * sent (and dead) outbox rows older than the retention period are deleted (a digest's link to its
   outbox row is cleared first);
 * handled updates are deleted by ``storage.updates.prune_updates`` (their payloads are gone already);
+* on PostgreSQL, the shared pacing rows of chats free for an hour (``storage.pacing.prune_pacing``);
 * events of cases closed before the cut-off move to ``events_archive``: same rows, append-only
   too, so ``/riwayat`` and an audit still find them; only the hot ``events`` table shrinks.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from bot.core.clock import iso
 from bot.storage.db import Reader, Tx
+from bot.storage.dialect import Dialect
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Pruned:
     outbox: int = 0
     updates: int = 0
     events_archived: int = 0
+    pacing: int = 0
 
 
 async def prune_outbox(tx: Tx, before: datetime) -> int:
@@ -66,13 +69,15 @@ async def counts(r: Reader) -> dict[str, int]:
 
 
 async def prune(db: Any, now: datetime, days: int, *, archive: bool = True) -> Pruned:
-    """Apply the retention period: delete old sent outbox rows and handled updates, archive old events."""
-    from bot.storage import updates
+    """Apply the retention period: delete old sent outbox rows and handled updates, archive old events;
+    on PostgreSQL also forget the pacing of chats long free."""
+    from bot.storage import pacing, updates
 
     before = now - timedelta(days=days)
     async with db.transaction() as tx:
         outbox = await prune_outbox(tx, before)
         pruned_updates = await updates.prune_updates(tx, before)
+        paced = await pacing.prune_pacing(tx) if db.dialect == Dialect.POSTGRESQL else 0
     archived = 0
     while archive:
         async with db.transaction() as tx:
@@ -80,4 +85,4 @@ async def prune(db: Any, now: datetime, days: int, *, archive: bool = True) -> P
         archived += moved
         if moved < 20_000:
             break
-    return Pruned(outbox, pruned_updates, archived)
+    return Pruned(outbox, pruned_updates, archived, paced)

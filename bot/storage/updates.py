@@ -6,7 +6,7 @@ message texts are in it): handling, dropping or giving up on an update clears it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.core.clock import iso
@@ -38,7 +38,10 @@ async def record_updates(
 # ---------------------------------------------------------------- several workers (PostgreSQL only)
 
 
-async def claim_chats(tx: Tx, worker: str, lease_seconds: float, max_chats: int = 64) -> list[RecordedUpdate]:
+async def claim_chats(
+    db: Reader, worker: str, lease_seconds: float, max_chats: int = 64, *,
+    hold: Callable[[str, list[int]], bool] | None = None,
+) -> list[RecordedUpdate]:
     """Take every waiting update of chats that no other live worker holds, in update order (PostgreSQL).
 
     A worker holds a chat while any of the chat's waiting updates carries its unexpired lease, so a
@@ -47,40 +50,67 @@ async def claim_chats(tx: Tx, worker: str, lease_seconds: float, max_chats: int 
     (``pg_try_advisory_xact_lock``: a chat another worker is claiming right now is skipped); the
     lease check then runs as a new statement, which under READ COMMITTED sees every claim committed
     before the lock was granted. An update taken again after its worker's lease ran out counts one
-    more attempt.
+    more attempt. All of it is one call of ``alur_claim_chats`` (migration 0015): one round trip, its
+    own transaction. Should its answer be lost, what it claimed is not renewed (``renew_leases``
+    renews only what the worker holds) and is taken over once the lease runs out.
+
+    ``hold`` (webhook mode): asked with each candidate chat and the update ids missing below its
+    newest waiting update (``missing_below``); a chat it holds is not claimed this time.
     """
-    chats = await tx.fetchall(
-        "SELECT chat_key, MIN(update_id) AS first FROM updates WHERE state = 'received' "
-        "AND (lease_until IS NULL OR lease_until < now()) GROUP BY chat_key ORDER BY first LIMIT ?",
-        (max_chats,))
-    keys = [row["chat_key"] or "" for row in chats]
-    if not keys:
-        return []
-    locked = await tx.fetchall(
-        "SELECT k FROM unnest(?::text[]) AS k "
-        "WHERE pg_try_advisory_xact_lock(hashtextextended('alur-chat:' || k, 0))",
-        (keys,))
-    mine = [row["k"] for row in locked]
-    if not mine:
-        return []
-    rows = await tx.fetchall(
-        "UPDATE updates u SET worker = ?, lease_until = now() + make_interval(secs => ?), "
-        "attempts = u.attempts + CASE WHEN u.worker IS NULL THEN 0 ELSE 1 END "
-        "WHERE u.state = 'received' AND COALESCE(u.chat_key, '') = ANY(?::text[]) "
-        "AND (u.lease_until IS NULL OR u.lease_until < now()) "
-        "AND NOT EXISTS (SELECT 1 FROM updates o WHERE o.state = 'received' "
-        "AND o.chat_key IS NOT DISTINCT FROM u.chat_key AND o.lease_until >= now() AND o.worker <> ?) "
-        "RETURNING u.update_id, u.payload, u.state, u.attempts, u.received_at",
-        (worker, float(lease_seconds), mine, worker))
+    skip: list[str] = []
+    if hold is not None:
+        keys = await waiting_chats(db, max_chats)
+        missing = await missing_below(db, keys) if keys else {}
+        skip = [k for k in keys if hold(k, missing.get(k, []))]
+    rows = await db.fetchall("SELECT * FROM alur_claim_chats(?, ?, ?, ?::text[])",
+                             (worker, float(lease_seconds), max_chats, skip))
     return sorted((RecordedUpdate.from_row(row) for row in rows), key=lambda u: u.update_id)
 
 
-async def renew_leases(tx: Tx, worker: str, lease_seconds: float) -> int:
-    """The worker is alive: its waiting updates stay its own for another lease (PostgreSQL)."""
-    cur = await tx.execute(
-        "UPDATE updates SET lease_until = now() + make_interval(secs => ?) WHERE worker = ? AND state = 'received'",
-        (float(lease_seconds), worker))
-    return cur.rowcount
+async def waiting_chats(r: Reader, max_chats: int) -> list[str]:
+    """The chats with unclaimed waiting updates, the longest waiting first (as ``alur_claim_chats`` picks)."""
+    rows = await r.fetchall(
+        "SELECT COALESCE(chat_key, '') AS k, MIN(update_id) AS first FROM updates WHERE state = 'received' "
+        "AND (lease_until IS NULL OR lease_until < now()) GROUP BY 1 ORDER BY first LIMIT ?", (max_chats,))
+    return [row["k"] for row in rows]
+
+
+GAP_WINDOW = 128
+"""How far below a chat's newest waiting update ``missing_below`` looks for ids not recorded yet."""
+
+
+async def missing_below(r: Reader, keys: Sequence[str], window: int = GAP_WINDOW) -> dict[str, list[int]]:
+    """Per chat: the update ids not recorded (yet) below its newest waiting update (PostgreSQL).
+
+    Telegram numbers a bot's updates one by one, so an id missing below a chat's newest waiting
+    update is an update some worker may still be recording: possibly this chat's, and earlier.
+    Only ids from the lowest recorded one within ``window`` below count (the ids before a bot's
+    first update, or before Telegram's jump after a week without updates, were never sent).
+    """
+    rows = await r.fetchall(
+        "WITH c AS (SELECT COALESCE(chat_key, '') AS k, MAX(update_id) AS last FROM updates "
+        "WHERE state = 'received' AND COALESCE(chat_key, '') = ANY(?::text[]) GROUP BY 1), "
+        "b AS MATERIALIZED (SELECT c.k, c.last, (SELECT MIN(r.update_id) FROM updates r "
+        "WHERE r.update_id >= c.last - ? AND r.update_id < c.last) AS lo FROM c), "
+        "s AS (SELECT MIN(lo) AS lo, MAX(last) AS hi FROM b), "
+        "m AS MATERIALIZED (SELECT g FROM s, generate_series(s.lo, s.hi - 1) AS g EXCEPT "
+        "SELECT x.update_id FROM s, updates x WHERE x.update_id >= s.lo AND x.update_id < s.hi) "
+        "SELECT b.k, ARRAY(SELECT m.g FROM m WHERE m.g >= b.lo AND m.g < b.last ORDER BY m.g) AS missing "
+        "FROM b WHERE b.lo IS NOT NULL",
+        (list(keys), window))
+    return {row["k"]: [int(g) for g in row["missing"]] for row in rows if row["missing"]}
+
+
+async def renew_leases(tx: Tx, worker: str, lease_seconds: float, update_ids: Sequence[int]) -> set[int]:
+    """The worker is alive: the waiting updates it holds stay its own for another lease (PostgreSQL);
+    which of them are still waiting."""
+    if not update_ids:
+        return set()
+    rows = await tx.fetchall(
+        "UPDATE updates SET lease_until = now() + make_interval(secs => ?) "
+        "WHERE worker = ? AND state = 'received' AND update_id = ANY(?::bigint[]) RETURNING update_id",
+        (float(lease_seconds), worker, list(update_ids)))
+    return {int(row["update_id"]) for row in rows}
 
 
 async def announce_updates(tx: Tx) -> None:

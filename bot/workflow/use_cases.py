@@ -60,7 +60,7 @@ class Workflow:
             handover=Handover(deps, assigner, notify),
             queries=CaseQueries(deps, notify),
             reachability=Reachability(deps),
-            prompts=Prompts(deps),
+            prompts=Prompts(deps, access),
         )
 
     @property

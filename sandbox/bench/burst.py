@@ -136,7 +136,7 @@ class BurstResult:
 
 
 @dataclass
-class _Cast:
+class Cast:
     filers: list[Person]
     askers: list[Person]
     deciders: list[Person]
@@ -163,7 +163,7 @@ async def run_burst(
     async with FakeBotApi(enforce_limits=limits) as api:
         clock: Clock = RunningClock(MONDAY_8.replace(hour=9))
         async with bench_services(directory, "burst", clock) as services:
-            cast = await _cast(services, filers, askers, deciders)
+            cast = await cast_people(services, filers, askers, deciders)
             everyone = [p for p in await services.people.all() if p.telegram_id]
             users = {p.id: api.user(p.telegram_id or 0, first_name=p.name.split()[0]) for p in everyone}
             sop = services.catalog.get(SOP_ID)
@@ -171,7 +171,7 @@ async def run_burst(
             planned = {p.id: len(sop.intake) + 3 for p in cast.filers}
             planned.update({p.id: ASKER_INTERACTIONS for p in cast.askers})
             planned.update({p.id: DECIDER_INTERACTIONS for p in cast.deciders})
-            await _open_decisions(services, cast)
+            await open_decisions(services, cast)
             alur = await _alur_burst(services, api, cast, users, think, seed, limits)
         api.limits.reset()
         await asyncio.sleep(1.1)  # every chat may receive again: the echo bot starts from quiet too
@@ -184,7 +184,7 @@ async def run_burst(
     return BurstResult(people, filers, askers, deciders, alur, echo, think, limits, echo_aiohttp)
 
 
-async def _cast(services: Services, filers: int, askers: int, deciders: int) -> _Cast:
+async def cast_people(services: Services, filers: int, askers: int, deciders: int) -> Cast:
     """Officers who file or follow requests, the Kabid who decide, and who else the SOP needs."""
     await add_staff(services, 1, first_tg=300_001, roles=["kepala_badan"], institution="ketapang", unit=None,
                     label="Kepala Badan")
@@ -197,10 +197,10 @@ async def _cast(services: Services, filers: int, askers: int, deciders: int) -> 
     kabid = await add_staff(services, deciders, first_tg=330_001, roles=["kabid"], institution="ketapang",
                             unit="perstradal", label="Kabid")
     officers = await add_officers(services, filers + askers, first_tg=100_001)
-    return _Cast(officers[:filers], officers[filers:], kabid)
+    return Cast(officers[:filers], officers[filers:], kabid)
 
 
-async def _open_decisions(services: Services, cast: _Cast) -> None:
+async def open_decisions(services: Services, cast: Cast) -> None:
     """One request per Kabid, filed by the officers (askers first) and passed by TU: each Kabid holds one decision.
 
     Spreading the requests keeps the notices they cause (filed, progress) to a few per chat, which the
@@ -233,7 +233,7 @@ def _names(title: str) -> Callable[[InboxMessage], bool]:
     return lambda m: check(m.text, title, [])[0]
 
 
-def _questions(answerer: Answerer, avoid_title: str, titles: set[str] | None = None) -> list[tuple[str, str]]:
+def pick_questions(answerer: Answerer, avoid_title: str, titles: set[str] | None = None) -> list[tuple[str, str]]:
     """Dev-set questions the answerer gets right, about other SOPs than the one the burst files
     (so a progress notice about that SOP is never taken for the answer)."""
     from bot.qa.evaluation import DEFAULT_SET
@@ -250,7 +250,7 @@ def _questions(answerer: Answerer, avoid_title: str, titles: set[str] | None = N
 
 
 async def _alur_burst(
-    services: Services, api: FakeBotApi, cast: _Cast, users: dict[int, FakeUser], think: tuple[float, float],
+    services: Services, api: FakeBotApi, cast: Cast, users: dict[int, FakeUser], think: tuple[float, float],
     seed: int, limits: bool,
 ) -> Measured:
     sop = services.catalog.get(SOP_ID)
@@ -261,7 +261,7 @@ async def _alur_burst(
         await sender.drain(timeout=900)  # the decision cards reach the Kabid before the burst
         await asyncio.sleep(PRIVATE_INTERVAL)  # and every chat may receive again: the burst starts from quiet
         ketapang = {s.title.lower() for s in services.catalog if s.institution == sop.institution}  # askers' own SOPs
-        questions = _questions(app.bot_data.answerer, sop.title, ketapang)
+        questions = pick_questions(app.bot_data.answerer, sop.title, ketapang)
         decision = sop.step(DECISION_STEP).decision
         assert decision is not None
         probe = Probe(api)
@@ -269,14 +269,14 @@ async def _alur_burst(
         sent_before = sender.stats["sent"]
         scripts: list[Awaitable[None]] = []
         for p in cast.filers:
-            scripts.append(_filer(probe, users[p.id], sop, _pauser(seed, p.id, think)))
+            scripts.append(filer(probe, users[p.id], sop, pauser(seed, p.id, think)))
         for i, p in enumerate(cast.askers):
             qs = (questions[(2 * i) % len(questions)], questions[(2 * i + 1) % len(questions)])
             own = cast.register_nos.get(p.id) or next(iter(cast.register_nos.values()))
-            scripts.append(_asker(probe, users[p.id], own[0], qs, _pauser(seed, p.id, think)))
+            scripts.append(asker(probe, users[p.id], own[0], qs, pauser(seed, p.id, think)))
         for i, p in enumerate(cast.deciders):
-            scripts.append(_decider(probe, users[p.id], _decision_card(users[p.id]), decision.branches[0].label,
-                                    questions[i % len(questions)], _pauser(seed, p.id, think)))
+            scripts.append(decider(probe, users[p.id], decision_card(users[p.id]), decision.branches[0].label,
+                                    questions[i % len(questions)], pauser(seed, p.id, think)))
         await gather_people(scripts, probe.errors)
         server = phase_counts(api, marks)
         notifications = sender.stats["sent"] - sent_before
@@ -284,20 +284,20 @@ async def _alur_burst(
     return Measured("alur", probe.samples, probe.errors, server, concurrency, notifications)
 
 
-def _pauser(seed: int, person: int, think: tuple[float, float]) -> Callable[[], Awaitable[None]]:
+def pauser(seed: int, person: int, think: tuple[float, float]) -> Callable[[], Awaitable[None]]:
     """A person's thinking time between two interactions: their own draw, the same for both bots."""
     rng = random.Random(f"{seed}:{person}")
     return lambda: asyncio.sleep(rng.uniform(*think))
 
 
-def _decision_card(user: FakeUser) -> InboxMessage:
+def decision_card(user: FakeUser) -> InboxMessage:
     for message in reversed(user.inbox):
         if f"Langkah {DECISION_STEP}" in message.text and message.buttons:
             return message
     raise RuntimeError(f"no decision card in chat {user.id}\n{user.dump()}")
 
 
-async def _filer(probe: Probe, user: FakeUser, sop: Sop, pause: Callable[[], Awaitable[None]]) -> None:
+async def filer(probe: Probe, user: FakeUser, sop: Sop, pause: Callable[[], Awaitable[None]]) -> None:
     """/ajukan, choose the service, answer each field (skipping the optional document), send."""
     menu = await probe(user, "filing", partial(user.send, "/ajukan"),
                        lambda m: m.text.startswith("📝 Ajukan permohonan") and bool(m.buttons))
@@ -318,7 +318,7 @@ async def _filer(probe: Probe, user: FakeUser, sop: Sop, pause: Callable[[], Awa
     await probe(user, "filing", partial(user.tap, question, "✅ Kirim"), _has("Permohonan terkirim"))
 
 
-async def _asker(
+async def asker(
     probe: Probe, user: FakeUser, register_no: str, questions: tuple[tuple[str, str], tuple[str, str]],
     pause: Callable[[], Awaitable[None]],
 ) -> None:
@@ -333,7 +333,7 @@ async def _asker(
     await probe(user, "question", partial(user.send, questions[1][0]), _names(questions[1][1]))
 
 
-async def _decider(
+async def decider(
     probe: Probe, user: FakeUser, card: InboxMessage, label: str, question: tuple[str, str],
     pause: Callable[[], Awaitable[None]],
 ) -> None:
@@ -373,7 +373,7 @@ async def _echo_burst(
     await app.updater.start_polling(poll_interval=0, timeout=1, drop_pending_updates=True)
     try:
         marks = phase_marks(api)
-        scripts = [_echoer(probe, users[pid], n, _pauser(seed, pid, think)) for pid, n in planned.items()]
+        scripts = [_echoer(probe, users[pid], n, pauser(seed, pid, think)) for pid, n in planned.items()]
         await gather_people(scripts, probe.errors)
         server = phase_counts(api, marks)
     finally:

@@ -9,6 +9,7 @@ counts against every later message sent before ``t + window``.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -87,7 +88,10 @@ class FloodLimits:
     def record(self, chat_id: int, now: float) -> None:
         horizon = now - max((r.window for r in (self.per_chat, self.group, self.overall) if r), default=0)
         for times in (self._by_chat[chat_id], self._all):
-            times.append(now)
+            if times and now < times[-1]:
+                bisect.insort(times, now)  # a clock that stepped back: the windows stay sorted
+            else:
+                times.append(now)
             while times and times[0] <= horizon:
                 times.popleft()
 
@@ -97,11 +101,18 @@ class FloodLimits:
 
 
 def _breach(name: str, rule: Rule, times: deque[float], now: float) -> Breach | None:
-    recent = [t for t in times if t > now - rule.window]
-    count = len(recent) + 1
+    """``times`` is sorted (``record``), so the messages inside the window are its newest ones: counted
+    from the right, the cost is the window's size, not the history's (a minute of it for groups)."""
+    edge = now - rule.window
+    recent = 0
+    for t in reversed(times):
+        if t <= edge:
+            break
+        recent += 1
+    count = recent + 1
     if count <= rule.limit:
         return None
     # the send becomes legal once enough of the recent messages left the window
-    oldest_blocking = sorted(recent)[len(recent) - rule.limit]
+    oldest_blocking = times[len(times) - rule.limit]
     retry_after = max(1, math.ceil(oldest_blocking + rule.window - now))
     return Breach(name, count, rule.limit, rule.window, retry_after)

@@ -574,6 +574,7 @@ class BotApiMethods:
             time=now,
         )
         query.user.alerts.append(answer)
+        self._notifier.notify(("alerts", query.user.id))
         self.answers.append(answer)
         if query.chat_id is not None and query.chat_id in self._chats:
             self._emit("answer", self._chats[query.chat_id], answer)

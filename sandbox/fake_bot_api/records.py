@@ -131,22 +131,28 @@ class InjectedFault:
 
 
 class Notifier:
-    """Wakes every waiter whenever the server state changes.
+    """Wakes waiters whenever the server state changes.
 
     ``notify()`` is synchronous so that any code path can call it; waiters re-check their own
-    condition, so a spurious wake-up is harmless.
+    condition, so a spurious wake-up is harmless. A waiter that watches one thing only (a chat's
+    messages, a user's callback answers) waits under that thing as ``key`` and is woken by
+    ``notify(key)`` alone: hundreds of people waiting in their own chats are not all woken by every
+    message to anyone (which made the load generator's cost grow with the number of people).
     """
 
     def __init__(self) -> None:
         self._waiters: set[asyncio.Future[None]] = set()
+        self._keyed: dict[object, set[asyncio.Future[None]]] = {}
 
-    def notify(self) -> None:
-        for fut in self._waiters:
+    def notify(self, key: object = None) -> None:
+        waiters = self._waiters if key is None else self._keyed.pop(key, set())
+        for fut in waiters:
             if not fut.done():
                 fut.set_result(None)
-        self._waiters.clear()
+        waiters.clear()
 
-    async def wait_for(self, check: Callable[[], T | None], timeout: float | None) -> T | None:  # noqa: ASYNC109
+    async def wait_for(self, check: Callable[[], T | None], timeout: float | None,  # noqa: ASYNC109
+                       key: object = None) -> T | None:
         """Return the first truthy ``check()`` result, or None once ``timeout`` seconds passed."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -158,10 +164,11 @@ class Notifier:
             if remaining is not None and remaining <= 0:
                 return None
             fut: asyncio.Future[None] = loop.create_future()
-            self._waiters.add(fut)
+            waiters = self._waiters if key is None else self._keyed.setdefault(key, set())
+            waiters.add(fut)
             try:
                 await asyncio.wait_for(fut, remaining)
             except TimeoutError:
                 pass
             finally:
-                self._waiters.discard(fut)
+                waiters.discard(fut)

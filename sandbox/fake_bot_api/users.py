@@ -234,7 +234,7 @@ class FakeChat:
         def check() -> InboxMessage | None:
             return self._arrivals[index] if len(self._arrivals) > index else None
 
-        found = await self._api._notifier.wait_for(check, timeout)
+        found = await self._api._notifier.wait_for(check, timeout, key=self)
         if found is None:
             raise AssertionError(f"chat {self.id}: no new message from the bot within {timeout}s\n{self.dump()}")
         self._cursor = index + 1
@@ -275,15 +275,16 @@ class FakeChat:
                     return event
             return None
 
-        event = await self._api._notifier.wait_for(check, timeout)
+        event = await self._api._notifier.wait_for(check, timeout, key=self)
         if event is None:
             raise AssertionError(
                 f"chat {self.id}: no message/edit matching {_describe_predicate(predicate)} "
                 f"within {timeout}s\n{self.dump()}"
             )
         if event.kind == "message":
-            arrival = next(
-                (i for i, m in enumerate(self._arrivals) if m.message_id == event.message.message_id),
+            wanted = event.message.message_id
+            arrival = next(  # from the newest: the match is almost always recent
+                (i for i in range(len(self._arrivals) - 1, -1, -1) if self._arrivals[i].message_id == wanted),
                 None,
             )
             if arrival is not None and arrival >= self._cursor:
@@ -339,6 +340,7 @@ class FakeChat:
     def _event(self, kind: str, message: InboxMessage) -> None:
         self.events.append(ChatEvent(len(self.events), kind, message.snapshot(), self._api.now()))
         self._api._emit(kind, self, message.raw)
+        self._api._notifier.notify(self)
         self._api._notifier.notify()
 
     def _note_action(self) -> None:
@@ -563,7 +565,7 @@ class FakeUser(FakeChat):
         def check() -> CallbackAnswer | None:
             return next((a for a in self.alerts if a.query_id == query_id), None)
 
-        answer = await self._api._notifier.wait_for(check, timeout)
+        answer = await self._api._notifier.wait_for(check, timeout, key=("alerts", self.id))
         if answer is None:
             raise AssertionError(f"{self!r}: callback query {query_id} not answered within {timeout}s\n{self.dump()}")
         return answer
