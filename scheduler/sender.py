@@ -125,12 +125,12 @@ class OutboxSender:
         return self.limiter is None or self.limiter.ready_at(chat_id) <= mono
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a bound for tests and the demo
-        """Send until nothing is due (tests, demo, shutdown)."""
+        """Send until nothing is due or under way (tests, demo, shutdown)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             await self.flush()
             due = await storage.outbox.due_outbox(self.s.db, self.s.clock.now(), limit=1)
-            if not due:
+            if not due and not self._under_way:
                 return
             await asyncio.sleep(0.05)
         raise TimeoutError("outbox not drained")
