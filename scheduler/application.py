@@ -73,7 +73,6 @@ def build_application(
             limiter = ChatRateLimiter()
             limiter.shared = shared_pacing(services_)
     limiter = limiter or ChatRateLimiter()
-    limiter.before("getUpdates", ledger.flush)
     built: list[AlurApplication] = []
 
     async def on_overflow(update: Update) -> None:
@@ -89,7 +88,7 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .request(AiohttpRequest(read_timeout=read_timeout))
-        .get_updates_request(AiohttpRequest(1, read_timeout=read_timeout))
+        .get_updates_request(AiohttpRequest(1, read_timeout=read_timeout, before=ledger.flush))
         .rate_limiter(limiter)
         .update_queue(LedgerQueue(ledger, wait_for_disk=webhook))
         .application_class(AlurApplication)

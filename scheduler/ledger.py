@@ -4,8 +4,9 @@ python-telegram-bot confirms a batch of updates when it asks for the next one (g
 higher offset), and answers a webhook call once ``update_queue.put`` returns. So:
 
 * **Recording, batched.** ``put`` buffers the update; one transaction writes the whole batch PTB
-  fetched (group commit). Polling: the rate limiter awaits :meth:`UpdateLedger.flush` before every
-  getUpdates, so nothing is confirmed before it is on disk. Webhook: ``put`` waits for its flush.
+  fetched (group commit). Polling: the getUpdates request itself awaits :meth:`UpdateLedger.flush`
+  (scheduler/request.py; PTB sends getUpdates past the rate limiter), so nothing is confirmed before
+  it is on disk. Webhook: ``put`` waits for its flush.
   An update reaches the handlers only after it is recorded.
 * **A locked database** (another process holding the write lock, a backup) makes a write retry
   with backoff, for as long as it takes; nothing raises into PTB's polling loop, which simply waits

@@ -37,7 +37,7 @@ import logging
 import time
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -96,7 +96,6 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._inflight = 0
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
-        self._before: dict[str, Callable[[], Awaitable[None]]] = {}
         self.shared: SharedPacer | None = None
         """Several workers: the pacing all workers share (storage.pacing), asked after this process's
         own grant and told when Telegram answered."""
@@ -110,10 +109,6 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-
-    def before(self, endpoint: str, hook: Callable[[], Awaitable[None]]) -> None:
-        """Await ``hook`` before every call to ``endpoint`` (the ledger flushes before getUpdates confirms)."""
-        self._before[endpoint] = hook
 
     # ------------------------------------------------------------------ state the sender reads
 
@@ -264,9 +259,6 @@ class ChatRateLimiter(BaseRateLimiter[dict[str, Any]]):
         data: dict[str, Any],
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]] | None:
-        hook = self._before.get(endpoint)
-        if hook is not None:
-            await hook()
         args_ = rate_limit_args or {}
         retries = 0 if endpoint in NO_RETRY_ENDPOINTS else int(args_.get("retries", DEFAULT_RETRIES))
         priority = int(args_.get("priority", BULK if args_.get("bulk") else REPLY))

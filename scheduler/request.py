@@ -15,6 +15,7 @@ other transport failure; status codes and Telegram's error bodies are PTB's to i
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -42,8 +43,12 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = CONNECT_TIMEOUT,
         pool_timeout: float | None = POOL_TIMEOUT,
         media_write_timeout: float | None = MEDIA_WRITE_TIMEOUT,
+        before: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``before``: awaited before every request, e.g. the update ledger's flush before a getUpdates
+        (PTB sends getUpdates past the rate limiter, and the next one confirms the batch before it)."""
         self.pool_size = connection_pool_size
+        self._before = before
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
@@ -78,6 +83,11 @@ class AiohttpRequest(BaseRequest):
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
+        if self._before is not None:
+            try:
+                await self._before()
+            except Exception as exc:  # PTB's polling loop retries a NetworkError with backoff
+                raise NetworkError(f"not sent: {exc}") from exc
         files = request_data.multipart_data if request_data and request_data.contains_files else None
         params = request_data.json_parameters if request_data and files else None
         read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout

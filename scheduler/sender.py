@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=10)
 MAX_BATCH = 30
 """Messages handed to the rate limiter per round: about a second's worth, not the whole queue."""
+ROUND_WAIT = 1.0
+"""Seconds a round waits for its sends. A send still waiting then (its chat paced by another worker, or
+marked in flight by a worker that died) goes on alone, and later rounds skip its chat until it ends."""
+STOP_WAIT = 5.0
+"""Seconds a stopping sender gives the sends still under way before it cancels them."""
 NO_RETRIES = {"retries": 0}
 """The sender retries durably through the outbox, so the limiter must not retry its sends."""
 
@@ -62,6 +67,8 @@ class OutboxSender:
         self.stats = {"sent": 0, "retried": 0, "dead": 0, "rate_limited": 0, "blocked": 0}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._under_way: dict[int, asyncio.Task[bool]] = {}
+        """Per chat: the delivery of its head message, while it lasts (at most one per chat)."""
 
     def kick(self) -> None:
         self.wake.set()
@@ -80,6 +87,12 @@ class OutboxSender:
         self.wake.set()
         if self._task is not None:
             await self._task
+        under_way = list(self._under_way.values())
+        if under_way:
+            _, late = await asyncio.wait(under_way, timeout=STOP_WAIT)
+            for task in late:  # still waiting for its chat: the row stays pending (or, mid-send, is repeated once)
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def run(self) -> None:
         await self.recover()
@@ -123,7 +136,10 @@ class OutboxSender:
         raise TimeoutError("outbox not drained")
 
     async def flush(self) -> int:
-        """One round: the head message of every chat that may receive one now, sent concurrently."""
+        """One round: the head message of every chat that may receive one now, sent concurrently.
+
+        The round waits ``ROUND_WAIT`` at most: a send still waiting for its chat goes on alone, so one
+        chat held up (by another worker's send to it) never holds up the others."""
         now = self.s.clock.now()
         due = await storage.outbox.due_outbox(self.s.db, now)
         seen: set[int] = set()
@@ -134,17 +150,29 @@ class OutboxSender:
             if chat is None or chat in seen:
                 continue
             seen.add(chat)  # only a chat's first queued message may go: order per chat is kept
-            if self._chat_free(chat, mono):
+            if chat not in self._under_way and self._chat_free(chat, mono):
                 batch.append(message)
             if len(batch) >= MAX_BATCH:
                 break
         if not batch:
             return 0
-        results = await asyncio.gather(*(self._deliver(m) for m in batch), return_exceptions=True)
-        for r in results:
-            if isinstance(r, BaseException):
-                log.error("delivery failed unexpectedly: %r", r)
-        return sum(1 for r in results if r is True)
+        done, _ = await asyncio.wait([self._start_delivery(m) for m in batch], timeout=ROUND_WAIT)
+        return sum(1 for t in done if not t.cancelled() and t.exception() is None and t.result() is True)
+
+    def _start_delivery(self, message: OutboxMessage) -> asyncio.Task[bool]:
+        chat = message.chat_id
+        assert chat is not None
+        task = asyncio.create_task(self._deliver(message), name=f"outbox-{message.id}")
+        self._under_way[chat] = task
+
+        def ended(t: asyncio.Task[bool]) -> None:
+            self._under_way.pop(chat, None)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("delivery failed unexpectedly: %r", t.exception())
+            self.wake.set()  # the chat's next message may go
+
+        task.add_done_callback(ended)
+        return task
 
     async def _deliver(self, message: OutboxMessage) -> bool:
         """Render, wait for the rate limiter's grant, *then* mark the row sending and send it: the window in

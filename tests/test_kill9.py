@@ -17,6 +17,8 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -24,10 +26,11 @@ import pytest
 from bot import storage
 from bot.sop.catalog import DEFAULT_SOP_DIR
 from bot.storage.db import Database, migrations
+from bot.storage.records import StepInstance
 from bot.text import payloads
 from bot.text.notices import render_notice
 from bot.text.render import Renderer
-from sandbox.fake_bot_api import FakeBotApi, FakeUser
+from sandbox.fake_bot_api import FakeBotApi, FakeUser, InboxMessage
 
 from alur_process import clean_env
 
@@ -35,8 +38,6 @@ pytestmark = [pytest.mark.timeout(420), pytest.mark.slow]
 
 MIN_KILLS = 20
 OFFICER = 3001
-ASKED_AGAIN: Counter[int] = Counter()
-"""Per chat: task cards a person opened again from the /tugas list (a copy they asked for, not a re-send)."""
 SERVICE = "Permintaan Informasi Pembangunan Daerah"
 ANSWERS = ["Data IPM per kecamatan 2025", "Renja Dinas Kesehatan 2027", "0812 3456 7890"]
 
@@ -52,15 +53,23 @@ class BotProcess:
         self.started: list[subprocess.Popen[bytes]] = []
         self.kills = 0
         self.start_args: tuple[str, ...] = ("run",)
+        self.log_offset = 0
 
     def start(self) -> None:
         assert self.proc is None or self.proc.poll() is not None, "the previous bot process is still running"
+        self.log_offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli.main", *self.start_args], env=self.env, cwd=self.cwd, stdout=out,
                 stderr=subprocess.STDOUT,
             )
         self.started.append(self.proc)
+
+    def serving(self) -> bool:
+        """The process started last has logged its start (its signal handlers are in place)."""
+        with self.log.open("rb") as log:
+            log.seek(self.log_offset)
+            return b"Alur berjalan" in log.read()
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -143,8 +152,9 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
         env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url,
                         ALUR_DB=str(db_path), ALUR_PEOPLE=str(DEFAULT_SOP_DIR / "demo_people.yaml"))
         bot = BotProcess(env, log)
-        staff = {tg: api.user(tg, first_name=f"Pegawai {tg}") for tg in (2001, 2002, 2003, 2004, 2005, 2006)}
         officer = api.user(OFFICER, first_name="Wati", username="wati_dinkes")
+        crowd = Crowd({tg: api.user(tg, first_name=f"Pegawai {tg}") for tg in (2001, 2002, 2003, 2004, 2005, 2006)})
+        crowd.users[OFFICER] = officer
         stop = asyncio.Event()
         kill_task = asyncio.create_task(killer(bot, stop, rng))
         db: Database | None = None
@@ -153,10 +163,10 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
             try:
                 assert await until(lambda: schema_ready(db_path), timeout=60), "the bot never created its tables"
                 db = await Database.open(db_path, migrate=False)
-                await _register(officer, db)
+                await register(officer, db)
                 while bot.kills < MIN_KILLS or not filed:
-                    filed.append(await _file_request(officer, db))
-                    await _work_it_through(filed[-1], officer, staff, db)
+                    filed.append(await file_request(officer, db))
+                    await work_it_through(filed[-1], crowd, db)
             finally:
                 stop.set()
                 await kill_task
@@ -167,7 +177,7 @@ async def test_kill_9_twenty_times_loses_nothing(tmp_path: Path) -> None:
             assert await until(lambda: _outbox_settled(db), timeout=90), "outbox never drained"
             bot.stop()
             assert bot.proc is not None and bot.proc.returncode == 0, "the last run did not stop cleanly on SIGTERM"
-            await _verify(db, api, filed, bot, log)
+            await _verify(db, api, filed, bot, log, crowd.asked_again)
         finally:
             bot.stop_all()
             if db is not None:
@@ -178,9 +188,10 @@ def _starts(log: Path) -> int:
     return log.read_text(encoding="utf-8", errors="replace").count("Alur berjalan")
 
 
-async def _register(officer: FakeUser, db: Database) -> None:
+async def register(officer: FakeUser, db: Database) -> None:
+    """The officer registers with /start (Bappeda Ketapang, then Dinas Kesehatan), again until the bot has them."""
     async def registered() -> bool:
-        return await storage.people.person_by_telegram(db, OFFICER) is not None
+        return await storage.people.person_by_telegram(db, officer.id) is not None
 
     while not await registered():
         start = newest(officer, lambda m: any("Ketapang" in t for t in m.button_texts))
@@ -194,8 +205,9 @@ async def _register(officer: FakeUser, db: Database) -> None:
         await until(registered, timeout=8)
 
 
-async def _file_request(officer: FakeUser, db: Database) -> str:
-    person = await storage.people.person_by_telegram(db, OFFICER)
+async def file_request(officer: FakeUser, db: Database) -> str:
+    """The officer files one Ketapang data request through /ajukan, taking up the draft where the bot left it."""
+    person = await storage.people.person_by_telegram(db, officer.id)
     assert person is not None
     before = {c.register_no for c in await storage.cases.cases_of_requester(db, person.id, limit=1000)}
 
@@ -248,7 +260,55 @@ async def _moved(db: Database, person_id: int, position: int) -> bool:
     return draft is None or draft.position != position
 
 
-async def _work_it_through(register_no: str, officer: FakeUser, staff: dict[int, FakeUser], db: Database) -> None:
+def _tap_for(user: FakeUser, step_id: int) -> tuple[InboxMessage, str] | None:
+    """The newest message in the holder's chat with a button for this step, and that button's callback data.
+
+    In order: the output prompt's "Selesai tanpa lampiran", the task card's first button (✅ Selesai, or the
+    first branch of a decision), the step's entry in a /tugas list (which sends the card again)."""
+    for actions in (("dn",), ("d", "b"), ("tc",)):
+        for message in reversed(user.inbox):
+            data = next((d for d in message.callback_data
+                         if d.split(":")[0] in actions and d.split(":")[1:2] == [str(step_id)]), None)
+            if data is not None:
+                return message, data
+    return None
+
+
+@dataclass
+class Crowd:
+    """The simulated people of a kill test, by Telegram id, and what they asked the bot for again.
+
+    Each behaves like one person, however many requests they hold: they wait for a task card before
+    asking for their list, and send /tugas at most once every ``list_every`` seconds."""
+
+    users: dict[int, FakeUser]
+    patience: float = 8.0
+    """Seconds a person waits for a card, or for a tap to show its effect, before acting again."""
+    list_every: float = 15.0
+    step_limit: float = 120.0
+    """Seconds one step may take before the test fails."""
+    asked_again: Counter[int] = field(default_factory=Counter)
+    """Per chat: task cards opened again from the /tugas list (a copy they asked for, not a re-send)."""
+    listed_at: dict[int, float] = field(default_factory=dict)
+
+    async def ask_for_list(self, user: FakeUser) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self.listed_at.get(user.id, -self.list_every) < self.list_every:
+            return
+        self.listed_at[user.id] = now
+        user.mark()
+        await user.send("/tugas")
+
+
+async def work_it_through(
+    register_no: str, crowd: Crowd, db: Database, *,
+    before_step: Callable[[StepInstance, FakeUser], Awaitable[None]] | None = None,
+) -> None:
+    """Each step's holder (staff, or the officer) finishes it from Telegram until the request is closed.
+
+    The holder waits for the step's card; without one they send /tugas and open it from the list. A tap
+    that changed nothing within ``crowd.patience`` seconds is made again, as by a person whose tap went
+    unanswered. ``before_step`` runs once as each step opens."""
     case = await storage.cases.case_by_register(db, register_no)
     assert case is not None
     for _ in range(60):
@@ -263,29 +323,38 @@ async def _work_it_through(register_no: str, officer: FakeUser, staff: dict[int,
         instance = steps[0]
         holder = await storage.people.person(db, instance.holder_id) if instance.holder_id else None
         assert holder is not None and holder.telegram_id is not None
-        user = officer if holder.telegram_id == OFFICER else staff[holder.telegram_id]
+        user = crowd.users[holder.telegram_id]
+        if before_step is not None:
+            await before_step(instance, user)
 
         async def closed(sid: int = instance.id) -> bool:
             s = await storage.steps.step(db, sid)
             return s is not None and not s.is_open
 
-        for _attempt in range(12):
+        tapped: tuple[int, str] | None = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + crowd.step_limit
+        while loop.time() < deadline:
+            async def moved(sid: int = instance.id, chat: FakeUser = user,
+                            before: tuple[int, str] | None = tapped) -> bool:
+                """The step is done, or there is something new to tap (the card, the output prompt, a list)."""
+                found = _tap_for(chat, sid)
+                return (found is not None and (found[0].message_id, found[1]) != before) or await closed()
+
+            await until(moved, timeout=crowd.patience)
             if await closed():
                 break
-            prompt = newest(user, lambda m: "Kirim dokumennya" in (m.text or "") and bool(m.buttons))
-            card = newest(user, lambda m, r=register_no, n=instance.step_no: r in (m.text or "")
-                          and f"Langkah {n}" in (m.text or "") and bool(m.buttons))
-            if prompt is not None:
-                await user.tap(prompt, "Selesai tanpa lampiran")
-            elif card is not None:
-                if "Tugas Anda" in (card.text or ""):  # the /tugas list: its button sends the card again
-                    ASKED_AGAIN[user.id] += 1
-                await user.tap(card, card.button_texts[0])
-            else:
-                user.mark()
-                await user.send("/tugas")
-            await until(closed, timeout=8)
-        assert await closed(), f"{register_no} langkah {instance.step_no} never finished"
+            found = _tap_for(user, instance.id)
+            if found is None:
+                await crowd.ask_for_list(user)
+                tapped = None
+                continue
+            message, data = found
+            if data.startswith("tc:"):  # the /tugas list: its button sends the card again
+                crowd.asked_again[user.id] += 1
+            await user.tap_data(message, data)
+            tapped = (message.message_id, data)
+        assert await closed(), f"{register_no} langkah {instance.step_no} not finished in {crowd.step_limit:.0f} s"
     raise AssertionError(f"{register_no} did not finish")
 
 
@@ -294,7 +363,9 @@ async def _outbox_settled(db: Database) -> bool:
     return not counts.get("pending") and not counts.get("sending")
 
 
-async def _verify(db: Database, api: FakeBotApi, filed: list[str], bot: BotProcess, log: Path) -> None:
+async def _verify(
+    db: Database, api: FakeBotApi, filed: list[str], bot: BotProcess, log: Path, asked_again: Counter[int]
+) -> None:
     assert bot.kills >= MIN_KILLS
     # no request lost: every request the officer saw confirmed exists, and all were finished
     cases = await storage.cases.cases(db)
@@ -324,7 +395,7 @@ async def _verify(db: Database, api: FakeBotApi, filed: list[str], bot: BotProce
         else:
             wanted[(row.chat_id, render_notice(renderer, row.kind, payloads.parse(row.kind, row.payload)).html)] += 1
     for key, n in wanted.items():  # plus the copies a person asked for from the /tugas list
-        assert n <= sent_texts[key] <= 2 * n + ASKED_AGAIN[key[0]], (key, n, sent_texts[key])
+        assert n <= sent_texts[key] <= 2 * n + asked_again[key[0]], (key, n, sent_texts[key])
     for key, n in wanted_docs.items():
         assert n <= sent_docs[key] <= 2 * n, (key, n, sent_docs[key])
     # the token never appears in the bot's logs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -145,3 +146,39 @@ async def test_replies_go_before_bulk(tmp_path: Path) -> None:
         firsts = [m.text.split(" · ")[0] for m in w["tu"].inbox]
         assert firsts == ["🔄 KTP-REPLY-2026-0001", "🔄 KTP-BULK-2026-0001", "🔄 KTP-BULK-2026-0002",
                           "🔄 KTP-BULK-2026-0003"]
+
+
+class _HeldChat:
+    """The pacing several workers share, with one chat held (another worker's send to it in flight)."""
+
+    def __init__(self, chat: int, seconds: float) -> None:
+        self.chat = chat
+        self.until = time.monotonic() + seconds
+
+    async def reserve(self, chat: int | str, chat_interval: float, overall_interval: float) -> float:
+        left = self.until - time.monotonic()
+        return -min(left, 0.5) if int(chat) == self.chat and left > 0 else 0.0
+
+    async def sent(self, chat: int | str, pause: float) -> None:
+        return None
+
+
+async def test_a_chat_held_by_another_worker_does_not_hold_up_other_chats(tmp_path: Path) -> None:
+    """Several workers: a chat whose shared pacing says 'not yet' for long (say, a send of a worker
+    that died still marked in flight) waits alone; the sender's next rounds serve the other chats."""
+    async with alur_world(tmp_path, start_sender=False, paced=False) as w:
+        tu, kaban = w.roster["tu"], w.roster["kaban"]
+        assert w.sender.limiter is not None
+        held = _HeldChat(tu.telegram_id, 15.0)
+        w.sender.limiter.shared = held
+        await queue(w, tu.id, tu.telegram_id, 1)
+        await queue(w, kaban.id, kaban.telegram_id, 3, code="SEKR")
+        start = time.monotonic()
+        while len([m for m in w.api.sent_messages if m.chat_id == kaban.telegram_id]) < 3:
+            assert time.monotonic() - start < 8, "the held chat held up the others"
+            await w.sender.flush()
+        assert not [m for m in w.api.sent_messages if m.chat_id == tu.telegram_id]
+        held.until = 0.0
+        await w.sender.drain(timeout=20)
+        assert len([m for m in w.api.sent_messages if m.chat_id == tu.telegram_id]) == 1
+        w.sender.limiter.shared = None

@@ -265,6 +265,34 @@ async def test_failed_handled_mark_never_repeats_a_reply(tmp_path: Path) -> None
         held[0].close()
 
 
+async def test_polling_confirms_an_update_only_once_it_is_recorded(tmp_path: Path) -> None:
+    """Row 3: PTB confirms a batch by asking getUpdates for the next one, and it sends getUpdates past the
+    rate limiter; the request itself waits for the ledger. While the write of a message is held back, no
+    getUpdates confirms it, so a kill -9 in between cannot lose it (Telegram would deliver it again)."""
+    async with alur_world(tmp_path, paced=False) as w:
+        ledger = w.app.ledger
+        record = ledger._record
+        release = asyncio.Event()
+
+        async def slow_record(batch):  # type: ignore[no-untyped-def]
+            await release.wait()
+            return await record(batch)
+
+        ledger._record = slow_record  # type: ignore[method-assign]
+        tu = w["tu"]
+        await tu.send("/bantuan")
+        assert await until(lambda: asyncio.sleep(0, bool(w.api.delivered_update_ids)), timeout=10)
+        uid = w.api.delivered_update_ids[-1]
+        await asyncio.sleep(2.5)  # PTB polls with timeout=1 here: it would have asked again twice by now
+        offsets = [int(c.params.get("offset") or 0) for c in w.api.calls_to("getUpdates")]
+        assert max(offsets) <= uid, (uid, offsets)
+        release.set()
+        await tu.wait_for(lambda m: "/tugas" in (m.text or ""), timeout=20)
+        assert await until(lambda: asyncio.sleep(0, max(int(c.params.get("offset") or 0)
+                                                        for c in w.api.calls_to("getUpdates")) > uid), timeout=10)
+        ledger._record = record  # type: ignore[method-assign]
+
+
 async def test_a_dead_ledger_makes_the_process_exit_non_zero(tmp_path: Path) -> None:
     """Row 3: when a part the bot cannot live without stops, `alur run` exits 1 for its service manager."""
     async with alur_world(tmp_path, paced=False) as w:
