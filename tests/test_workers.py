@@ -17,7 +17,7 @@ import pytest
 from bot import storage
 from bot.config import Settings
 from bot.core.clock import ManualClock
-from bot.core.states import Role
+from bot.core.states import Role, UpdateState
 from bot.runtime import StartupError
 from bot.storage.db import Database
 from bot.storage.dialect import PostgresUrl
@@ -229,5 +229,37 @@ async def test_missing_update_ids_are_looked_for_only_above_the_first_recorded_o
         # a: 1002 is missing below its newest waiting update; b: nothing below 1001 was ever recorded;
         # c: 1002, 1004, 1005; d: Telegram's jump after a quiet week (nothing recorded within the window)
         assert missing == {"a": [1002], "c": [1002, 1004, 1005]}
+    finally:
+        await db.close()
+
+
+async def test_a_claim_skips_the_dead_rows_a_busy_queue_leaves_behind(pg_url: PostgresUrl) -> None:
+    """Every update is inserted, claimed and marked handled, leaving dead index entries until VACUUM. A
+    claim must not read them all again each time (a bitmap scan does: a claim then cost milliseconds of
+    the server's CPU, growing with the traffic since the last vacuum); after one claim has passed them,
+    the next reads a tenth of them at most (PostgreSQL's statistics count the entries read)."""
+    db = await Database.open(pg_url)
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("ALTER TABLE updates SET (autovacuum_enabled = false)")  # the dead rows stay
+        for start in range(1, 3001, 500):
+            await _record(db, *[(uid, str(uid % 97)) for uid in range(start, start + 500)])
+            await _claim(db, "w1")
+            async with db.transaction() as tx:
+                await storage.updates.finish_updates(
+                    tx, [(uid, UpdateState.HANDLED) for uid in range(start, start + 500)], NOW)
+        assert await _claim(db, "w1") == []  # passes the dead entries once
+
+        async def index_entries_read() -> int:
+            await db.fetchone("SELECT pg_stat_force_next_flush() IS NULL AS flushed")
+            await db.fetchone("SELECT pg_stat_clear_snapshot() IS NULL AS cleared")
+            row = await db.fetchone("SELECT SUM(idx_tup_read) AS n FROM pg_stat_user_indexes WHERE relname = 'updates'")
+            assert row is not None
+            return int(row["n"])
+
+        before = await index_entries_read()
+        assert await _claim(db, "w1") == []
+        read = await index_entries_read() - before
+        assert read < 300, f"a claim in an empty queue read {read} index entries (3,000 dead rows)"
     finally:
         await db.close()

@@ -65,7 +65,7 @@ def cmd_bench_workers(args: argparse.Namespace) -> int:
     import tempfile
 
     from bot.storage.dialect import PostgresUrl
-    from sandbox.bench.workers import Workload, print_workers, run_workers
+    from sandbox.bench.workers import Workload, print_workers, run_load, run_workers
 
     try:
         counts = [int(n) for n in str(args.workers).split(",") if n.strip()]
@@ -80,6 +80,6 @@ def cmd_bench_workers(args: argparse.Namespace) -> int:
         print("--pg tidak diberikan: hanya SQLite yang diukur", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="alur-bench-workers-") as tmp:
         sizes = {w: args.people for w in Workload} if args.people else None
-        results = asyncio.run(run_workers(Path(tmp), counts, pg, people=sizes))
+        results = run_load(run_workers(Path(tmp), counts, pg, people=sizes))
     print_workers(results)
     return 0

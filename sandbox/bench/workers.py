@@ -17,6 +17,9 @@ the workers used per interaction (from /proc: user + system time of their proces
 PostgreSQL's. The fake server, the simulated people, PostgreSQL and the workers share this
 machine's cores.
 
+The people and the fake server run on uvloop when it is installed (the dev extra installs it): the
+load generator then takes less of the cores the workers share with it. The header says which loop ran.
+
 Run as ``alur bench --workers 1,2 --pg postgresql://…`` (the URL of a server where the bench may
 create and drop databases); SQLite is always measured with one worker.
 """
@@ -29,12 +32,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.config import Settings
 from bot.core.clock import SystemClock
@@ -50,6 +54,24 @@ from sandbox.fake_bot_api import FakeBotApi, FakeUser
 FIRST_TG = 700_000
 STARTED = "Alur berjalan"
 NO_PAUSE = (0.0, 0.0)
+T = TypeVar("T")
+
+
+def run_load(main: Coroutine[Any, Any, T]) -> T:
+    """Run the load generator (fake server and people) on uvloop when installed, else asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+def load_loop() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
 
 
 class Workload(StrEnum):
@@ -80,6 +102,8 @@ class WorkersResult:
     p95: float
     cpu_per_interaction: float
     postgres_cpu_per_interaction: float
+    load_cpu_per_interaction: float
+    """The fake Bot API and the simulated people (this process)."""
     machine_busy: float
     errors: list[str] = field(default_factory=list)
 
@@ -225,9 +249,11 @@ async def run_workers_config(
             pg_pids = _postgres_pids()
             pg0 = {pid: _cpu_seconds(pid) for pid in pg_pids}
             busy0, total0 = _machine_ticks()
+            load0 = time.process_time()
             t0 = time.monotonic()
             await gather_people(plan.script(probe, users), probe.errors)
             seconds = time.monotonic() - t0
+            load_cpu = time.process_time() - load0
             cpu = sum(_cpu_seconds(p.pid) for p in procs) - cpu0
             busy1, total1 = _machine_ticks()
             pg_cpu = sum(max(0.0, _cpu_seconds(pid) - pg0[pid]) for pid in pg_pids & _postgres_pids())
@@ -244,7 +270,7 @@ async def run_workers_config(
     samples = probe.samples
     n = len(samples) or 1
     return WorkersResult(workload, backend, workers, plan.actors, len(samples), seconds,
-                         percentile([s.latency for s in samples], 0.95), cpu / n, pg_cpu / n,
+                         percentile([s.latency for s in samples], 0.95), cpu / n, pg_cpu / n, load_cpu / n,
                          (busy1 - busy0) / max(1, total1 - total0), probe.errors)
 
 
@@ -297,9 +323,11 @@ async def run_workers(
 
 def print_workers(results: list[WorkersResult]) -> None:
     print(f"alur bench --workers: people acting as fast as answered; limits off; {os.cpu_count()} cores shared by "
-          f"the fake server, the people, PostgreSQL and the workers ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+          f"the fake server, the people, PostgreSQL and the workers; load generator on {load_loop()} "
+          f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
     print(f"{'workload':<8} {'people':>6} {'backend':<11} {'workers':>7} {'interactions':>12} {'per second':>11} "
-          f"{'p95':>8} {'worker CPU ms/int.':>18} {'PostgreSQL CPU ms/int.':>22} {'machine busy':>12} "
+          f"{'p95':>8} {'worker CPU ms/int.':>18} {'PostgreSQL CPU ms/int.':>22} {'load CPU ms/int.':>16} "
+          f"{'machine busy':>12} "
           f"{'vs 1 worker':>11}")
     base: dict[tuple[Workload, str], float] = {}
     for r in results:
@@ -307,6 +335,7 @@ def print_workers(results: list[WorkersResult]) -> None:
         pg = f"{r.postgres_cpu_per_interaction * 1000:.1f}" if r.backend == "postgresql" else "-"
         print(f"{r.workload:<8} {r.people:>6} {r.backend:<11} {r.workers:>7} {r.interactions:>12} "
               f"{r.throughput:>11.1f} {r.p95 * 1000:>6.0f}ms {r.cpu_per_interaction * 1000:>18.1f} {pg:>22} "
-              f"{r.machine_busy:>12.0%} {r.throughput / base[(r.workload, r.backend)]:>10.2f}×")
+              f"{r.load_cpu_per_interaction * 1000:>16.1f} {r.machine_busy:>12.0%} "
+              f"{r.throughput / base[(r.workload, r.backend)]:>10.2f}×")
         for err in r.errors[:3]:
             print(f"  ! {r.workload}/{r.backend}/{r.workers}: {err}")
