@@ -162,6 +162,45 @@ async def test_row8_a_deactivated_officer_stays_deactivated(tmp_path: Path) -> N
         assert "belum terdaftar" in (await officer.next_message()).text
 
 
+async def test_row8_an_admins_new_invite_reactivates_a_deactivated_member_of_staff(tmp_path: Path) -> None:
+    """Removed from the people file, Tono is refused at /start; the admin's new invite, opened from his own
+    account, makes the same record active with the invite's roles, and the next start keeps him. An active
+    member of staff opening an invite still changes nothing."""
+    async with alur_world(tmp_path, paced=False) as w:
+        s = w.services
+        tono_user = w.api.user(2106, first_name="Tono")
+        await s.people.sync_file(people_file(tmp_path, [
+            {"telegram": 2106, "name": "Tono (Pengolah Data)", "roles": ["staf_pengolah_data"],
+             "institution": "ketapang", "unit": "perstradal"}]))
+        tono = await s.people.by_telegram(2106)
+        assert tono is not None and tono.active
+        assert (await s.people.sync_file(people_file(tmp_path, [])))["deactivated"] == 1
+        await tono_user.send("/start")
+        assert "dinonaktifkan" in (await tono_user.next_message()).text
+
+        code = await s.people.create_invite(name="Tono (Sub Koordinator)", roles=["sub_koordinator"],
+                                            institution="ketapang", unit="perstradal")
+        await tono_user.send(f"/start {code}")
+        welcome = await tono_user.next_message()
+        assert "Sub Koordinator" in welcome.text and "dinonaktifkan" not in welcome.text
+        back = await s.people.by_telegram(2106)
+        assert back is not None and back.id == tono.id and back.active and back.is_staff
+        assert back.roles == ("sub_koordinator",) and back.name == "Tono (Sub Koordinator)"
+        await tono_user.send("/tugas")
+        tasks = (await tono_user.next_message()).text
+        assert "belum terdaftar" not in tasks and "dinonaktifkan" not in tasks
+        # the file that no longer lists him does not undo the admin's invite at the next start
+        assert (await s.people.sync_file(people_file(tmp_path, [])))["deactivated"] == 0
+        assert (await s.people.get(tono.id)).active  # type: ignore[union-attr]
+
+        # an active member of staff gains nothing from someone else's invite
+        other = await s.people.create_invite(name="Siapa Saja", roles=["kabid"], institution="ketapang",
+                                             unit="perstradal")
+        await w["subkoor"].send(f"/start {other}")
+        assert "sudah terdaftar sebagai pegawai" in (await w["subkoor"].next_message()).text
+        assert (await s.people.by_telegram(2005)).roles == ("sub_koordinator",)  # type: ignore[union-attr]
+
+
 # ---- row 9: removing a person from the people file releases their open steps
 
 

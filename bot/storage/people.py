@@ -84,7 +84,8 @@ async def insert_person(
 
 
 async def update_person(tx: Tx, person_id: int, **fields: Any) -> None:
-    allowed = {"telegram_id", "username", "name", "kind", "institution", "unit", "opd", "active", "reachable"}
+    allowed = {"telegram_id", "username", "name", "kind", "institution", "unit", "opd", "active", "reachable",
+               "source"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"unknown person fields: {unknown}")
