@@ -37,13 +37,11 @@ def _current(context: AlurContext, wn: WhatNext) -> list[dict[str, Any]]:
 
 
 async def _case_for(update: Update, context: AlurContext, person: Person, ref: str) -> Case | None:
-    """The case a person named, or None after saying why not (unknown, not theirs)."""
+    """The case a person named, or None after one answer for "no such number" and "not yours to see" alike:
+    telling them apart would confirm that another agency's register number exists."""
     case = await context.workflow.queries.case_by_ref(ref) if ref else None
-    if case is None:
-        await reply_error(update, context, "case_not_found")
-        return None
-    if not context.workflow.access.may_view(person, case):
-        await reply_error(update, context, "not_allowed_view")
+    if case is None or not context.workflow.access.may_view(person, case):
+        await reply(update, context, "case_unavailable", ref=ref)
         return None
     return case
 

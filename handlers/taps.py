@@ -113,7 +113,7 @@ def step_tap(*, holder_only: bool = True) -> Callable[[Callable[[Update, AlurCon
             sid = t.tap.int_arg(0)
             queries = context.workflow.queries
             instance = await queries.step(sid) if sid is not None else None
-            if instance is None:
+            if instance is None or not await _may_see_step(context, person, instance):
                 await t.alert(context, "garbage")
             elif not instance.is_open:
                 by = await queries.person(instance.completed_by) if instance.completed_by else None
@@ -129,6 +129,15 @@ def step_tap(*, holder_only: bool = True) -> Callable[[Callable[[Update, AlurCon
     return wrap
 
 
+async def _may_see_step(context: AlurContext, person: Person, instance: StepInstance) -> bool:
+    """Its holder, or someone who may see its case: anyone else is answered as for a step that does not
+    exist (a forged step id must not tell who closed it, nor that it exists)."""
+    if instance.holder_id == person.id:
+        return True
+    case = await context.workflow.queries.case(instance.case_id)
+    return case is not None and context.workflow.access.may_view(person, case)
+
+
 CaseRule = Callable[[Access, Person, Case], bool]
 
 
@@ -138,7 +147,11 @@ def _may_view(access: Access, person: Person, case: Case) -> bool:
 
 def case_tap(*, allowed: CaseRule = _may_view, refusal: str = "not_allowed_view") -> Callable[
         [Callable[[Update, AlurContext, CaseTap], Awaitable[None]]], TapHandler]:
-    """A handler for a button on a case: the tapper is registered and ``allowed`` (by default: may see it)."""
+    """A handler for a button on a case: the tapper is registered and ``allowed`` (by default: may see it).
+
+    A case the tapper may not see gets the same answer as one that does not exist, whatever ``refusal``
+    says: only someone who may see the case learns why else they may not act on it.
+    """
 
     def wrap(fn: Callable[[Update, AlurContext, CaseTap], Awaitable[None]]) -> TapHandler:
         @functools.wraps(fn)
@@ -148,8 +161,10 @@ def case_tap(*, allowed: CaseRule = _may_view, refusal: str = "not_allowed_view"
                 return
             cid = t.tap.int_arg(0)
             case = await context.workflow.queries.case(cid) if cid is not None else None
-            if case is None:
+            if cid is None:
                 await t.alert(context, "garbage")
+            elif case is None or not context.workflow.access.may_view(person, case):
+                await t.alert(context, "case_unavailable")
             elif not allowed(context.workflow.access, person, case):
                 await t.alert(context, refusal)
             else:

@@ -76,6 +76,22 @@ async def test_text_order_is_byte_order_on_both(db: Database) -> None:
     assert person is not None and list(person.roles) == sorted(["b_role", "B_role", "a-role", "a_role", "Z"])
 
 
+async def test_the_roster_carries_each_persons_roles_as_a_single_lookup_does(db: Database) -> None:
+    """people() groups the roles of the whole roster itself; it must agree with person() for everyone."""
+    with_roles, without, gone = await _person(db, "A", 1), await _person(db, "B", 2), await _person(db, "C", 3)
+    async with db.transaction() as tx:
+        await storage.people.set_roles(tx, with_roles, ["kabid", "admin_sop", "Kasi"])
+        await storage.people.set_roles(tx, gone, ["kabid"])
+        await storage.people.update_person(tx, gone, active=0)
+    roster = {p.id: p.roles for p in await storage.people.people(db)}
+    assert roster == {with_roles: ("Kasi", "admin_sop", "kabid"), without: ()}
+    everyone = await storage.people.people(db, active_only=False)
+    assert [p.id for p in everyone] == [with_roles, without, gone]
+    for p in everyone:
+        single = await storage.people.person(db, p.id)
+        assert single is not None and single.roles == p.roles
+
+
 async def test_case_insensitive_register_lookup(workflow: Workflow, db: Database, people: People) -> None:
     roster = await ketapang_roster(people)
     out = await workflow.filing.file_request(

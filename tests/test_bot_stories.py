@@ -93,11 +93,18 @@ async def test_forged_and_stale_buttons_change_nothing(tmp_path: Path) -> None:
         stranger = w.api.user(4444, first_name="Orang Lain")
         await w.services.people.register_officer(telegram_id=4444, username=None, name="Orang Lain",
                                                  agency_id="ktp-dinsos")
+        # the stranger may not see the case: refused as for a case that does not exist, never told why else
         qid = await stranger.tap_data(card, f"cx:{case.id}")
-        assert "pemohon" in (await stranger.wait_answer(qid)).text
+        refused = (await stranger.wait_answer(qid)).text
+        assert "tidak berwenang" in refused and "pemohon" not in refused
+        assert refused == (await stranger.wait_answer(await stranger.tap_data(card, f"cx:{case.id + 50}"))).text
+        made_up = case.register_no[:-4] + "0999"
         await stranger.send(f"/status {case.register_no}")
-        denied = await stranger.next_message()
-        assert "tidak berwenang" in denied.text
+        denied = (await stranger.next_message()).text
+        await stranger.send(f"/status {made_up}")
+        unknown = (await stranger.next_message()).text
+        assert "tidak ditemukan, atau Anda tidak berwenang melihatnya" in denied
+        assert denied.replace(case.register_no, "#") == unknown.replace(made_up, "#")
         assert await event_types(w.services.workflow, case.id) == before
         wn = await w.services.workflow.queries.what_next(case.id)
         assert wn.current[0].step.number == "2"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,14 @@ def test_people_commands(env_db: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["people", "list"]) == 0
     listing = capsys.readouterr().out
     assert "Pak Kadir" in listing and "(nonaktif)" in listing and "@sekar_bappeda" in listing
+    # inviting the deactivated person by name prints the new invite that gives her roles back; it works
+    assert main(["people", "invite", "@sekar_bappeda"]) == 1
+    told = capsys.readouterr().err
+    assert "dinonaktifkan" in told
+    command = told[told.index("alur people invite"):].strip()
+    assert command == "alur people invite --name 'Bu Sekar' --roles sekretaris --institution ketapang"
+    assert main(shlex.split(command)[1:]) == 0
+    assert "?start=inv_" in capsys.readouterr().out
 
 
 def test_qa_ask_plain_and_json_lines(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -116,6 +116,30 @@ def test_sop_and_qa_commands_read_the_configured_sop_folder(
     assert main(["sop", "validate", str(DEFAULT_SOP_DIR)]) == 0  # a folder on the command line still wins
 
 
+def test_sop_validate_of_a_folder_that_is_not_there_is_one_indonesian_line(
+    admin: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = admin / "tidak-ada"
+    assert main(["sop", "validate", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"Folder SOP tidak ditemukan: {missing}. Periksa path-nya.\n"
+    a_file = admin / "roles.yaml"
+    a_file.write_text("roles: []\n", encoding="utf-8")
+    assert main(["sop", "validate", str(a_file)]) == 2
+    assert capsys.readouterr().err.startswith(f"Bukan folder: {a_file}.")
+    # a folder without roles.yaml: the file is named, with no English errno text
+    empty = admin / "kosong"
+    empty.mkdir()
+    assert main(["sop", "validate", str(empty)]) == 1
+    out = capsys.readouterr().out
+    assert out == "roles.yaml: -: tidak terbaca: berkas tidak ada\n" and "Errno" not in out
+    monkeypatch.setenv("ALUR_SOP_DIR", str(missing))  # the setting is checked with the others: one line too
+    assert main(["sop", "validate"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"ALUR_SOP_DIR='{missing}' tidak valid: folder tidak ada.")
+
+
 def test_near_misses_are_suggested(admin: Path, monkeypatch: pytest.MonkeyPatch,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sop", "show", "rakordal"]) == 1

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot import storage
 from bot.storage.db import Database, migrations
 from bot.storage.dialect import Dialect, PostgresUrl
+from bot.storage.workers import RECENT_CLAIMERS
+
+from pg_server import PgServer
 
 
 async def test_upgrade_from_the_first_schema(db_path: Path | PostgresUrl) -> None:
@@ -55,3 +59,28 @@ async def test_pragmas(tmp_path: Path) -> None:
     assert db.conn.busy_timeout >= 5  # another process's write lock is waited for (in asynchronous sleeps)
     assert (await db.read_in_thread.fetchone("PRAGMA busy_timeout"))[0] >= 5000
     await db.close()
+
+
+async def test_the_doctors_recent_claimers_are_read_through_an_index(pg_server: PgServer, pg_url: PostgresUrl) -> None:
+    """Handled updates keep their worker and lease for the retention period: `alur doctor`'s list of workers
+    that claimed lately must not read all of them (migration 0016's partial index on the lease)."""
+    db = await Database.open(pg_url)
+    try:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO updates (update_id, received_at, payload, state, worker, lease_until) VALUES "
+                "(1, 'x', NULL, 'handled', 'gone', now() - interval '2 days'), "
+                "(2, 'x', NULL, 'handled', 'w1', now() - interval '1 minute'), "
+                "(3, 'x', '{}', 'received', 'w2', now() + interval '30 seconds'), "
+                "(4, 'x', '{}', 'received', NULL, NULL)")
+        claimers = await storage.workers.recent_claimers(db, 600)
+    finally:
+        await db.close()
+    assert [(c.worker, c.holding) for c in claimers] == [("w2", 1), ("w1", 0)]
+    conn = await asyncpg.connect(pg_server.dsn(pg_url.database))
+    try:
+        await conn.execute("SET enable_seqscan = off")  # a four-row table would be scanned whatever the indexes
+        plan = "\n".join(row[0] for row in await conn.fetch("EXPLAIN " + RECENT_CLAIMERS.replace("?", "$1"), 600.0))
+    finally:
+        await conn.close()
+    assert "updates_claimed" in plan, plan

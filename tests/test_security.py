@@ -14,6 +14,7 @@ import yaml
 from bot.config import Settings
 from bot.sop.catalog import DEFAULT_SOP_DIR
 from bot.storage.records import Case
+from bot.text.render import Renderer
 from bot.workflow.errors import PeopleError, WorkflowError
 from bot.workflow.results import FileUpload
 from handlers.keyboards import encode, sop_key
@@ -162,6 +163,45 @@ async def test_row8_a_deactivated_officer_stays_deactivated(tmp_path: Path) -> N
         assert "belum terdaftar" in (await officer.next_message()).text
 
 
+async def test_row8_an_admins_new_invite_reactivates_a_deactivated_member_of_staff(tmp_path: Path) -> None:
+    """Removed from the people file, Tono is refused at /start; the admin's new invite, opened from his own
+    account, makes the same record active with the invite's roles, and the next start keeps him. An active
+    member of staff opening an invite still changes nothing."""
+    async with alur_world(tmp_path, paced=False) as w:
+        s = w.services
+        tono_user = w.api.user(2106, first_name="Tono")
+        await s.people.sync_file(people_file(tmp_path, [
+            {"telegram": 2106, "name": "Tono (Pengolah Data)", "roles": ["staf_pengolah_data"],
+             "institution": "ketapang", "unit": "perstradal"}]))
+        tono = await s.people.by_telegram(2106)
+        assert tono is not None and tono.active
+        assert (await s.people.sync_file(people_file(tmp_path, [])))["deactivated"] == 1
+        await tono_user.send("/start")
+        assert "dinonaktifkan" in (await tono_user.next_message()).text
+
+        code = await s.people.create_invite(name="Tono (Sub Koordinator)", roles=["sub_koordinator"],
+                                            institution="ketapang", unit="perstradal")
+        await tono_user.send(f"/start {code}")
+        welcome = await tono_user.next_message()
+        assert "Sub Koordinator" in welcome.text and "dinonaktifkan" not in welcome.text
+        back = await s.people.by_telegram(2106)
+        assert back is not None and back.id == tono.id and back.active and back.is_staff
+        assert back.roles == ("sub_koordinator",) and back.name == "Tono (Sub Koordinator)"
+        await tono_user.send("/tugas")
+        tasks = (await tono_user.next_message()).text
+        assert "belum terdaftar" not in tasks and "dinonaktifkan" not in tasks
+        # the file that no longer lists him does not undo the admin's invite at the next start
+        assert (await s.people.sync_file(people_file(tmp_path, [])))["deactivated"] == 0
+        assert (await s.people.get(tono.id)).active  # type: ignore[union-attr]
+
+        # an active member of staff gains nothing from someone else's invite
+        other = await s.people.create_invite(name="Siapa Saja", roles=["kabid"], institution="ketapang",
+                                             unit="perstradal")
+        await w["subkoor"].send(f"/start {other}")
+        assert "sudah terdaftar sebagai pegawai" in (await w["subkoor"].next_message()).text
+        assert (await s.people.by_telegram(2005)).roles == ("sub_koordinator",)  # type: ignore[union-attr]
+
+
 # ---- row 9: removing a person from the people file releases their open steps
 
 
@@ -203,24 +243,40 @@ async def test_row12_an_institution_admin_acts_only_within_their_institution(tmp
         kotim_admin_user = w.api.user(7001, first_name="Admin Kotim")
         kotim_admin = await s.people.add_staff(name="Admin Kotim", roles=["admin"], institution="kotim", unit=None,
                                                telegram_id=7001)
-        # reading: /status, /lanjut, /riwayat, /siapa, free text, the case button
-        for command in (f"/status {case.register_no}", f"/lanjut {case.register_no}", f"/riwayat {case.register_no}"):
-            await kotim_admin_user.send(command)
-            assert "tidak berwenang" in (await kotim_admin_user.next_message()).text, command
-        await kotim_admin_user.send(f"/siapa pegang {case.register_no}")
-        assert "Tari" not in (await kotim_admin_user.next_message()).text
-        await kotim_admin_user.send(f"siapa yang pegang {case.register_no}?")
-        assert "Tari" not in (await kotim_admin_user.next_message()).text
+        # reading: /status, /lanjut, /riwayat, /siapa, free text, the case button. Another institution's real
+        # number is answered exactly as a made-up one, so the answer never confirms that the number exists.
+        made_up = case.register_no[:-4] + "9999"
+        for command in ("/status", "/lanjut", "/riwayat"):
+            await kotim_admin_user.send(f"{command} {case.register_no}")
+            real = (await kotim_admin_user.next_message()).text
+            await kotim_admin_user.send(f"{command} {made_up}")
+            invented = (await kotim_admin_user.next_message()).text
+            assert f"Permohonan {case.register_no} tidak ditemukan, atau Anda tidak berwenang melihatnya" in real
+            assert real.replace(case.register_no, "#") == invented.replace(made_up, "#"), command
+        for question in ("/siapa pegang {}", "siapa yang pegang {}?", "permohonan saya {} sampai mana?"):
+            await kotim_admin_user.send(question.format(case.register_no))
+            real = (await kotim_admin_user.next_message()).text
+            await kotim_admin_user.send(question.format(made_up))
+            invented = (await kotim_admin_user.next_message()).text
+            assert "Tari" not in real and "tidak berwenang" in real, question
+            assert real.replace(case.register_no, "#") == invented.replace(made_up, "#"), question
         sent = await kotim_admin_user.send("/bantuan")
-        for action in ("case", "history", "whatnext", "cancel_case"):
-            qid = await kotim_admin_user.tap_data(sent, encode(action, (case.id,)))
-            assert (await kotim_admin_user.wait_answer(qid)).show_alert, action
+
+        async def tap_answer(data: str) -> str:
+            answer = await kotim_admin_user.wait_answer(await kotim_admin_user.tap_data(sent, data))
+            assert answer.show_alert, data
+            return answer.text or ""
+
+        for action in ("case", "history", "whatnext", "case_chart", "cancel_case"):
+            real = await tap_answer(encode(action, case.id))
+            assert "tidak ditemukan, atau Anda tidak berwenang" in real, action
+            assert real == await tap_answer(encode(action, case.id + 1000)), action
         # cancelling and reassigning
         with pytest.raises(WorkflowError, match="not_allowed_cancel"):
             await s.workflow.cancellation.cancel(case.id, kotim_admin.id, "coba")
         step = (await s.workflow.queries.what_next(case.id)).current[0].instance
-        qid = await kotim_admin_user.tap_data(sent, encode("reassign", step.id))
-        assert (await kotim_admin_user.wait_answer(qid)).show_alert
+        for action in ("reassign", "detail"):
+            assert await tap_answer(encode(action, step.id)) == await tap_answer(encode(action, step.id + 1000))
         with pytest.raises(WorkflowError) as refused:
             await s.workflow.delegation.reassign(step.id, kotim_admin.id, w.roster["staf2"].id, "coba")
         assert refused.value.code == "not_allowed_reassign"
@@ -241,6 +297,16 @@ async def test_row12_an_institution_admin_acts_only_within_their_institution(tmp
         await admin.send("Permohonan ganda")
         await admin.wait_for_text("dibatalkan")
         assert (await s.workflow.queries.case(case.id)).state == "cancelled"  # type: ignore[union-attr]
+        # a forged button on the now closed step tells the outsider neither who closed it nor that it exists
+        closed = await tap_answer(encode("reassign", step.id))
+        assert closed == await tap_answer(encode("reassign", step.id + 1000)) and "oleh" not in closed
+
+
+def test_the_unavailable_case_answer_escapes_and_shortens_what_was_typed() -> None:
+    """/status echoes the number as typed: markup in it is shown as text, and a page of digits is cut short."""
+    text = Renderer().render("case_unavailable", ref="<b>KTP</b>-" + "9" * 500)
+    assert "&lt;b&gt;KTP&lt;/b&gt;-999" in text and "<b>KTP</b>" not in text
+    assert "9" * 60 not in text and "tidak ditemukan, atau Anda tidak berwenang melihatnya" in text
 
 
 async def test_row12_a_system_admin_acts_across_institutions(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
@@ -241,6 +242,16 @@ def _compare_with_file(path: Path | None, specs: list[PersonSpec], everyone: lis
         print(f"    - dihapus   #{person.id} {person.name} (tidak ada lagi di berkas; akan dinonaktifkan)")
 
 
+def _reinvite_command(person: Person) -> str:
+    """The `alur people invite` line that gives a deactivated person their roles back when they open it."""
+    parts = ["alur people invite", "--name", shlex.quote(person.name), "--roles",
+             shlex.quote(",".join(person.roles) or "<peran>"), "--institution",
+             shlex.quote(person.institution or "<instansi>")]
+    if person.unit:
+        parts += ["--unit", shlex.quote(person.unit)]
+    return " ".join(parts)
+
+
 def _roles(text: str) -> list[str]:
     return [r.strip() for r in text.split(",") if r.strip()]
 
@@ -308,6 +319,8 @@ async def people_invite(s: Services, args: argparse.Namespace) -> int:
             _fail(f"{person.name}: " + {
                 "already_bound": "akun Telegram-nya sudah terhubung; tidak perlu undangan.",
                 "not_active_staff": "bukan pegawai aktif (tambahkan dulu lewat ALUR_PEOPLE atau `alur people add`).",
+                "deactivated": "dinonaktifkan. Untuk mengaktifkannya kembali buat undangan baru dan kirim "
+                               "tautannya kepadanya: " + _reinvite_command(person),
             }.get(exc.code, exc.code))
             return 1
         print(f"Undangan untuk #{person.id} {person.name}: kirim tautan ini kepadanya secara pribadi.")

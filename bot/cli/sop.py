@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.cli.words import did_you_mean
-from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, load_catalog, read_catalog
+from bot.sop.catalog import DEFAULT_SOP_DIR, Catalog, load_catalog, missing_folder, read_catalog
 from bot.sop.model import END, Sop
 
 
@@ -159,6 +159,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    folder = args.dir or DEFAULT_SOP_DIR
+    if not folder.is_dir():
+        print(missing_folder(folder), file=sys.stderr)
+        return 2
     catalog, problems = read_catalog(args.dir)
     for problem in problems:
         print(problem)

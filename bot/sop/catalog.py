@@ -5,6 +5,7 @@ A catalog with any problem does not load (`CatalogError` lists every problem in 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -98,6 +99,28 @@ def sop_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*/*.yaml") if p.is_file())
 
 
+def missing_folder(base: Path) -> str:
+    """One line for an admin who named a SOP folder that is not a folder (ALUR_SOP_DIR is checked with the
+    other settings)."""
+    if base.exists():
+        return f"Bukan folder: {base}. Tulis folder SOP (yang berisi roles.yaml dan institutions.yaml)."
+    return f"Folder SOP tidak ditemukan: {base}. Periksa path-nya."
+
+
+def _why(exc: Exception) -> str:
+    """An unreadable file's reason in Indonesian (not Python's English errno text)."""
+    if isinstance(exc, FileNotFoundError):
+        return "berkas tidak ada"
+    if isinstance(exc, PermissionError):
+        return "izin baca ditolak"
+    if isinstance(exc, IsADirectoryError):
+        return "berupa folder, bukan berkas"
+    if isinstance(exc, OSError):
+        code = errno.errorcode.get(exc.errno or 0, "")
+        return "berkas tidak dapat dibaca" + (f" ({code})" if code else "")
+    return str(exc)
+
+
 def load_catalog(directory: Path | str | None = None) -> Catalog:
     """Load and validate every SOP; raise CatalogError listing all problems if any."""
     catalog, problems = read_catalog(directory)
@@ -109,15 +132,18 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
 def read_catalog(directory: Path | str | None = None) -> tuple[Catalog, list[Problem]]:
     """Load what can be loaded and return it with every problem found (for `alur sop validate`)."""
     base = Path(directory) if directory else DEFAULT_SOP_DIR
+    if not base.is_dir():
+        why = "bukan folder" if base.exists() else "folder tidak ditemukan"
+        return Catalog({}, RoleBook([]), {}), [Problem(str(base), "-", f"{why}; periksa path-nya atau ALUR_SOP_DIR")]
     problems: list[Problem] = []
     try:
         roles = load_roles(base)
     except (OSError, ValidationError, KeyError, TypeError, yaml.YAMLError) as exc:
-        return Catalog({}, RoleBook([]), {}), [Problem("roles.yaml", "-", f"tidak terbaca: {exc}")]
+        return Catalog({}, RoleBook([]), {}), [Problem("roles.yaml", "-", f"tidak terbaca: {_why(exc)}")]
     try:
         institutions = load_institutions(base)
     except (OSError, ValidationError, KeyError, TypeError, yaml.YAMLError) as exc:
-        return Catalog({}, roles, {}), [Problem("institutions.yaml", "-", f"tidak terbaca: {exc}")]
+        return Catalog({}, roles, {}), [Problem("institutions.yaml", "-", f"tidak terbaca: {_why(exc)}")]
     sops: dict[str, Sop] = {}
     files: dict[str, str] = {}
     for path in sop_files(base):

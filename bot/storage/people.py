@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from bot.core.clock import iso
 from bot.storage.db import Reader, Tx
 from bot.storage.records import Person
+
+PersonKey = Literal["id", "telegram_id", "username"]
+"""The columns a single person is looked up by; `_person_where` puts it into SQL, so only these constants."""
+
+
+def _grouped_roles(rows: Iterable[Any]) -> dict[int, tuple[str, ...]]:
+    """(person_id, role) rows, already ordered by role, as each person's roles."""
+    roles: dict[int, list[str]] = {}
+    for row in rows:
+        roles.setdefault(int(row["person_id"]), []).append(row["role"])
+    return {pid: tuple(found) for pid, found in roles.items()}
 
 
 async def _roles_of(r: Reader, person_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
@@ -16,19 +27,15 @@ async def _roles_of(r: Reader, person_ids: Sequence[int]) -> dict[int, tuple[str
     if not person_ids:
         return {}
     marks = ",".join("?" for _ in person_ids)
-    rows = await r.fetchall(
-        f"SELECT person_id, role FROM person_roles WHERE person_id IN ({marks}) ORDER BY role", list(person_ids))
-    roles: dict[int, list[str]] = {}
-    for row in rows:
-        roles.setdefault(int(row["person_id"]), []).append(row["role"])
-    return {pid: tuple(found) for pid, found in roles.items()}
+    return _grouped_roles(await r.fetchall(
+        f"SELECT person_id, role FROM person_roles WHERE person_id IN ({marks}) ORDER BY role", list(person_ids)))
 
 
-async def _person_where(r: Reader, condition: str, value: object) -> Person | None:
+async def _person_where(r: Reader, column: PersonKey, value: object) -> Person | None:
     """One person with their roles in one query (looked up on every update, so one round trip)."""
     rows = await r.fetchall(
         "SELECT p.*, pr.role AS person_role FROM people p LEFT JOIN person_roles pr ON pr.person_id = p.id "
-        f"WHERE p.{condition} = ? ORDER BY pr.role", (value,))
+        f"WHERE p.{column} = ? ORDER BY pr.role", (value,))
     if not rows:
         return None
     return Person.from_row(rows[0], tuple(row["person_role"] for row in rows if row["person_role"] is not None))
@@ -49,11 +56,10 @@ async def person_by_username(r: Reader, username: str) -> Person | None:
 async def people(r: Reader, *, active_only: bool = True) -> list[Person]:
     sql = "SELECT * FROM people" + (" WHERE active = 1" if active_only else "") + " ORDER BY id"
     rows = await r.fetchall(sql)
-    roles = await r.fetchall("SELECT person_id, role FROM person_roles ORDER BY role")
-    by_person: dict[int, list[str]] = {}
-    for row in roles:
-        by_person.setdefault(row["person_id"], []).append(row["role"])
-    return [Person.from_row(row, tuple(by_person.get(row["id"], []))) for row in rows]
+    # Everyone's roles without an IN list: this is the whole roster, which may be longer than a statement's
+    # parameter limit.
+    roles = _grouped_roles(await r.fetchall("SELECT person_id, role FROM person_roles ORDER BY role"))
+    return [Person.from_row(row, roles.get(int(row["id"]), ())) for row in rows]
 
 
 async def insert_person(
@@ -78,7 +84,8 @@ async def insert_person(
 
 
 async def update_person(tx: Tx, person_id: int, **fields: Any) -> None:
-    allowed = {"telegram_id", "username", "name", "kind", "institution", "unit", "opd", "active", "reachable"}
+    allowed = {"telegram_id", "username", "name", "kind", "institution", "unit", "opd", "active", "reachable",
+               "source"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"unknown person fields: {unknown}")

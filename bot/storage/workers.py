@@ -91,11 +91,16 @@ async def live_workers(r: Reader) -> list[LiveWorker]:
             for s in sessions]
 
 
+RECENT_CLAIMERS = (
+    "SELECT worker, COUNT(*) FILTER (WHERE state = 'received' AND lease_until >= now()) AS holding, "
+    "MAX(lease_until) AS lease_until FROM updates WHERE worker IS NOT NULL "
+    "AND lease_until >= now() - make_interval(secs => ?) GROUP BY worker ORDER BY MAX(lease_until) DESC"
+)
+"""Read through the index ``updates_claimed`` (migration 0016): handled updates keep their worker and lease
+for the retention period, so a scan would read a month of updates."""
+
+
 async def recent_claimers(r: Reader, within_seconds: float) -> list[Claimer]:
     """Workers whose leases ran until at least ``within_seconds`` ago (PostgreSQL), the latest first."""
-    rows = await r.fetchall(
-        "SELECT worker, COUNT(*) FILTER (WHERE state = 'received' AND lease_until >= now()) AS holding, "
-        "MAX(lease_until) AS lease_until FROM updates WHERE worker IS NOT NULL "
-        "AND lease_until >= now() - make_interval(secs => ?) GROUP BY worker ORDER BY MAX(lease_until) DESC",
-        (float(within_seconds),))
+    rows = await r.fetchall(RECENT_CLAIMERS, (float(within_seconds),))
     return [Claimer(row["worker"], int(row["holding"]), row["lease_until"]) for row in rows]

@@ -8,8 +8,9 @@ numeric Telegram id in the people file or `alur people add`, or a one-use invite
 person listed by ``@username`` alone is *not* bound when someone with that username writes
 (anyone can take a free username); they open the invite link `alur people invite @username`
 prints. A self-registered officer is never turned into staff because the people file later
-lists their @username. A deactivated person stays deactivated until an admin acts (the people
-file lists them again, or an admin's invite).
+lists their @username. A deactivated person stays deactivated until an admin acts: the people
+file lists them again, or they open a new invite (`alur people invite --name … --roles …`) from
+their account, which makes them active with the invite's roles.
 """
 
 from __future__ import annotations
@@ -185,7 +186,9 @@ class People:
             person = await storage.people.person(tx, person_id)
             if person is None:
                 raise PeopleError("person_not_found", ident=person_id)
-            if not person.is_staff or not person.active:
+            if person.is_staff and not person.active:
+                raise PeopleError("deactivated", name=person.name)  # a new invite (create_invite) reactivates
+            if not person.is_staff:
                 raise PeopleError("not_active_staff", name=person.name)
             if person.telegram_id is not None:
                 raise PeopleError("already_bound", name=person.name)
@@ -199,8 +202,11 @@ class People:
         """Bind the Telegram account that opened the invite link to the invited roles, once.
 
         An invite for a listed person binds that person's record (their roles, steps and held messages);
-        an officer record this account had is retired (its past requests keep their snapshot). Opening an
-        admin's invite also reactivates a deactivated account: that is the admin acting.
+        an officer record this account had, or a deactivated staff record, is retired (its past requests
+        keep their snapshot). Opening an admin's invite for a new person also reactivates a deactivated
+        account, staff or officer: that is the admin acting. It becomes active with the invite's name,
+        roles, institution and unit, and counts as invited from then on (the people file, which may no
+        longer list it, does not deactivate it again at the next start).
         """
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -210,7 +216,7 @@ class People:
             if inv.used_by is not None:
                 raise PeopleError("invite_used")
             existing = await storage.people.person_by_telegram(tx, telegram_id)
-            if existing is not None and existing.is_staff:
+            if existing is not None and existing.is_staff and existing.active:
                 raise PeopleError("already_staff")
             if inv.person_id is not None:
                 pid = await self._bind_listed(tx, inv.person_id, existing, telegram_id)
@@ -223,15 +229,17 @@ class People:
             else:
                 pid = existing.id
                 await storage.people.update_person(tx, pid, kind=PersonKind.STAFF, institution=inv.institution,
-                                                   unit=inv.unit, opd=None, name=inv.name or name, active=1)
+                                                   unit=inv.unit, opd=None, name=inv.name or name, active=1,
+                                                   source=PersonSource.INVITE)
                 await storage.people.set_roles(tx, pid, inv.roles)
             if username and await storage.people.person_by_username(tx, username) is None:
                 await storage.people.update_person(tx, pid, username=username.lower())
             if not await storage.invites.use_invite(tx, code, pid, now):
                 raise PeopleError("invite_used")
             await storage.outbox.release_held(tx, pid, telegram_id)
+            reactivated = existing is not None and not existing.active and pid == existing.id
             await storage.events.insert_event(tx, type=EventType.INVITE_ACCEPTED, now=now, actor_id=pid,
-                                              data={"code": code[:8]})
+                                              data={"code": code[:8], "reactivated": reactivated})
             person = await storage.people.person(tx, pid)
         assert person is not None
         return person
@@ -271,7 +279,7 @@ class People:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             existing = await storage.people.person_by_telegram(tx, telegram_id)
-            if existing is not None and existing.is_staff:
+            if existing is not None and existing.is_staff and existing.active:
                 raise PeopleError("already_staff")
             if existing is not None and not existing.active:
                 raise PeopleError("deactivated")
