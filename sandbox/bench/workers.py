@@ -27,6 +27,7 @@ create and drop databases); SQLite is always measured with one worker.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import signal
 import subprocess
@@ -67,11 +68,8 @@ def run_load(main: Coroutine[Any, Any, T]) -> T:
 
 
 def load_loop() -> str:
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return "asyncio"
-    return "uvloop"
+    """The loop ``run_load`` runs on (named in the table's header)."""
+    return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
 class Workload(StrEnum):
@@ -327,8 +325,7 @@ def print_workers(results: list[WorkersResult]) -> None:
           f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
     print(f"{'workload':<8} {'people':>6} {'backend':<11} {'workers':>7} {'interactions':>12} {'per second':>11} "
           f"{'p95':>8} {'worker CPU ms/int.':>18} {'PostgreSQL CPU ms/int.':>22} {'load CPU ms/int.':>16} "
-          f"{'machine busy':>12} "
-          f"{'vs 1 worker':>11}")
+          f"{'machine busy':>12} {'vs 1 worker':>11}")
     base: dict[tuple[Workload, str], float] = {}
     for r in results:
         base.setdefault((r.workload, r.backend), r.throughput)
